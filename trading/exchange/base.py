@@ -1,0 +1,93 @@
+"""The one Exchange protocol that the Kraken adapter and the paper simulator both implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from trading.domain import (
+    Balance,
+    Bracket,
+    BracketRequest,
+    Candle,
+    Fill,
+    Market,
+    Mode,
+    Order,
+    OrderRequest,
+    Ticker,
+)
+
+
+@runtime_checkable
+class MarketFeed(Protocol):
+    """Public market data. `source` is shown wherever prices are ("kraken" or "offline replay")."""
+
+    source: str
+
+    async def load_markets(self) -> dict[str, Market]:
+        """All markets keyed by unified symbol ("BTC/USD")."""
+        ...
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Best bid/ask and last price now."""
+        ...
+
+    async def fetch_ohlcv(
+        self, symbol: str, timeframe: str = "5m", since: datetime | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Candles oldest first; the last one has closed=False if it is still forming."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Exchange(MarketFeed, Protocol):
+    """Market data plus the private account: balances and orders."""
+
+    mode: Mode
+
+    async def fetch_balances(self) -> dict[str, Balance]:
+        """Balances keyed by asset ("USD", "BTC"); used = held by open orders."""
+        ...
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        """Place a market, limit, stop-loss or take-profit order."""
+        ...
+
+    async def create_bracket(self, request: BracketRequest) -> Bracket:
+        """Place an entry with a stop and a target that cancel each other."""
+        ...
+
+    async def cancel_order(self, order_id: str) -> Order:
+        """Cancel one open order by id (or client id)."""
+        ...
+
+    async def cancel_all(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order, optionally for one symbol."""
+        ...
+
+    async def fetch_order(self, order_id: str) -> Order:
+        """One order by id or client id."""
+        ...
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Orders still working."""
+        ...
+
+    async def fetch_closed_orders(self, symbol: str | None = None, limit: int | None = None) -> list[Order]:
+        """Filled, cancelled or expired orders, newest first."""
+        ...
+
+    async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
+        """Our fills, newest first."""
+        ...
+
+
+def by_symbol(items: Sequence[Market]) -> dict[str, Market]:
+    """Index markets by their unified symbol."""
+    return {m.symbol: m for m in items}
