@@ -1,0 +1,1 @@
+"""Bundled package data: the offline replay candles and Kraken market metadata."""
