@@ -1,0 +1,1 @@
+"""Front ends and the running service: composition root, CLI, (later) chats and web."""

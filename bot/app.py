@@ -1,0 +1,108 @@
+"""Composition root: settings -> clock, database, feed, exchange -> the tools' context."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from tools.context import ToolContext
+from trading.clock import Clock, SystemClock
+from trading.domain import Mode
+from trading.errors import ConfigError
+from trading.exchange.base import Exchange, MarketFeed
+
+
+@dataclass
+class Services:
+    """Everything one process runs on; close() releases it."""
+
+    settings: Settings
+    clock: Clock
+    db: object
+    feed: MarketFeed
+    exchange: Exchange
+    tools: ToolContext
+
+    async def close(self) -> None:
+        """Close network sessions and the database."""
+        try:
+            await self.exchange.close()
+            if self.feed is not self.exchange:
+                await self.feed.close()
+        finally:
+            self.db.close()
+
+
+def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
+    """Kraken public data (falling back to the offline replay), or the replay alone when offline."""
+    from trading.exchange.replay import ReplayFeed
+
+    if settings.offline:
+        return ReplayFeed(clock)
+    from trading.exchange.feeds import FallbackFeed
+    from trading.exchange.kraken import KrakenPublicFeed
+
+    primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock,
+                               timeout_ms=int(settings.request_timeout * 1000))
+    return FallbackFeed(primary, lambda: ReplayFeed(clock))
+
+
+def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object) -> Exchange:
+    """The paper simulator in PAPER; Kraken itself in LIVE (which then is also the feed)."""
+    if settings.mode is Mode.PAPER:
+        from trading.exchange.paper import PaperExchange
+
+        return PaperExchange(feed, db, clock, quote_currency=settings.quote_currency,
+                             starting_balance=settings.paper_starting_balance,
+                             maker_fee=settings.paper_maker_fee, taker_fee=settings.paper_taker_fee,
+                             slippage_bps=settings.paper_slippage_bps)
+    if not settings.has_kraken_keys:
+        raise ConfigError("LIVE mode needs KRAKEN_API_KEY and KRAKEN_API_SECRET (run `zyn config-setup`)")
+    from trading.exchange.kraken import KrakenExchange
+
+    return KrakenExchange(settings.kraken_api_key.get_secret_value(), settings.kraken_api_secret.get_secret_value(),
+                          api_url=settings.kraken_api_url, clock=clock,
+                          timeout_ms=int(settings.request_timeout * 1000))
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None) -> Services:
+    """Wire one process's services; the database is opened (and its mode checked) first."""
+    from memory import open_database
+
+    clock = clock or SystemClock()
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    db = open_database(settings.mode, settings.data_dir, url)
+    try:
+        if settings.mode is Mode.LIVE:
+            exchange = make_exchange(settings, clock, None, db)  # type: ignore[arg-type]
+            feed = exchange
+        else:
+            feed = feed or make_feed(settings, clock)
+            exchange = make_exchange(settings, clock, feed, db)
+    except BaseException:
+        db.close()
+        raise
+    ctx = ToolContext(mode=settings.mode, exchange=exchange, journal=db, clock=clock,
+                      quote_currency=settings.quote_currency, credentials_present=settings.has_kraken_keys,
+                      log_level=settings.log_level, database=str(getattr(db, "url", "")),
+                      log_file=settings.data_dir / "logs" / "zyn.log",
+                      probe=lambda: probe(settings, feed, exchange))
+    return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
+
+
+async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str:
+    """A one-line connectivity verdict for `status`."""
+    started = time.perf_counter()
+    if settings.mode is Mode.LIVE:
+        await exchange.fetch_balances()  # a private call proves the keys work
+        return f"ok: Kraken private API answered in {1000 * (time.perf_counter() - started):.0f} ms"
+    markets = await feed.load_markets()
+    reason = getattr(feed, "fallback_reason", None)
+    if settings.offline:
+        return "offline by choice (ZYN_OFFLINE=1): using the bundled replay feed"
+    if reason:
+        return f"Kraken unreachable ({reason}): using the offline replay feed"
+    symbol = "BTC/USD" if "BTC/USD" in markets else next(iter(markets))
+    await feed.fetch_ticker(symbol)
+    return f"ok: Kraken public API answered in {1000 * (time.perf_counter() - started):.0f} ms"

@@ -1,0 +1,1 @@
+"""`zyn`: the Kraken-CLI-style command line."""

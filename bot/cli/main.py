@@ -1,0 +1,176 @@
+"""Entry point of `zyn`. Only click is imported at start-up; everything heavy loads inside commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from bot.cli.runner import CliState, fail_usage, run_main
+
+PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option("0.1.0", prog_name="zyn")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Zyn: your Kraken trading agent. PAPER mode (simulated money) unless ZYN_MODE=live."""
+    ctx.ensure_object(CliState)
+
+
+@cli.command()
+@json_option
+@click.pass_obj
+def status(state: CliState, as_json: bool) -> None:
+    """Mode, connectivity, data source, credentials and log level."""
+    state.show(state.call("get_status", {}), as_json)
+
+
+@cli.command()
+@click.argument("pairs", nargs=-1, required=True, metavar="PAIR...")
+@json_option
+@click.pass_obj
+def ticker(state: CliState, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Bid, ask and last price of one or more pairs."""
+    results = [state.call("get_price", {"symbol": p}) for p in pairs]
+    state.show(results if len(results) > 1 else results[0], as_json)
+
+
+@cli.command()
+@json_option
+@click.pass_obj
+def portfolio(state: CliState, as_json: bool) -> None:
+    """Balances, positions, equity and P&L."""
+    state.show(state.call("get_portfolio", {}), as_json)
+
+
+@cli.command()
+@click.argument("side", type=click.Choice(["buy", "sell"], case_sensitive=False))
+@click.argument("pair")
+@click.argument("amount")
+@click.option("--price", help="limit price (makes it a limit order)")
+@click.option("--stop", help="bracket: stop-loss price (needs --take-profit)")
+@click.option("--take-profit", "take_profit", help="bracket: take-profit price (needs --stop)")
+@click.option("--type", "otype", type=click.Choice(["market", "limit", "stop-loss", "take-profit"]),
+              help="order type (default: market, or limit with --price)")
+@click.option("--trigger", help="trigger price of a stop-loss or take-profit order")
+@click.option("--auto-adjust", is_flag=True, help="PAPER: round amount and prices to the market's precision")
+@click.option("--yes", "-y", is_flag=True, help="LIVE: place the order for real (otherwise it is only validated)")
+@json_option
+@click.pass_obj
+def order(state: CliState, side: str, pair: str, amount: str, price: str | None, stop: str | None,
+          take_profit: str | None, otype: str | None, trigger: str | None, auto_adjust: bool, yes: bool,
+          as_json: bool) -> None:
+    """Place an order: zyn order buy BTC/USD 0.01 [--price P] [--stop P --take-profit P]."""
+    args: dict[str, Any] = {"symbol": pair, "side": side.lower(), "amount": amount,
+                            "type": otype or ("limit" if price is not None else "market"),
+                            "auto_adjust": auto_adjust}
+    for key, value in (("price", price), ("stop", stop), ("take_profit", take_profit), ("trigger", trigger)):
+        if value is not None:
+            args[key] = value
+    if state.is_live and not yes:
+        args["validate_only"] = True
+    state.show(state.call("place_order", args), as_json)
+    if state.is_live and not yes and not as_json:
+        click.echo("LIVE: validated only, nothing placed. Add --yes to place it.")
+
+
+@cli.command()
+@click.option("--closed", is_flag=True, help="closed (filled, cancelled) orders instead of open ones")
+@click.option("--pair", help=PAIR_HELP)
+@click.option("--limit", default=50, show_default=True, type=int, help="how many")
+@json_option
+@click.pass_obj
+def orders(state: CliState, closed: bool, pair: str | None, limit: int, as_json: bool) -> None:
+    """Open orders (or --closed)."""
+    args: dict[str, Any] = {"closed": closed, "limit": limit}
+    if pair:
+        args["symbol"] = pair
+    state.show(state.call("list_open_orders", args), as_json)
+
+
+@cli.command()
+@click.option("--pair", help=PAIR_HELP)
+@click.option("--limit", default=50, show_default=True, type=int, help="how many")
+@json_option
+@click.pass_obj
+def trades(state: CliState, pair: str | None, limit: int, as_json: bool) -> None:
+    """Our fills, newest first."""
+    args: dict[str, Any] = {"limit": limit}
+    if pair:
+        args["symbol"] = pair
+    state.show(state.call("trade_history", args), as_json)
+
+
+@cli.command()
+@click.argument("order_id", required=False)
+@click.option("--all", "cancel_every", is_flag=True, help="cancel every open order")
+@click.option("--pair", help="with --all: only this pair")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+@json_option
+@click.pass_obj
+def cancel(state: CliState, order_id: str | None, cancel_every: bool, pair: str | None, yes: bool,
+           as_json: bool) -> None:
+    """Cancel an order by id (or client id), or --all."""
+    if bool(order_id) == cancel_every:
+        fail_usage("give an order id or --all (not both)")
+    what = f"order {order_id}" if order_id else ("every open order" + (f" on {pair}" if pair else ""))
+    state.confirm(f"Cancel {what} ({state.mode_label})?", yes)
+    if cancel_every:
+        result = state.call("cancel_all", {"symbol": pair} if pair else {})
+    else:
+        result = state.call("cancel_order", {"order_id": order_id})
+    state.show(result, as_json)
+
+
+@cli.command("config-setup")
+@click.pass_obj
+def config_setup(state: CliState) -> None:
+    """Interactive wizard that writes .env (secrets are typed hidden and never shown)."""
+    from bot.cli.wizard import run_wizard
+
+    run_wizard()
+
+
+@cli.command()
+@click.argument("asset")
+@click.argument("amount")
+@click.option("--key", "withdraw_key", required=True, help="name of the withdrawal address set up on Kraken")
+@click.option("--confirm", "confirmed", is_flag=True, help="required: really withdraw")
+@json_option
+@click.pass_obj
+def withdraw(state: CliState, asset: str, amount: str, withdraw_key: str, confirmed: bool, as_json: bool) -> None:
+    """LIVE only: withdraw funds to a withdrawal address saved on Kraken."""
+    state.require_live("withdraw")
+    if not confirmed:
+        fail_usage("withdraw moves real money; add --confirm to do it")
+    state.show(state.call("withdraw", {"asset": asset, "amount": amount, "key": withdraw_key}), as_json)
+
+
+@cli.command("export-report")
+@click.option("--report", type=click.Choice(["trades", "ledgers"]), default="trades", show_default=True)
+@click.option("--confirm", "confirmed", is_flag=True, help="required: ask Kraken to build the report")
+@json_option
+@click.pass_obj
+def export_report(state: CliState, report: str, confirmed: bool, as_json: bool) -> None:
+    """LIVE only: ask Kraken to build a trades or ledgers export."""
+    state.require_live("export-report")
+    if not confirmed:
+        fail_usage("export-report asks Kraken to build a report; add --confirm to do it")
+    state.show(state.call("export_report", {"report": report}), as_json)
+
+
+def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 1 bad input, 2 exchange or network error)."""
+    return run_main(cli, list(sys.argv[1:] if argv is None else argv), factory)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Rich rendering of tool results for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tools.results import (
+    CancelResult,
+    OrderResult,
+    OrdersResult,
+    PortfolioResult,
+    PriceResult,
+    StatusResult,
+    TradesResult,
+    amount_str,
+    money,
+)
+from trading.domain import Order
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def _source_note(source: str) -> str:
+    return " [bold yellow](offline replay: simulated prices, not live Kraken)[/]" if "replay" in source else ""
+
+
+def _status(r: StatusResult) -> None:
+    t = Table(title="Zyn status", show_header=False)
+    t.add_column(style="bold")
+    t.add_column()
+    mode = "[bold red]LIVE[/]" if r.mode.value == "live" else "[bold green]PAPER[/] (simulated money)"
+    t.add_row("Mode", mode)
+    t.add_row("Data source", r.data_source + _source_note(r.data_source))
+    t.add_row("Connectivity", r.connectivity)
+    t.add_row("Kraken credentials", "present" if r.credentials_present else "not set")
+    t.add_row("Log level", r.log_level)
+    t.add_row("Database", r.database)
+    t.add_row("Time (UTC)", f"{r.time:%Y-%m-%d %H:%M:%S}")
+    console.print(t)
+
+
+def _prices(rs: list[PriceResult]) -> None:
+    t = Table(title="Ticker")
+    for col in ("Pair", "Bid", "Ask", "Last", "24h low", "24h high", "Source"):
+        t.add_column(col, justify="left" if col in ("Pair", "Source") else "right")
+    for r in rs:
+        k = r.ticker
+        t.add_row(k.symbol, money(k.bid), money(k.ask), money(k.last), money(k.low_24h), money(k.high_24h), k.source)
+    console.print(t)
+    if any("replay" in r.ticker.source for r in rs):
+        console.print(_source_note("replay").strip())
+
+
+def _portfolio(r: PortfolioResult) -> None:
+    t = Table(title=f"Balances ({r.mode.value.upper()})")
+    for col in ("Asset", "Total", "Held", "Free"):
+        t.add_column(col, justify="left" if col == "Asset" else "right")
+    for b in r.balances:
+        t.add_row(b.asset, amount_str(b.total), amount_str(b.used), amount_str(b.free))
+    console.print(t)
+    if r.positions:
+        p = Table(title="Positions")
+        for col in ("Pair", "Amount", "Avg cost", "Mark", "Value", "Unrealised", "Realised", "Fees"):
+            p.add_column(col, justify="left" if col == "Pair" else "right")
+        for line in r.positions:
+            pos = line.position
+            p.add_row(pos.symbol, amount_str(pos.amount), money(pos.avg_price) if pos.avg_price else "-",
+                      money(line.mark), money(line.value), money(line.unrealized_pnl), money(pos.realized_pnl),
+                      money(pos.fees_paid, 4))
+        console.print(p)
+    equity = money(r.equity) if r.equity is not None else "unknown"
+    console.print(f"Equity [bold]{equity} {r.quote_currency}[/] · realised {money(r.realized_pnl)} · "
+                  f"unrealised {money(r.unrealized_pnl)} · fees {money(r.fees_paid, 4)}{_source_note(r.source)}")
+
+
+def _orders_table(orders: list[Order], title: str) -> Table:
+    t = Table(title=title)
+    for col in ("ID", "Pair", "Side", "Type", "Amount", "Price", "Trigger", "Filled", "Avg", "Fee", "Status",
+                "Created (UTC)"):
+        t.add_column(col, justify="right" if col in ("Amount", "Price", "Trigger", "Filled", "Avg", "Fee") else "left")
+    for o in orders:
+        t.add_row(o.id, o.symbol, o.side.value, o.type.value, amount_str(o.amount), money(o.price),
+                  money(o.stop_price), amount_str(o.filled), money(o.average), money(o.fee, 4), o.status.value,
+                  f"{o.created_at:%Y-%m-%d %H:%M:%S}")
+    return t
+
+
+def _order(r: OrderResult) -> None:
+    if r.validated_only:
+        console.print(f"[bold]Validated[/] {r.order.side.value} {amount_str(r.order.amount)} {r.order.symbol} "
+                      f"{r.order.type.value}: accepted by Kraken, [bold]not placed[/].")
+        return
+    console.print(_orders_table([r.order, *r.children], "Bracket order" if r.bracket else "Order"))
+    if r.bracket:
+        console.print(f"Bracket {r.bracket.id}: {r.bracket.status.value} · stop {money(r.bracket.stop_price)} · "
+                      f"target {money(r.bracket.take_profit_price)}")
+    console.print(f"Client id {r.order.client_id}{_source_note(r.source)}")
+
+
+def render(result: Any) -> None:
+    """Print any tool result."""
+    if isinstance(result, list):
+        if result and isinstance(result[0], PriceResult):
+            _prices(result)
+        else:
+            for item in result:
+                render(item)
+    elif isinstance(result, StatusResult):
+        _status(result)
+    elif isinstance(result, PriceResult):
+        _prices([result])
+    elif isinstance(result, PortfolioResult):
+        _portfolio(result)
+    elif isinstance(result, OrderResult):
+        _order(result)
+    elif isinstance(result, OrdersResult):
+        if result.orders:
+            console.print(_orders_table(result.orders, "Closed orders" if result.closed else "Open orders"))
+        else:
+            console.print(result.text())
+    elif isinstance(result, CancelResult) and result.cancelled:
+        console.print(_orders_table(result.cancelled, "Cancelled"))
+    elif isinstance(result, TradesResult) and result.fills:
+        t = Table(title="Trades")
+        for col in ("Time (UTC)", "Pair", "Side", "Amount", "Price", "Cost", "Fee", "Liquidity", "Order"):
+            t.add_column(col, justify="right" if col in ("Amount", "Price", "Cost", "Fee") else "left")
+        for f in result.fills:
+            t.add_row(f"{f.timestamp:%Y-%m-%d %H:%M:%S}", f.symbol, f.side.value, amount_str(f.amount),
+                      money(f.price), money(f.cost), money(f.fee, 4), f.liquidity.value, f.order_id)
+        console.print(t)
+    else:
+        console.print(result.text() if hasattr(result, "text") else str(result))

@@ -1,0 +1,168 @@
+"""Typed settings: environment > .env > config file (TOML) > defaults. Secrets come only from the environment."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from trading.domain import Mode
+from trading.errors import ConfigError
+
+# Which environment variable sets which field (for error messages and the .env wizard).
+ENV_NAMES: dict[str, str] = {
+    "mode": "ZYN_MODE",
+    "data_dir": "ZYN_DATA_DIR",
+    "offline": "ZYN_OFFLINE",
+    "log_level": "ZYN_LOG_LEVEL",
+    "config_file": "ZYN_CONFIG_FILE",
+    "quote_currency": "ZYN_QUOTE_CURRENCY",
+    "paper_starting_balance": "ZYN_PAPER_STARTING_BALANCE",
+    "paper_maker_fee": "ZYN_PAPER_MAKER_FEE",
+    "paper_taker_fee": "ZYN_PAPER_TAKER_FEE",
+    "paper_slippage_bps": "ZYN_PAPER_SLIPPAGE_BPS",
+    "request_timeout": "ZYN_REQUEST_TIMEOUT",
+    "live_ack": "ZYN_LIVE_ACK",
+    "kraken_api_key": "KRAKEN_API_KEY",
+    "kraken_api_secret": "KRAKEN_API_SECRET",
+    "kraken_api_url": "KRAKEN_API_URL",
+    "database_url": "DATABASE_URL",
+}
+_FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
+SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url")
+_config_path: Path | None = None
+
+
+def _env(field: str) -> Any:
+    return Field(validation_alias=AliasChoices(ENV_NAMES[field], field))
+
+
+class Settings(BaseSettings):
+    """Everything Zyn can be told; see .env.example for each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True, case_sensitive=False)
+
+    mode: Mode = Field(Mode.PAPER, validation_alias=AliasChoices("ZYN_MODE", "mode"))
+    data_dir: Path = Field(Path("data"), validation_alias=AliasChoices("ZYN_DATA_DIR", "data_dir"))
+    offline: bool = Field(False, validation_alias=AliasChoices("ZYN_OFFLINE", "offline"))
+    log_level: Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("ZYN_LOG_LEVEL", "log_level"))
+    config_file: Path = Field(Path("zyn.toml"), validation_alias=AliasChoices("ZYN_CONFIG_FILE", "config_file"))
+    quote_currency: str = Field("USD", pattern=r"^[A-Z]{3,5}$",
+                                validation_alias=AliasChoices("ZYN_QUOTE_CURRENCY", "quote_currency"))
+    paper_starting_balance: Decimal = Field(
+        Decimal("10000"), gt=0, le=Decimal("1000000000"),
+        validation_alias=AliasChoices("ZYN_PAPER_STARTING_BALANCE", "paper_starting_balance"))
+    paper_maker_fee: Decimal = Field(Decimal("0.0025"), ge=0, le=Decimal("0.1"),
+                                     validation_alias=AliasChoices("ZYN_PAPER_MAKER_FEE", "paper_maker_fee"))
+    paper_taker_fee: Decimal = Field(Decimal("0.0040"), ge=0, le=Decimal("0.1"),
+                                     validation_alias=AliasChoices("ZYN_PAPER_TAKER_FEE", "paper_taker_fee"))
+    paper_slippage_bps: Decimal = Field(Decimal("5"), ge=0, le=500,
+                                        validation_alias=AliasChoices("ZYN_PAPER_SLIPPAGE_BPS", "paper_slippage_bps"))
+    request_timeout: float = Field(10.0, gt=0, le=120,
+                                   validation_alias=AliasChoices("ZYN_REQUEST_TIMEOUT", "request_timeout"))
+    live_ack: bool = Field(False, validation_alias=AliasChoices("ZYN_LIVE_ACK", "live_ack"))
+    kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
+    kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
+    kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
+    database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
+
+    @field_validator("quote_currency", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit > environment > .env > config file > defaults."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if _config_path is not None and _config_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_config_path))
+        return tuple(sources)
+
+    @property
+    def has_kraken_keys(self) -> bool:
+        """Both Kraken credentials are present."""
+        return bool(self.kraken_api_key and self.kraken_api_secret)
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for the log redactor."""
+        out = []
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value.get_secret_value():
+                out.append(value.get_secret_value())
+        return out
+
+    @property
+    def mode_dir(self) -> Path:
+        """Folder of this mode's database and files."""
+        return self.data_dir / self.mode.value
+
+
+def _describe(err: dict[str, Any]) -> str:
+    """One readable line for one pydantic error."""
+    loc = err.get("loc") or ("?",)
+    field = str(loc[0])
+    field = _FIELD_BY_ENV.get(field.upper(), field)
+    name = ENV_NAMES.get(field, field)
+    got = err.get("input")
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "enum":
+        accepts = f"one of {ctx.get('expected', '')}".replace("'", "")
+    elif kind == "literal_error":
+        accepts = f"one of {ctx.get('expected', '')}".replace("'", "")
+    elif kind.startswith("bool"):
+        accepts = "1/0, true/false, yes/no"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        accepts = err.get("msg", "").lower().replace("input should be ", "")
+    elif kind.startswith("decimal") or kind.startswith("float"):
+        accepts = "a number"
+    elif kind == "string_pattern_mismatch":
+        accepts = "a URL like https://api.kraken.com" if field == "kraken_api_url" else "letters like USD"
+    else:
+        accepts = err.get("msg", "a valid value").lower()
+    shown = "***" if field in SECRET_FIELDS else repr(got)
+    if isinstance(got, dict):
+        return f"{name}: missing or malformed ({accepts})"
+    return f"{name}: must be {accepts} (got {shown})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings or raise ConfigError with one clear line naming the variable."""
+    global _config_path
+    _config_path = Path(os.environ.get("ZYN_CONFIG_FILE") or overrides.get("config_file") or "zyn.toml")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0])) from None
+    except Exception as exc:  # a malformed TOML or .env file
+        raise ConfigError(f"cannot read configuration: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}") from None

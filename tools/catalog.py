@@ -1,0 +1,35 @@
+"""The catalogue: every action by name. Front ends and the agent call tools only through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools import account, market, orders
+from tools.base import ConfirmPolicy, Permission, Tool
+from tools.context import ToolContext
+from trading.errors import InputError
+
+P, C = Permission, ConfirmPolicy
+
+CATALOG: dict[str, Tool] = {t.name: t for t in (
+    Tool("get_status", "Mode, data source, connectivity and credentials", market.NoArgs, P.READ, C.NEVER,
+         market.get_status),
+    Tool("get_price", "Current bid, ask and last price of a pair", market.PriceArgs, P.READ, C.NEVER,
+         market.get_price),
+    Tool("get_portfolio", "Balances, positions, equity and P&L", account.PortfolioArgs, P.READ, C.NEVER,
+         account.get_portfolio),
+    Tool("trade_history", "Our fills, newest first", account.TradesArgs, P.READ, C.NEVER, account.trade_history),
+    Tool("place_order", "Place a market, limit, stop-loss or take-profit order, or a bracket",
+         orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order),
+    Tool("cancel_order", "Cancel one open order", orders.CancelArgs, P.TRADE, C.LIVE, orders.cancel_order),
+    Tool("cancel_all", "Cancel every open order", orders.CancelAllArgs, P.TRADE, C.ALWAYS, orders.cancel_all),
+    Tool("list_open_orders", "Open or closed orders", orders.ListOrdersArgs, P.READ, C.NEVER, orders.list_orders),
+)}
+
+
+async def invoke(ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> Any:
+    """Run a tool by name with raw arguments (validated by its args model)."""
+    tool = CATALOG.get(name)
+    if tool is None:
+        raise InputError(f"unknown action '{name}'")
+    return await tool.run(ctx, args or {})

@@ -1,0 +1,41 @@
+"""What tools need from the world, passed in by the composition root (narrow, typed)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from trading.clock import Clock
+from trading.domain import Balance, Fill, Mode, Order
+from trading.exchange.base import Exchange
+
+
+class Journal(Protocol):
+    """Where LIVE orders and fills are recorded (the mode's database)."""
+
+    def record_order(self, order: Order) -> None: ...
+
+    def record_fill(self, fill: Fill) -> None: ...
+
+    def record_balance_snapshot(self, balances: dict[str, Balance], timestamp, equity_quote, source: str) -> None: ...
+
+
+@dataclass
+class ToolContext:
+    mode: Mode
+    exchange: Exchange
+    journal: Journal
+    clock: Clock
+    quote_currency: str
+    credentials_present: bool
+    log_level: str
+    database: str  # a display form, never with a password
+    log_file: Path | None = None
+    probe: Callable[[], Awaitable[str]] | None = None  # connectivity check used by get_status
+
+    @property
+    def source(self) -> str:
+        """Where prices come from ("kraken" or "offline replay")."""
+        return self.exchange.source

@@ -1,0 +1,45 @@
+"""Read-only tools about the service and the market: status and prices."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from tools.base import Args
+from tools.context import ToolContext
+from tools.results import PriceResult, StatusResult
+from trading.errors import ZynError
+from trading.pairs import resolve_pair
+
+
+class NoArgs(Args):
+    pass
+
+
+class PriceArgs(Args):
+    symbol: str = Field(min_length=1, max_length=30, description="pair, e.g. BTC/USD")
+
+
+async def resolve_symbol(ctx: ToolContext, text: str) -> str:
+    """Unified symbol for a user's spelling of a pair that the exchange trades."""
+    markets = await ctx.exchange.load_markets()
+    return resolve_pair(text, markets)
+
+
+async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:
+    """Mode, data source, connectivity, credentials (present or not), log level."""
+    if ctx.probe is not None:
+        try:
+            connectivity = await ctx.probe()
+        except ZynError as exc:
+            connectivity = f"unreachable ({exc.message})"
+    else:
+        connectivity = "unknown"
+    return StatusResult(mode=ctx.mode, data_source=ctx.source, connectivity=connectivity,
+                        credentials_present=ctx.credentials_present, log_level=ctx.log_level,
+                        database=ctx.database, time=ctx.clock.now())
+
+
+async def get_price(ctx: ToolContext, args: PriceArgs) -> PriceResult:
+    """Current bid, ask and last price of a pair."""
+    symbol = await resolve_symbol(ctx, args.symbol)
+    return PriceResult(ticker=await ctx.exchange.fetch_ticker(symbol))

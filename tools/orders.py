@@ -1,0 +1,121 @@
+"""Trading tools: place orders and brackets, cancel, list."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from tools.base import Args
+from tools.context import ToolContext
+from tools.market import resolve_symbol
+from tools.results import CancelResult, OrderResult, OrdersResult
+from trading.domain import BracketRequest, Mode, Order, OrderRequest, OrderType, Side
+from trading.errors import InputError
+
+Positive = Field(gt=0, allow_inf_nan=False)
+
+
+class PlaceOrderArgs(Args):
+    symbol: str = Field(min_length=1, max_length=30, description="pair, e.g. BTC/USD")
+    side: Side
+    amount: Decimal = Field(gt=0, allow_inf_nan=False, description="amount in the base currency")
+    type: Literal["market", "limit", "stop-loss", "take-profit"] = "market"
+    price: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="limit price")
+    trigger: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="stop-loss/take-profit trigger")
+    stop: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="bracket stop-loss price")
+    take_profit: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="bracket target price")
+    validate_only: bool = False
+    auto_adjust: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PlaceOrderArgs:
+        if self.type == "limit" and self.price is None:
+            raise ValueError("a limit order needs a price")
+        if self.type == "market" and self.price is not None:
+            raise ValueError("a market order takes no price; use type limit")
+        if self.type in ("stop-loss", "take-profit") and self.trigger is None:
+            raise ValueError(f"a {self.type} order needs a trigger price")
+        if (self.stop is None) != (self.take_profit is None):
+            raise ValueError("a bracket needs both a stop and a take-profit price")
+        if self.stop is not None and self.type not in ("market", "limit"):
+            raise ValueError("a bracket's entry is a market or limit order")
+        return self
+
+    @property
+    def is_bracket(self) -> bool:
+        return self.stop is not None
+
+
+class CancelArgs(Args):
+    order_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class CancelAllArgs(Args):
+    symbol: str | None = Field(None, max_length=30)
+
+
+class ListOrdersArgs(Args):
+    closed: bool = False
+    symbol: str | None = Field(None, max_length=30)
+    limit: int = Field(50, ge=1, le=1000)
+
+
+def _record(ctx: ToolContext, *orders: Order) -> None:
+    """LIVE orders are journaled in the live database (PAPER ones already are, by the simulator)."""
+    if ctx.mode is Mode.LIVE:
+        for order in orders:
+            if order.id:
+                ctx.journal.record_order(order)
+
+
+async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
+    """Place a market, limit, stop-loss or take-profit order, or a bracket (entry + stop + target)."""
+    if args.validate_only and ctx.mode is Mode.PAPER:
+        raise InputError("validation-only orders are a LIVE feature; in PAPER orders simply execute")
+    symbol = await resolve_symbol(ctx, args.symbol)
+    ex = ctx.exchange
+    extra = {"auto_adjust": True} if args.auto_adjust and ctx.mode is Mode.PAPER else {}
+    if args.is_bracket:
+        if args.validate_only:
+            raise InputError("a bracket cannot be validated only; validate its entry order instead")
+        bracket = await ex.create_bracket(
+            BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
+                           take_profit_price=args.take_profit, entry_price=args.price), **extra)
+        entry = await ex.fetch_order(bracket.entry_order_id)
+        children = [await ex.fetch_order(i) for i in (bracket.stop_order_id, bracket.take_profit_order_id) if i]
+        _record(ctx, entry, *children)
+        return OrderResult(order=entry, bracket=bracket, children=children, source=ex.source)
+    otype = OrderType(args.type)
+    order = await ex.create_order(
+        OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
+                     stop_price=args.trigger, validate_only=args.validate_only), **extra)
+    if not args.validate_only:
+        _record(ctx, order)
+    return OrderResult(order=order, validated_only=args.validate_only, source=ex.source)
+
+
+async def cancel_order(ctx: ToolContext, args: CancelArgs) -> CancelResult:
+    """Cancel one open order by its id or client id."""
+    order = await ctx.exchange.cancel_order(args.order_id)
+    _record(ctx, order)
+    return CancelResult(cancelled=[order])
+
+
+async def cancel_all(ctx: ToolContext, args: CancelAllArgs) -> CancelResult:
+    """Cancel every open order (optionally of one pair)."""
+    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
+    orders = await ctx.exchange.cancel_all(symbol)
+    _record(ctx, *orders)
+    return CancelResult(cancelled=orders)
+
+
+async def list_orders(ctx: ToolContext, args: ListOrdersArgs) -> OrdersResult:
+    """Open orders, or closed ones with closed=True, newest first."""
+    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
+    if args.closed:
+        orders = await ctx.exchange.fetch_closed_orders(symbol, limit=args.limit)
+    else:
+        orders = (await ctx.exchange.fetch_open_orders(symbol))[: args.limit]
+    return OrdersResult(orders=orders, closed=args.closed)
