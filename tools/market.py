@@ -31,7 +31,7 @@ async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:
         try:
             connectivity = await ctx.probe()
         except ZynError as exc:
-            connectivity = f"unreachable ({exc.message})"
+            connectivity = f"failed: {exc.message}"
     else:
         connectivity = "unknown"
     return StatusResult(mode=ctx.mode, data_source=ctx.source, connectivity=connectivity,

@@ -51,7 +51,7 @@ def portfolio(state: CliState, as_json: bool) -> None:
     state.show(state.call("get_portfolio", {}), as_json)
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})  # so "-0.5" reaches the amount check
 @click.argument("side", type=click.Choice(["buy", "sell"], case_sensitive=False))
 @click.argument("pair")
 @click.argument("amount")

@@ -35,8 +35,9 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
 
 def _check(key: str, value: str) -> str | None:
     """None if value is acceptable for key, else the reason (validated by the real settings model)."""
-    from bot.settings import _FIELD_BY_ENV, Settings
     from pydantic import ValidationError
+
+    from bot.settings import _FIELD_BY_ENV, Settings
 
     field = _FIELD_BY_ENV.get(key)
     if field is None:

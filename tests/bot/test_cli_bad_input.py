@@ -51,7 +51,7 @@ BAD_ORDERS = [
     (["order", "buy", "BTC/USD", "0.001", "--price", "1000.123"], "price"),
     (["order", "buy", "BTC/USD", "0.001", "--price", "-5"], "price must be greater than 0"),
     (["order", "buy", "BTC/USD", "1000"], "insufficient"),
-    (["order", "sell", "BTC/USD", "0.01"], "insufficient"),
+    (["order", "sell", "BTC/USD", "0.02"], "insufficient"),
     (["order", "buy", "BTC/USD", "0.001", "--stop", "1"], "both a stop and a take-profit"),
     (["order", "hold", "BTC/USD", "1"], "buy"),
     (["cancel", "ONOPE-XXXXX-YYYYYY", "--yes"], "not"),

@@ -1,0 +1,98 @@
+"""The one place where table rows become domain dataclasses and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from memory.tables import BracketRow, FillRow, OrderRow, PositionRow
+from trading.domain import (
+    Balance,
+    Bracket,
+    BracketStatus,
+    Fill,
+    Liquidity,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceSnapshot:
+    """Balances recorded at one moment (LIVE telemetry), with the equity in the quote currency if known."""
+
+    timestamp: datetime
+    source: str
+    equity_quote: Decimal | None
+    balances: dict[str, Balance] = field(default_factory=dict)
+
+
+def order_values(order: Order) -> dict[str, Any]:
+    """Column values of an order (everything but seq)."""
+    return {
+        "id": order.id, "client_id": order.client_id, "symbol": order.symbol, "side": order.side.value,
+        "type": order.type.value, "amount": order.amount, "price": order.price, "stop_price": order.stop_price,
+        "status": order.status.value, "filled": order.filled, "average": order.average, "fee": order.fee,
+        "fee_currency": order.fee_currency, "bracket_id": order.bracket_id, "reason": order.reason,
+        "created_at": order.created_at, "updated_at": order.updated_at,
+    }
+
+
+def order_from_row(row: OrderRow) -> Order:
+    return Order(
+        id=row.id, client_id=row.client_id, symbol=row.symbol, side=Side(row.side), type=OrderType(row.type),
+        amount=row.amount, status=OrderStatus(row.status), created_at=row.created_at, updated_at=row.updated_at,
+        price=row.price, stop_price=row.stop_price, filled=row.filled, average=row.average, fee=row.fee,
+        fee_currency=row.fee_currency, bracket_id=row.bracket_id, reason=row.reason,
+    )
+
+
+def fill_values(fill: Fill) -> dict[str, Any]:
+    return {
+        "id": fill.id, "order_id": fill.order_id, "client_id": fill.client_id, "symbol": fill.symbol,
+        "side": fill.side.value, "amount": fill.amount, "price": fill.price, "fee": fill.fee,
+        "fee_currency": fill.fee_currency, "liquidity": fill.liquidity.value, "timestamp": fill.timestamp,
+    }
+
+
+def fill_from_row(row: FillRow) -> Fill:
+    return Fill(
+        id=row.id, order_id=row.order_id, client_id=row.client_id, symbol=row.symbol, side=Side(row.side),
+        amount=row.amount, price=row.price, fee=row.fee, fee_currency=row.fee_currency,
+        liquidity=Liquidity(row.liquidity), timestamp=row.timestamp,
+    )
+
+
+def position_values(pos: Position) -> dict[str, Any]:
+    return {
+        "symbol": pos.symbol, "amount": pos.amount, "avg_price": pos.avg_price,
+        "realized_pnl": pos.realized_pnl, "fees_paid": pos.fees_paid, "updated_at": pos.updated_at,
+    }
+
+
+def position_from_row(row: PositionRow) -> Position:
+    return Position(symbol=row.symbol, amount=row.amount, avg_price=row.avg_price, realized_pnl=row.realized_pnl,
+                    fees_paid=row.fees_paid, updated_at=row.updated_at)
+
+
+def bracket_values(b: Bracket) -> dict[str, Any]:
+    return {
+        "id": b.id, "symbol": b.symbol, "side": b.side.value, "entry_order_id": b.entry_order_id,
+        "stop_order_id": b.stop_order_id, "take_profit_order_id": b.take_profit_order_id,
+        "status": b.status.value, "created_at": b.created_at, "stop_price": b.stop_price,
+        "take_profit_price": b.take_profit_price,
+    }
+
+
+def bracket_from_row(row: BracketRow) -> Bracket:
+    return Bracket(
+        id=row.id, symbol=row.symbol, side=Side(row.side), entry_order_id=row.entry_order_id,
+        stop_order_id=row.stop_order_id, take_profit_order_id=row.take_profit_order_id,
+        status=BracketStatus(row.status), created_at=row.created_at, stop_price=row.stop_price,
+        take_profit_price=row.take_profit_price,
+    )

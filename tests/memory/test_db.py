@@ -1,0 +1,239 @@
+"""The mode's database: stamping, refusal without writes, SQLite settings, exact round trips."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from memory import Database, default_path, open_database
+from trading.domain import (
+    Balance,
+    Bracket,
+    BracketStatus,
+    Fill,
+    Liquidity,
+    Mode,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+)
+from trading.errors import ConfigError, ModeMismatchError
+from trading.exchange.ledger import PaperChange, PaperLedger
+
+T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def order(i: int = 1, *, status: OrderStatus = OrderStatus.OPEN, when: datetime = T0, **kw: object) -> Order:
+    values = dict(id=f"O{i:05d}-AAAAA-BBBBBB", client_id=f"client-{i}", symbol="BTC/USD", side=Side.BUY,
+                  type=OrderType.LIMIT, amount=D("0.01"), status=status, created_at=when, updated_at=when,
+                  price=D("65000.1"))
+    values.update(kw)
+    return Order(**values)
+
+
+def fill(i: int = 1, when: datetime = T0) -> Fill:
+    return Fill(id=f"T{i:05d}", order_id=f"O{i:05d}-AAAAA-BBBBBB", client_id=f"client-{i}", symbol="BTC/USD",
+                side=Side.BUY, amount=D("0.01"), price=D("65000.1"), fee=D("1.62500250"), fee_currency="USD",
+                liquidity=Liquidity.MAKER, timestamp=when)
+
+
+def rows(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, read with plain sqlite3 (independent of the code under test)."""
+    con = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"'))) for n in names}
+    finally:
+        con.close()
+
+
+def test_fresh_database_is_stamped_with_its_mode(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        assert db.mode is Mode.PAPER
+        assert db.path == default_path(Mode.PAPER, tmp_path) == tmp_path / "paper" / "zyn.db"
+        ledger: PaperLedger = db  # the paper simulator's persistence protocol
+        assert all(callable(getattr(ledger, n)) for n in
+                   ("load_paper", "commit_paper", "list_orders", "get_order", "list_fills"))
+        with db.engine.connect() as conn:
+            mode, version, created = conn.execute(text("SELECT mode, schema_version, created_at FROM meta")).one()
+        assert (mode, version) == ("paper", 1)
+        assert created
+        assert set(rows(db.path)) >= {"meta", "orders", "fills", "positions", "brackets", "paper_balances",
+                                      "balance_snapshots"}
+    finally:
+        db.close()
+
+
+def test_reopening_in_the_same_mode_keeps_the_data(tmp_path: Path) -> None:
+    db = open_database(Mode.LIVE, tmp_path)
+    db.record_order(order())
+    db.close()
+    again = open_database(Mode.LIVE, tmp_path)
+    try:
+        assert again.get_order("client-1") == order()
+        assert again.path == tmp_path / "live" / "zyn.db"
+    finally:
+        again.close()
+
+
+def test_other_mode_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    db.record_order(order())
+    path = db.path
+    db.close()
+    before_bytes, before_rows = path.read_bytes(), rows(path)
+    before_files = sorted(p.name for p in path.parent.iterdir())
+    with pytest.raises(ModeMismatchError) as err:
+        open_database(Mode.LIVE, tmp_path, url=f"sqlite:///{path}")
+    assert str(err.value) == (f"this database ({path}) belongs to PAPER mode; refusing to open it in LIVE mode")
+    assert path.read_bytes() == before_bytes
+    assert rows(path) == before_rows
+    assert sorted(p.name for p in path.parent.iterdir()) == before_files
+
+
+def test_refusal_happens_before_any_table_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "stamped-only.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, mode VARCHAR, schema_version INTEGER, created_at DATETIME)")
+    con.execute("INSERT INTO meta VALUES (1, 'live', 1, '2025-01-01 00:00:00')")
+    con.commit()
+    con.close()
+    with pytest.raises(ModeMismatchError, match="belongs to LIVE mode; refusing to open it in PAPER mode"):
+        open_database(Mode.PAPER, tmp_path, url=f"sqlite:///{path}")
+    assert list(rows(path)) == ["meta"]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    finally:
+        db.close()
+
+
+def test_decimals_round_trip_exactly(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        tricky = [D("0.00000001"), D("1E-8"), D("65000.10"), D("123456789012345678901234567890.123456789"),
+                  D("0.1") + D("0.2"), D("-3.000000000000000000000000000001")]
+        for i, value in enumerate(tricky):
+            db.record_order(order(i, amount=value, price=value, average=value))
+            back = db.get_order(f"client-{i}")
+            assert (back.amount, back.price, back.average) == (value, value, value)
+            assert str(back.amount) == str(value)  # same digits, not just equal
+        db.commit_paper(PaperChange(balances={"USD": D("9346.972296"), "BTC": D("0.01000000")}))
+        assert db.load_paper().balances == {"USD": D("9346.972296"), "BTC": D("0.01000000")}
+        assert str(db.load_paper().balances["BTC"]) == "0.01000000"
+    finally:
+        db.close()
+
+
+def test_times_come_back_as_aware_utc(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        plus_two = datetime(2025, 3, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+        db.record_order(order(when=plus_two))
+        back = db.get_order("client-1")
+        assert back.created_at == plus_two
+        assert back.created_at.tzinfo is UTC and back.created_at.hour == 12
+        with pytest.raises(Exception, match="naive"):
+            db.record_order(order(2, when=datetime(2025, 1, 1)))
+    finally:
+        db.close()
+
+
+def test_commit_paper_is_all_or_nothing(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        assert db.load_paper() is None
+        db.commit_paper(PaperChange(balances={"USD": D("10000")}, fills=[fill(1)]))
+        before = rows(db.path)
+        bad = PaperChange(balances={"USD": D("1")}, orders=[order(2)], fills=[fill(1)],  # fill 1 exists
+                          positions=[Position("BTC/USD", D("1"), D("1"))])
+        with pytest.raises(IntegrityError):
+            db.commit_paper(bad)
+        assert rows(db.path) == before
+    finally:
+        db.close()
+
+
+def test_paper_snapshot_holds_only_active_orders_and_brackets(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        b_active = Bracket("B1", "BTC/USD", Side.BUY, "O1", "O2", "O3", BracketStatus.ACTIVE, T0, D("60000"), D("70000"))
+        b_done = Bracket("B2", "BTC/USD", Side.BUY, "O4", None, None, BracketStatus.CLOSED, T0)
+        pos = Position("BTC/USD", D("0.01"), D("65302.7704"), D("-1.5"), D("2.6"), T0)
+        db.commit_paper(PaperChange(
+            balances={"USD": D("10000")},
+            orders=[order(1), order(2, status=OrderStatus.PENDING), order(3, status=OrderStatus.CLOSED)],
+            positions=[pos], brackets=[b_active, b_done]))
+        snap = db.load_paper()
+        assert [o.id for o in snap.active_orders] == [order(1).id, order(2).id]
+        assert snap.active_brackets == [b_active]
+        assert snap.positions == {"BTC/USD": pos}
+        assert db.get_bracket("B2") == b_done
+    finally:
+        db.close()
+
+
+def test_lists_are_newest_first_even_within_one_instant(tmp_path: Path) -> None:
+    db = open_database(Mode.LIVE, tmp_path)
+    try:
+        for i in range(1, 6):
+            db.record_order(order(i, when=T0 if i < 5 else T0 - timedelta(seconds=1)))
+            assert db.record_fill(fill(i)) is True
+        assert db.record_fill(fill(1)) is False
+        db.record_order(order(2, status=OrderStatus.CLOSED))  # an update keeps its place
+        assert [o.client_id for o in db.list_orders()] == ["client-4", "client-3", "client-2", "client-1", "client-5"]
+        assert [o.client_id for o in db.list_orders(statuses=(OrderStatus.CLOSED,))] == ["client-2"]
+        assert [o.client_id for o in db.list_orders(limit=2)] == ["client-4", "client-3"]
+        assert db.list_orders(symbol="ETH/USD") == []
+        assert [f.id for f in db.list_fills(limit=3)] == ["T00005", "T00004", "T00003"]
+        assert db.get_order("nope") is None
+    finally:
+        db.close()
+
+
+def test_balance_snapshots_group_by_moment(tmp_path: Path) -> None:
+    db: Database = open_database(Mode.LIVE, tmp_path)
+    try:
+        for minute in range(3):
+            db.record_balance_snapshot(
+                {"USD": Balance("USD", D("100.5") + minute, D("1")), "BTC": Balance("BTC", D("0.1"))},
+                T0 + timedelta(minutes=minute), D("6600.5") if minute else None, "kraken")
+        snaps = db.list_balance_snapshots(limit=2)
+        assert [s.timestamp for s in snaps] == [T0 + timedelta(minutes=2), T0 + timedelta(minutes=1)]
+        assert snaps[0].balances["USD"] == Balance("USD", D("102.5"), D("1"))
+        assert snaps[0].equity_quote == D("6600.5") and snaps[0].source == "kraken"
+        assert db.list_balance_snapshots()[-1].equity_quote is None
+    finally:
+        db.close()
+
+
+def test_bad_database_url_is_a_config_error_without_the_password(tmp_path: Path) -> None:
+    for url in ("not a url", "postgresql://zyn:hunter2secret@127.0.0.1:1/zyn"):
+        with pytest.raises(ConfigError) as err:
+            open_database(Mode.PAPER, tmp_path, url=url)
+        assert "hunter2secret" not in str(err.value)
+
+
+def test_in_memory_database_has_no_path(tmp_path: Path) -> None:
+    db = open_database(Mode.PAPER, tmp_path, url="sqlite://")
+    try:
+        assert db.path is None and db.url == "sqlite://"
+        db.commit_paper(PaperChange(balances={"USD": D("1")}))
+        assert db.load_paper().balances == {"USD": D("1")}
+    finally:
+        db.close()
