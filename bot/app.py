@@ -43,7 +43,8 @@ def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
     from trading.exchange.feeds import FallbackFeed
     from trading.exchange.kraken import KrakenPublicFeed
 
-    primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock,
+    # One quick retry only: when Kraken is unreachable, the replay feed should take over in seconds.
+    primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock, retries=1, retry_wait=0.25,
                                timeout_ms=int(settings.request_timeout * 1000))
     return FallbackFeed(primary, lambda: ReplayFeed(clock))
 

@@ -80,6 +80,10 @@ class PermissionDeniedError(ExchangeError):
     exit_code = 1
 
 
+class OfflineError(ExchangeError):
+    """The exchange's address cannot even be resolved: this machine is offline. Not retried."""
+
+
 class TransientError(ExchangeError):
     """A failure worth retrying: network, timeout, rate limit, exchange unavailable."""
 

@@ -24,7 +24,7 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def _source_note(source: str) -> str:
-    return " [bold yellow](offline replay: simulated prices, not live Kraken)[/]" if "replay" in source else ""
+    return " [bold yellow](bundled real candles replayed: not live Kraken prices)[/]" if "replay" in source else ""
 
 
 def _status(r: StatusResult) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from loguru import logger
 
 from trading.domain import Candle, Market, Ticker
-from trading.errors import ExchangeUnavailableError, NetworkError
+from trading.errors import ExchangeUnavailableError, NetworkError, OfflineError
 from trading.exchange.base import MarketFeed
 
 log = logger.bind(component="feed")
@@ -36,7 +36,7 @@ class FallbackFeed:
             try:
                 await self._primary.load_markets()
                 self._active = self._primary
-            except (NetworkError, ExchangeUnavailableError) as exc:
+            except (NetworkError, ExchangeUnavailableError, OfflineError) as exc:
                 self.fallback_reason = exc.message
                 log.warning("Kraken public data unreachable ({}); using the offline replay feed", exc.message)
                 await self._primary.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 
 from trading.errors import (
     AuthenticationError,
@@ -21,6 +22,7 @@ from trading.errors import (
     InsufficientFundsError,
     InvalidOrderError,
     NetworkError,
+    OfflineError,
     OrderNotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -58,6 +60,24 @@ def _msg(summary: str, code: str | None) -> str:
     return f"{summary} ({code})" if code else summary
 
 
+def _dns_failure(exc: BaseException) -> bool:
+    """True if a socket.gaierror (name resolution failure) is anywhere in the exception's causes."""
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__ or next(
+            (a for a in getattr(seen, "args", ()) if isinstance(a, BaseException)), None)
+        if seen is None:
+            return False
+        os_error = getattr(seen, "os_error", None)
+        if isinstance(os_error, socket.gaierror):
+            return True
+    return False
+
+
 def translate(exc: BaseException) -> ZynError:
     """The Zyn error for an exception raised by ccxt or its HTTP transport (never echoes raw text)."""
     if isinstance(exc, ZynError):
@@ -72,6 +92,8 @@ def translate(exc: BaseException) -> ZynError:
             if code.startswith(known):
                 return cls(_msg(summary, code))
 
+    if _dns_failure(exc):  # no name resolution: offline; retrying in a second will not help
+        return OfflineError("could not resolve Kraken's address (no network?)")
     # Transient failures first: several ccxt classes nest under NetworkError.
     if isinstance(exc, ccxt.RequestTimeout | asyncio.TimeoutError | TimeoutError):
         return RequestTimeoutError("Kraken did not answer in time; the outcome is unknown")
