@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -77,14 +78,19 @@ def _portfolio(r: PortfolioResult) -> None:
 
 
 def _orders_table(orders: list[Order], title: str) -> Table:
-    t = Table(title=title)
-    for col in ("ID", "Pair", "Side", "Type", "Amount", "Price", "Trigger", "Filled", "Avg", "Fee", "Status",
-                "Created (UTC)"):
-        t.add_column(col, justify="right" if col in ("Amount", "Price", "Trigger", "Filled", "Avg", "Fee") else "left")
+    """Orders, with ids never truncated (`zyn cancel` needs them); narrow terminals drop fee and time."""
+    wide = console.width >= 110
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    cols = ["ID", "Pair", "Order", "Amount", "Price", "Avg fill", "Status"] + (["Fee", "Time (UTC)"] if wide else [])
+    for col in cols:
+        t.add_column(col, justify="right" if col in ("Amount", "Price", "Avg fill", "Fee") else "left", no_wrap=True)
     for o in orders:
-        t.add_row(o.id, o.symbol, o.side.value, o.type.value, amount_str(o.amount), money(o.price),
-                  money(o.stop_price), amount_str(o.filled), money(o.average), money(o.fee, 4), o.status.value,
-                  f"{o.created_at:%Y-%m-%d %H:%M:%S}")
+        price = money(o.price) if o.price is not None else (f"@{money(o.stop_price)}" if o.stop_price else "-")
+        row = [o.id, o.symbol, f"{o.side.value} {o.type.value}", amount_str(o.amount), price, money(o.average),
+               o.status.value]
+        if wide:
+            row += [money(o.fee, 4) if o.fee else "-", f"{o.created_at:%m-%d %H:%M}"]
+        t.add_row(*row)
     return t
 
 
