@@ -11,13 +11,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlmodel import SQLModel
 
+import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
-from memory.store import Database
+from memory.autopilot_store import AutopilotStoreMixin
+from memory.store import Database as LedgerDatabase
 from memory.tables import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class Database(AutopilotStoreMixin, LedgerDatabase):
+    """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 
 def default_path(mode: Mode, data_dir: Path) -> Path:

@@ -1,0 +1,129 @@
+"""TradingConfig: every threshold the autopilot uses, typed, documented, overridable from the config file.
+
+The defaults lean aggressive, as the owner asked; each one is a named setting.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from trading.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndicatorSettings(_Section):
+    rsi_period: int = Field(14, ge=2, le=200, description="RSI (Wilder) period")
+    sma_fast: int = Field(10, ge=2, le=500, description="fast simple moving average")
+    sma_slow: int = Field(30, ge=3, le=1000, description="slow simple moving average")
+    sma_trend: int = Field(100, ge=10, le=2000, description="long SMA used as the trend filter")
+    ema_fast: int = Field(12, ge=2, le=500)
+    ema_slow: int = Field(26, ge=3, le=1000)
+    macd_signal: int = Field(9, ge=2, le=200)
+    atr_period: int = Field(14, ge=2, le=200, description="ATR (Wilder) period")
+    bb_period: int = Field(20, ge=2, le=500, description="Bollinger period")
+    bb_std: float = Field(2.0, gt=0, le=5, description="Bollinger width in population standard deviations")
+    volume_period: int = Field(20, ge=2, le=500, description="volume ratio = volume / SMA(volume, n)")
+    vol_period: int = Field(48, ge=2, le=2000, description="realised volatility window (log returns)")
+    chop_period: int = Field(14, ge=2, le=200, description="choppiness index period")
+    adx_period: int = Field(14, ge=2, le=200, description="ADX period")
+    atr_spike_period: int = Field(48, ge=2, le=2000, description="ATR spike = ATR / SMA(ATR, n)")
+    breakout_period: int = Field(20, ge=2, le=500, description="Donchian channel length for breakouts")
+
+    @property
+    def warmup(self) -> int:
+        """Candles needed before every indicator has a value."""
+        return max(self.sma_trend, self.sma_slow, self.ema_slow + self.macd_signal, 2 * self.adx_period + 1,
+                   self.atr_spike_period + self.atr_period, self.vol_period + 1, self.bb_period,
+                   self.breakout_period + 1, self.volume_period) + 1
+
+
+class RegimeSettings(_Section):
+    adx_trend: float = Field(22.0, ge=0, le=100, description="ADX at or above this: trending")
+    chop_high: float = Field(61.8, ge=0, le=100, description="choppiness at or above this: chop")
+    atr_spike_volatile: float = Field(2.0, gt=0, description="ATR / its average at or above this: volatile")
+    vol_volatile: float = Field(0.012, gt=0, description="realised volatility per candle at or above: volatile")
+
+
+class FilterSettings(_Section):
+    rsi_max_long: float = Field(75.0, ge=0, le=100, description="no long entry when RSI is above this")
+    rsi_min_long: float = Field(25.0, ge=0, le=100, description="no trend entry when RSI is below this")
+    require_trend_sma: bool = Field(True, description="trend entries only above the trend SMA")
+    min_volume_ratio: float = Field(0.6, ge=0, description="no entry when volume / its average is below")
+    max_volatility: float = Field(0.02, gt=0, description="no entry when realised volatility is above")
+    max_chop: float = Field(70.0, ge=0, le=100, description="no entry when choppiness is above")
+    max_atr_spike: float = Field(3.0, gt=0, description="no entry when ATR / its average is above")
+
+
+class StrategySettings(_Section):
+    rsi_oversold: float = Field(30.0, ge=0, le=100, description="RSI strategy: enter on a cross up through this")
+    rsi_overbought: float = Field(70.0, ge=0, le=100, description="RSI strategy: exit on a cross up through this")
+    mr_rsi_max: float = Field(40.0, ge=0, le=100, description="mean reversion: enter below the lower band only "
+                                                             "when RSI is under this")
+    breakout_volume_ratio: float = Field(1.2, ge=0, description="breakout: volume / its average at least this")
+
+
+class RiskSettings(_Section):
+    risk_per_trade: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.1"), description="equity risked per trade")
+    atr_stop_mult: Decimal = Field(Decimal("2"), gt=0, le=20, description="stop distance = ATR x this")
+    atr_target_mult: Decimal = Field(Decimal("3"), gt=0, le=50, description="target distance = ATR x this")
+    max_portfolio_risk: Decimal = Field(Decimal("0.05"), gt=0, le=1, description="cap on total open risk")
+    max_position_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="max equity in one position")
+    max_trades_per_symbol: int = Field(10, ge=0, le=1000, description="entries per symbol per UTC day")
+    max_trades_total: int = Field(30, ge=0, le=10000, description="entries per UTC day, all symbols")
+    daily_loss_limit: Decimal = Field(Decimal("0.03"), gt=0, le=1, description="kill switch: loss vs day start")
+    flatten_on_kill: bool = Field(False, description="close every position when the kill switch trips")
+
+
+class TradingConfig(_Section):
+    """The autopilot's settings (the [trading] part of the config file)."""
+
+    universe: tuple[str, ...] = Field(("BTC/USD", "ETH/USD", "SOL/USD"), min_length=1, max_length=100)
+    timeframe: str = Field("5m", pattern=r"^5m$", description="the autopilot trades closed 5-minute candles")
+    history: int = Field(300, ge=50, le=5000, description="closed candles fetched per symbol per tick")
+    tick_delay_seconds: float = Field(5.0, ge=0, le=120, description="seconds after candle close to evaluate")
+    strategy: str | None = Field(None, description="force one strategy; None lets the regime choose")
+    regime_strategies: dict[str, str] = Field(
+        default_factory=lambda: {"trending_up": "trend_following", "range": "mean_reversion",
+                                 "volatile": "breakout", "trending_down": "none", "chop": "none"},
+        description="which strategy each regime uses ('none' = stay out)")
+    indicators: IndicatorSettings = IndicatorSettings()
+    regimes: RegimeSettings = RegimeSettings()
+    filters: FilterSettings = FilterSettings()
+    strategies: StrategySettings = StrategySettings()
+    risk: RiskSettings = RiskSettings()
+
+    @field_validator("universe", mode="before")
+    @classmethod
+    def _pairs(cls, v: Any) -> Any:
+        from trading.pairs import normalize_pair
+
+        if isinstance(v, str):
+            v = [p for p in v.replace(",", " ").split() if p]
+        return tuple(normalize_pair(p) for p in v)
+
+
+def load_trading_config(path: Path | None) -> TradingConfig:
+    """TradingConfig from the [trading] table of a TOML file (defaults if absent), or ConfigError."""
+    import tomllib
+
+    data: dict[str, Any] = {}
+    if path is not None and path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("trading", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return TradingConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{path}: [trading] {where}: {err['msg']} (got {err.get('input')!r})") from None
+    except Exception as exc:  # a bad pair name inside the universe
+        raise ConfigError(f"{path}: [trading] {exc}") from None

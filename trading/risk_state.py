@@ -1,0 +1,52 @@
+"""The risk layer's persisted state (per-UTC-day counts, the kill switch) and the store protocol behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class DayState:
+    """One UTC day: the equity it started with and the entries made so far."""
+
+    day: date
+    start_equity: Decimal | None  # None only when an entry was recorded before the day was started
+    trades_total: int = 0
+    trades_by_symbol: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchState:
+    """The daily-loss kill switch. After a reset the last trip's facts stay, with who reset it and when."""
+
+    tripped: bool = False
+    tripped_at: datetime | None = None
+    day: date | None = None  # the UTC day of the last trip; a trip ends when this day does
+    reason: str | None = None
+    equity_at_trip: Decimal | None = None
+    start_equity: Decimal | None = None
+    reset_at: datetime | None = None
+    reset_by: str | None = None
+
+
+class RiskStore(Protocol):
+    """Durable storage for the risk layer; memory's Database implements it."""
+
+    def get_day(self, day: date) -> DayState | None:
+        """The counts of a UTC day, or None if nothing was recorded that day."""
+        ...
+
+    def put_day(self, state: DayState) -> None:
+        """Insert or replace the counts of state.day."""
+        ...
+
+    def get_kill_switch(self) -> KillSwitchState:
+        """The kill switch as last stored (an untripped one if never stored)."""
+        ...
+
+    def put_kill_switch(self, state: KillSwitchState) -> None:
+        """Replace the stored kill switch."""
+        ...
