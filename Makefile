@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/zyn status
+	$(BIN)/zyn run
 
 test: install-dev
 	$(BIN)/python -m pytest

@@ -70,7 +70,9 @@ def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object
 def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None) -> Services:
     """Wire one process's services; the database is opened (and its mode checked) first."""
     from memory import open_database
+    from trading.config import load_trading_config
 
+    trading_config = load_trading_config(settings.config_file)
     clock = clock or SystemClock()
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(settings.mode, settings.data_dir, url)
@@ -88,7 +90,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       quote_currency=settings.quote_currency, credentials_present=settings.has_kraken_keys,
                       log_level=settings.log_level, database=str(getattr(db, "url", "")),
                       log_file=settings.data_dir / "logs" / "zyn.log",
-                      probe=lambda: probe(settings, feed, exchange))
+                      probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config)
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, funding, market, orders
+from tools import account, autopilot, funding, market, orders
 from tools.base import ConfirmPolicy, Permission, Tool
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -24,6 +24,12 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("cancel_order", "Cancel one open order", orders.CancelArgs, P.TRADE, C.LIVE, orders.cancel_order),
     Tool("cancel_all", "Cancel every open order", orders.CancelAllArgs, P.TRADE, C.ALWAYS, orders.cancel_all),
     Tool("list_open_orders", "Open or closed orders", orders.ListOrdersArgs, P.READ, C.NEVER, orders.list_orders),
+    Tool("autopilot_status", "Autopilot state, today's trades vs limits, kill switch", autopilot.AutopilotArgs,
+         P.READ, C.NEVER, autopilot.autopilot_status),
+    Tool("autopilot_start", "Let the autopilot trade", autopilot.AutopilotArgs, P.TRADE, C.LIVE,
+         autopilot.autopilot_start),
+    Tool("autopilot_stop", "Stop new autopilot trades", autopilot.AutopilotArgs, P.TRADE, C.NEVER,
+         autopilot.autopilot_stop),
     Tool("withdraw", "LIVE: withdraw to a saved Kraken withdrawal address", funding.WithdrawArgs, P.ADMIN,
          C.ALWAYS, funding.withdraw),
     Tool("export_report", "LIVE: ask Kraken to build a trades or ledgers export", funding.ExportArgs, P.ADMIN,

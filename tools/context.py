@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from trading.clock import Clock
 from trading.domain import Balance, Fill, Mode, Order
@@ -34,6 +34,9 @@ class ToolContext:
     database: str  # a display form, never with a password
     log_file: Path | None = None
     probe: Callable[[], Awaitable[str]] | None = None  # connectivity check used by get_status
+    store: Any = None  # the mode's database (autopilot state, risk state, evaluations)
+    trading_config: Any = None  # trading.config.TradingConfig
+    actor: str = "cli"  # who is acting, for the audit trail
 
     @property
     def source(self) -> str:

@@ -59,3 +59,12 @@ def from_ms(ms: int | float) -> datetime:
 def to_ms(dt: datetime) -> int:
     """Epoch milliseconds of a datetime."""
     return int(utc(dt).timestamp() * 1000)
+
+
+def next_tick_after(now: datetime, delay_seconds: float, minutes: int = 5) -> datetime:
+    """The next candle close (every `minutes`, UTC) plus the delay, strictly after now."""
+    base = now.replace(second=0, microsecond=0, minute=now.minute - now.minute % minutes)
+    nxt = base + timedelta(seconds=delay_seconds)
+    while nxt <= now:
+        nxt += timedelta(minutes=minutes)
+    return nxt

@@ -39,7 +39,7 @@ class IndicatorSettings(_Section):
     @property
     def warmup(self) -> int:
         """Candles needed before every indicator has a value."""
-        return max(self.sma_trend, self.sma_slow, self.ema_slow + self.macd_signal, 2 * self.adx_period + 1,
+        return max(self.sma_trend, self.sma_slow, self.sma_fast, self.chop_period + 1, self.ema_slow + self.macd_signal, 2 * self.adx_period + 1,
                    self.atr_spike_period + self.atr_period, self.vol_period + 1, self.bb_period,
                    self.breakout_period + 1, self.volume_period) + 1
 

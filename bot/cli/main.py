@@ -167,6 +167,66 @@ def export_report(state: CliState, report: str, confirmed: bool, as_json: bool) 
     state.show(state.call("export_report", {"report": report}), as_json)
 
 
+@cli.command()
+@click.pass_obj
+def run(state: CliState) -> None:
+    """Start Zyn: the autopilot on every closed 5-minute candle, with a live console view (Ctrl-C stops)."""
+    import asyncio
+
+    from bot.service import run_service
+
+    asyncio.run(run_service(state.settings))
+
+
+@cli.command("auto-start")
+@click.option("--yes", "-y", is_flag=True, help="LIVE: do not ask for confirmation")
+@click.pass_obj
+def auto_start(state: CliState, yes: bool) -> None:
+    """Let the autopilot trade from the next tick (a running service picks it up)."""
+    if state.is_live:
+        state.confirm("Let the autopilot trade REAL money on Kraken?", yes)
+    state.show(state.call("autopilot_start", {}), False)
+
+
+@cli.command("auto-stop")
+@click.pass_obj
+def auto_stop(state: CliState) -> None:
+    """Stop new autopilot trades from the next tick (open positions keep their stops and targets)."""
+    state.show(state.call("autopilot_stop", {}), False)
+
+
+@cli.command("auto-status")
+@json_option
+@click.pass_obj
+def auto_status(state: CliState, as_json: bool) -> None:
+    """Last and next tick, positions, today's trades against the limits, kill-switch state."""
+    state.show(state.call("autopilot_status", {}), as_json)
+
+
+@cli.command("auto-config")
+@click.option("--file", "config_file", type=click.Path(dir_okay=False), help="validate this config file instead")
+@json_option
+@click.pass_obj
+def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None:
+    """Show the strategies, parameters, risk levels and universe; validate a config file with clear errors."""
+    from pathlib import Path
+
+    from trading.config import load_trading_config
+
+    path = Path(config_file) if config_file else state.settings.config_file
+    if config_file and not path.is_file():
+        fail_usage(f"no such file: {config_file}")
+    cfg = load_trading_config(path)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(cfg.model_dump(mode="json"), indent=2))
+        return
+    from bot.cli.render import render_trading_config
+
+    render_trading_config(cfg, path if path.is_file() else None)
+
+
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 1 bad input, 2 exchange or network error)."""
     return run_main(cli, list(sys.argv[1:] if argv is None else argv), factory)

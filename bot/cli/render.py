@@ -114,6 +114,8 @@ def render(result: Any) -> None:
         else:
             for item in result:
                 render(item)
+    elif type(result).__name__ == "AutopilotStatusResult":
+        _autopilot_status(result)
     elif isinstance(result, StatusResult):
         _status(result)
     elif isinstance(result, PriceResult):
@@ -139,3 +141,46 @@ def render(result: Any) -> None:
         console.print(t)
     else:
         console.print(result.text() if hasattr(result, "text") else str(result))
+
+
+def render_trading_config(cfg: Any, path: Any) -> None:
+    """The autopilot's configuration, section by section, with each value's meaning."""
+    from trading.strategies import STRATEGIES
+
+    source = f"from {path}" if path else "defaults (no config file)"
+    console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {', '.join(cfg.universe)} · "
+                  f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
+    s = Table(title="Strategies by regime", box=box.SIMPLE_HEAD)
+    s.add_column("Regime")
+    s.add_column("Strategy")
+    s.add_column("What it does")
+    for regime, name in cfg.regime_strategies.items():
+        s.add_row(regime, name, STRATEGIES[name].description if name in STRATEGIES else "stay out")
+    console.print(s)
+    for section in ("risk", "filters", "regimes", "strategies", "indicators"):
+        model = getattr(cfg, section)
+        t = Table(title=section.capitalize(), box=box.SIMPLE_HEAD)
+        t.add_column("Setting", no_wrap=True)
+        t.add_column("Value", justify="right", no_wrap=True)
+        t.add_column("Meaning")
+        for name, field in type(model).model_fields.items():
+            t.add_row(name, str(getattr(model, name)), field.description or "")
+        console.print(t)
+
+
+def _autopilot_status(r: Any) -> None:
+    t = Table(title="Autopilot", show_header=False, box=box.SIMPLE)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("State", "[bold green]ON[/]" if r.enabled else "[bold]OFF[/]")
+    t.add_row("Last tick", f"{r.last_tick_at:%Y-%m-%d %H:%M:%S} UTC" if r.last_tick_at else "never")
+    t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC")
+    t.add_row("Universe", ", ".join(r.universe))
+    t.add_row("Open positions", ", ".join(f"{s} {a}" for s, a in r.positions.items()) or "none")
+    per = ", ".join(f"{s} {n}/{r.max_per_symbol}" for s, n in r.trades_today.items()) or "none"
+    t.add_row("Trades today", f"{r.trades_total}/{r.max_total} ({per})")
+    t.add_row("Day start equity", money(r.day_start_equity) if r.day_start_equity is not None else "-")
+    kill = (f"[bold red]TRIPPED[/] at {r.kill_switch_at:%H:%M} UTC: {r.kill_switch_reason}" if r.kill_switch_tripped
+            else "armed")
+    t.add_row("Kill switch", kill)
+    console.print(t)

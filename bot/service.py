@@ -1,0 +1,136 @@
+"""The running service (`zyn run`, `make run`): autopilot on the scheduler, a live console view, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from dataclasses import dataclass
+
+from loguru import logger
+from rich.console import Console
+from trading.risk import DailyLimits, KillSwitch
+
+from bot.app import Services, build_services
+from bot.scheduler import make_scheduler, schedule_autopilot
+from bot.settings import Settings
+from trading.autopilot import Autopilot, TickReport, next_tick_after
+from trading.clock import Clock, SystemClock
+from trading.config import TradingConfig
+from trading.domain import Mode
+from trading.errors import ConfigError
+from trading.evaluation import Decision
+from trading.events import Event, EventBus, EventKind, TickCompleted
+from trading.exchange.base import MarketFeed
+
+_log = logger.bind(component="service")
+
+
+@dataclass
+class Runtime:
+    """The service's parts, for the front ends that later join the same loop."""
+
+    services: Services
+    cfg: TradingConfig
+    bus: EventBus
+    autopilot: Autopilot
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None) -> Runtime:
+    """Services plus the trading config, the event bus and the autopilot."""
+    clock = clock or SystemClock()
+    services = build_services(settings, clock=clock, feed=feed)
+    cfg = services.tools.trading_config
+    bus = EventBus()
+    db = services.db
+    autopilot = Autopilot(services.exchange, db, DailyLimits(db, cfg.risk, clock), KillSwitch(db, cfg.risk, clock),
+                          clock, cfg, bus, quote=settings.quote_currency)
+    return Runtime(services=services, cfg=cfg, bus=bus, autopilot=autopilot)
+
+
+class ConsoleView:
+    """Prints ticks, decisions, fills and alerts as they happen."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+
+    def on_event(self, event: Event) -> None:
+        """Print one event (ticks are printed by show_tick with their decisions)."""
+        if isinstance(event, TickCompleted):
+            return
+        style = {EventKind.KILL_SWITCH_TRIPPED: "bold red", EventKind.AUTOPILOT_ERROR: "red",
+                 EventKind.ORDER_FILLED: "green", EventKind.BRACKET_EXIT: "yellow"}.get(event.kind, "cyan")
+        self.console.print(f"[dim]{event.at:%H:%M:%S}[/] [{style}]{event.text}[/]")
+
+    def show_tick(self, report: TickReport) -> None:
+        """One line per symbol evaluated."""
+        when = f"{report.candle_time:%H:%M}" if report.candle_time else "-"
+        self.console.print(f"[dim]{report.at:%H:%M:%S}[/] [bold]tick[/] candle {when} UTC: "
+                           f"{len(report.evaluations)} evaluated, {report.count(Decision.ENTER)} entries, "
+                           f"{report.count(Decision.EXIT)} exits")
+        for ev in report.evaluations:
+            why = ev.skip_reason.value if ev.skip_reason else ev.decision.value
+            detail = ev.reasons[-1] if ev.reasons else ""
+            self.console.print(f"    {ev.symbol:<9} {ev.decision.value:<5} {why:<20} "
+                               f"[dim]{ev.regime or '-'} / {ev.strategy or '-'}: {detail}[/]")
+
+
+class Service:
+    """The service's lifecycle: start() wires and schedules, stop() shuts down cleanly."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None,
+                 console: Console | None = None) -> None:
+        if settings.mode is Mode.LIVE and not settings.live_ack:
+            raise ConfigError("LIVE mode trades real money: set ZYN_LIVE_ACK=1 to acknowledge, then start again")
+        self.settings = settings
+        self.rt = build_runtime(settings, clock=clock, feed=feed)
+        self.view = ConsoleView(console)
+        self.rt.bus.subscribe(self.view.on_event)
+        self.scheduler = make_scheduler()
+
+    async def tick(self) -> TickReport:
+        """One autopilot tick, shown on the console (the scheduled job)."""
+        report = await self.rt.autopilot.tick()
+        self.view.show_tick(report)
+        return report
+
+    async def start(self) -> None:
+        """Enable PAPER trading on first start, schedule the autopilot and print the banner."""
+        db = self.rt.services.db
+        if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
+            db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start
+        schedule_autopilot(self.scheduler, self.tick, self.rt.cfg.tick_delay_seconds)
+        self.scheduler.start()
+        now = self.rt.services.clock.now()
+        enabled = db.get_autopilot_state().enabled
+        self.view.console.print(
+            f"[bold]Zyn[/] running in [bold]{self.settings.mode.value.upper()}[/] · data: "
+            f"{self.rt.services.exchange.source} · universe {', '.join(self.rt.cfg.universe)} · autopilot "
+            f"{'ON' if enabled else 'OFF (zyn auto-start)'} · next tick "
+            f"{next_tick_after(now, self.rt.cfg.tick_delay_seconds):%H:%M:%S} UTC · Ctrl-C stops")
+        _log.info("service started in {} mode", self.settings.mode.value)
+
+    async def stop(self) -> None:
+        """Stop the scheduler (a running tick finishes its current await) and close everything."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.rt.services.close()
+        self.view.console.print("Zyn stopped cleanly.")
+        _log.info("service stopped")
+
+
+async def run_service(settings: Settings, *, stop: asyncio.Event | None = None, clock: Clock | None = None,
+                      feed: MarketFeed | None = None, console: Console | None = None) -> None:
+    """Start everything on this loop and run until stop is set (Ctrl-C or SIGTERM sets it)."""
+    service = Service(settings, clock=clock, feed=feed, console=console)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
+            pass
+    await service.start()
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()

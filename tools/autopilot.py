@@ -1,0 +1,102 @@
+"""Autopilot tools: start, stop, status (acting on the persisted state a running service reads each tick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from tools.base import Args
+from tools.context import ToolContext
+from tools.results import amount_str
+from trading.clock import next_tick_after
+from trading.errors import InputError
+
+
+class AutopilotArgs(Args):
+    pass
+
+
+class KillResetArgs(Args):
+    reason: str = Field("manual reset", max_length=200)
+
+
+@dataclass(frozen=True)
+class AutopilotStatusResult:
+    enabled: bool
+    last_tick_at: datetime | None
+    last_candle_time: datetime | None
+    next_tick_at: datetime
+    universe: list[str]
+    positions: dict[str, str]  # symbol -> amount
+    trades_today: dict[str, int]
+    trades_total: int
+    max_per_symbol: int
+    max_total: int
+    day_start_equity: Decimal | None
+    kill_switch_tripped: bool
+    kill_switch_reason: str | None
+    kill_switch_at: datetime | None
+
+    def text(self) -> str:
+        kill = f"TRIPPED ({self.kill_switch_reason})" if self.kill_switch_tripped else "armed"
+        last = f"{self.last_tick_at:%H:%M:%S}" if self.last_tick_at else "never"
+        pos = ", ".join(f"{s} {a}" for s, a in self.positions.items()) or "none"
+        return (f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last} · next {self.next_tick_at:%H:%M:%S} UTC"
+                f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}")
+
+
+@dataclass(frozen=True)
+class AutopilotChangeResult:
+    enabled: bool
+    changed: bool
+
+    def text(self) -> str:
+        state = "ON" if self.enabled else "OFF"
+        return f"Autopilot is {state}." if self.changed else f"Autopilot was already {state}."
+
+
+def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database, kept out of tools' imports
+    if ctx.store is None or ctx.trading_config is None:
+        raise InputError("the autopilot is not available here")
+    return ctx.store
+
+
+async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotStatusResult:
+    """Last and next tick, positions, today's trades against the limits, and the kill switch."""
+    store, cfg = _store(ctx), ctx.trading_config
+    state = store.get_autopilot_state()
+    now = ctx.clock.now()
+    day = store.get_day(now.date())
+    kill = store.get_kill_switch()
+    tripped = bool(kill.tripped and kill.day is not None and kill.day >= now.date())
+    positions: dict[str, str] = {}
+    book = getattr(ctx.exchange, "positions", None)
+    if book is not None:
+        positions = {s: amount_str(p.amount) for s, p in (await book()).items() if p.amount > 0}
+    return AutopilotStatusResult(
+        enabled=state.enabled, last_tick_at=state.last_tick_at, last_candle_time=state.last_candle_time,
+        next_tick_at=next_tick_after(now, cfg.tick_delay_seconds), universe=list(cfg.universe), positions=positions,
+        trades_today=dict(day.trades_by_symbol) if day else {}, trades_total=day.trades_total if day else 0,
+        max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
+        day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
+        kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None)
+
+
+async def _set(ctx: ToolContext, enabled: bool) -> AutopilotChangeResult:
+    store = _store(ctx)
+    before = store.get_autopilot_state().enabled
+    store.set_autopilot_enabled(enabled, by=ctx.actor, at=ctx.clock.now())
+    return AutopilotChangeResult(enabled=enabled, changed=before != enabled)
+
+
+async def autopilot_start(ctx: ToolContext, args: AutopilotArgs) -> AutopilotChangeResult:
+    """Let the autopilot trade from the next tick on."""
+    return await _set(ctx, True)
+
+
+async def autopilot_stop(ctx: ToolContext, args: AutopilotArgs) -> AutopilotChangeResult:
+    """Stop new autopilot trades from the next tick on (open positions keep their stops and targets)."""
+    return await _set(ctx, False)
