@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, autopilot, funding, market, orders
+from tools import account, autopilot, funding, market, orders, risk
 from tools.base import ConfirmPolicy, Permission, Tool
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -30,6 +30,12 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          autopilot.autopilot_start),
     Tool("autopilot_stop", "Stop new autopilot trades", autopilot.AutopilotArgs, P.TRADE, C.NEVER,
          autopilot.autopilot_stop),
+    Tool("kill_switch_status", "Daily-loss kill switch state", risk.KillSwitchArgs, P.READ, C.NEVER,
+         risk.kill_switch_status),
+    Tool("kill_switch_reset", "Re-arm a tripped kill switch", risk.KillResetArgs, P.ADMIN, C.ALWAYS,
+         risk.kill_switch_reset),
+    Tool("flatten_all", "Emergency: cancel all orders, sell every holding at market", risk.FlattenArgs, P.ADMIN,
+         C.ALWAYS, risk.flatten),
     Tool("withdraw", "LIVE: withdraw to a saved Kraken withdrawal address", funding.WithdrawArgs, P.ADMIN,
          C.ALWAYS, funding.withdraw),
     Tool("export_report", "LIVE: ask Kraken to build a trades or ledgers export", funding.ExportArgs, P.ADMIN,

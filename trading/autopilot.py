@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from trading.events import (
     TickCompleted,
 )
 from trading.exchange.base import Exchange
+from trading.flatten import flatten_all
 from trading.indicators import OHLCV, compute_all
 from trading.orchestrator import decide_entry, decide_exit
 from trading.risk import DailyLimits, KillSwitch, Sizing, size_long
@@ -99,8 +101,13 @@ class Autopilot:
                 report.kill_switch_tripped = True
                 await self._on_kill_switch(equity, day.start_equity)
             enabled = bool(getattr(self.store.get_autopilot_state(), "enabled", False))
-            for symbol in self.cfg.universe:
-                ev = await self._evaluate_symbol(symbol, now, equity, enabled)
+            # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
+            fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
+            for symbol, candles in zip(self.cfg.universe, fetched, strict=True):
+                if isinstance(candles, BaseException):
+                    await self._error(symbol, candles if isinstance(candles, Exception) else RuntimeError("cancelled"))
+                    continue
+                ev = await self._evaluate_symbol(symbol, candles, now, equity, enabled)
                 if ev is not None:
                     report.evaluations.append(ev)
                     report.candle_time = ev.candle_time
@@ -121,9 +128,12 @@ class Autopilot:
 
     # --- one symbol ---------------------------------------------------------------------------
 
-    async def _evaluate_symbol(self, symbol: str, now: datetime, equity: Decimal, enabled: bool) -> Evaluation | None:
+    async def _candles(self, symbol: str) -> list:
+        return await self.exchange.fetch_ohlcv(symbol, "5m", limit=self.cfg.history + 1)
+
+    async def _evaluate_symbol(self, symbol: str, candles: list, now: datetime, equity: Decimal,
+                               enabled: bool) -> Evaluation | None:
         try:
-            candles = await self.exchange.fetch_ohlcv(symbol, "5m", limit=self.cfg.history + 1)
             closed = [c for c in candles if c.closed and c.timestamp + CANDLE <= now]
             if not closed:
                 return None
@@ -291,22 +301,3 @@ class Autopilot:
         await self.bus.publish(AutopilotError(EventKind.AUTOPILOT_ERROR, self.clock.now(), str(self.mode),
                                               f"autopilot error{' on ' + symbol if symbol else ''}: {message}",
                                               symbol=symbol))
-
-
-async def flatten_all(exchange: Exchange, quote: str) -> list[str]:
-    """Emergency: cancel every open order and sell every holding at market. Returns the sell order ids."""
-    await exchange.cancel_all()
-    markets = await exchange.load_markets()
-    ids = []
-    for asset, bal in (await exchange.fetch_balances()).items():
-        symbol = f"{asset}/{quote}"
-        if asset == quote or symbol not in markets or bal.free <= 0:
-            continue
-        market = markets[symbol]
-        amount = (bal.free // market.amount_step) * market.amount_step
-        if amount < market.min_amount:
-            continue
-        order = await exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
-                                                         amount=amount))
-        ids.append(order.id)
-    return ids

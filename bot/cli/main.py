@@ -227,6 +227,31 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     render_trading_config(cfg, path if path.is_file() else None)
 
 
+@cli.command()
+@click.option("--reset", is_flag=True, help="re-arm a tripped kill switch (admin)")
+@click.option("--reason", default="manual reset", show_default=True, help="why, for the audit log")
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+@json_option
+@click.pass_obj
+def killswitch(state: CliState, reset: bool, reason: str, yes: bool, as_json: bool) -> None:
+    """The daily-loss kill switch: show it, or --reset it."""
+    if not reset:
+        state.show(state.call("kill_switch_status", {}), as_json)
+        return
+    state.confirm(f"Re-arm the kill switch and let the autopilot trade again today ({state.mode_label})?", yes)
+    state.show(state.call("kill_switch_reset", {"reason": reason}), as_json)
+
+
+@cli.command()
+@click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")
+@json_option
+@click.pass_obj
+def flatten(state: CliState, yes: bool, as_json: bool) -> None:
+    """Emergency: cancel every open order and sell every holding at market."""
+    state.confirm(f"Cancel ALL orders and sell EVERY holding at market ({state.mode_label})?", yes)
+    state.show(state.call("flatten_all", {}), as_json)
+
+
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 1 bad input, 2 exchange or network error)."""
     return run_main(cli, list(sys.argv[1:] if argv is None else argv), factory)

@@ -58,7 +58,13 @@ class CliState:
 
     def confirm(self, question: str, yes: bool) -> None:
         """Ask before a destructive action unless --yes was given."""
-        if not yes and not click.confirm(question, default=False, err=True):
+        if yes:
+            return
+        import sys
+
+        if sys.stdin is None or not sys.stdin.isatty():  # a script or a pipe: nobody to answer the question
+            fail_usage(f"{question} Nobody can answer here: add --yes to confirm. Nothing changed.")
+        if not click.confirm(question, default=False, err=True):
             raise click.Abort()
 
     def call(self, name: str, args: dict[str, Any]) -> Any:

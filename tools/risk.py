@@ -1,0 +1,88 @@
+"""Admin tools: the kill switch's state and reset, and the emergency flatten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from tools.base import Args
+from tools.context import ToolContext
+from trading.errors import InputError
+from trading.flatten import flatten_all
+from trading.risk import KillSwitch
+
+
+class KillSwitchArgs(Args):
+    pass
+
+
+class KillResetArgs(Args):
+    reason: str = Field("manual reset", min_length=1, max_length=200)
+
+
+class FlattenArgs(Args):
+    pass
+
+
+@dataclass(frozen=True)
+class KillSwitchResult:
+    tripped: bool
+    tripped_at: datetime | None
+    reason: str | None
+    equity_at_trip: Decimal | None
+    start_equity: Decimal | None
+    daily_loss_limit: Decimal
+    was_reset: bool = False
+
+    def text(self) -> str:
+        if self.was_reset:
+            return "Kill switch re-armed: the autopilot may open new trades again."
+        if self.tripped:
+            return f"Kill switch TRIPPED at {self.tripped_at:%H:%M} UTC: {self.reason}"
+        return f"Kill switch armed (trips at a {self.daily_loss_limit:.1%} daily loss)."
+
+
+@dataclass(frozen=True)
+class FlattenResult:
+    sell_orders: list[str]
+
+    def text(self) -> str:
+        if not self.sell_orders:
+            return "Flatten: every order cancelled; no holdings to sell."
+        return f"Flatten: every order cancelled and {len(self.sell_orders)} holding(s) sold: {', '.join(self.sell_orders)}"
+
+
+def _switch(ctx: ToolContext) -> KillSwitch:
+    if ctx.store is None or ctx.trading_config is None:
+        raise InputError("the kill switch is not available here")
+    return KillSwitch(ctx.store, ctx.trading_config.risk, ctx.clock)
+
+
+def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> KillSwitchResult:
+    state, tripped = switch.state, switch.is_tripped()
+    return KillSwitchResult(tripped=tripped, tripped_at=state.tripped_at if tripped else None,
+                            reason=state.reason if tripped else None,
+                            equity_at_trip=state.equity_at_trip if tripped else None,
+                            start_equity=state.start_equity if tripped else None,
+                            daily_loss_limit=ctx.trading_config.risk.daily_loss_limit, was_reset=was_reset)
+
+
+async def kill_switch_status(ctx: ToolContext, args: KillSwitchArgs) -> KillSwitchResult:
+    """Whether the daily-loss kill switch is tripped, when and why."""
+    return _result(ctx, _switch(ctx))
+
+
+async def kill_switch_reset(ctx: ToolContext, args: KillResetArgs) -> KillSwitchResult:
+    """Re-arm a tripped kill switch before the next UTC day (admin)."""
+    switch = _switch(ctx)
+    if not switch.reset(by=f"{ctx.actor}: {args.reason}"):
+        raise InputError("the kill switch is not tripped; nothing to reset")
+    return _result(ctx, switch, was_reset=True)
+
+
+async def flatten(ctx: ToolContext, args: FlattenArgs) -> FlattenResult:
+    """Emergency: cancel every open order and sell every holding at market (admin)."""
+    return FlattenResult(sell_orders=await flatten_all(ctx.exchange, ctx.quote_currency))
