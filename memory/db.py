@@ -12,8 +12,10 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from sqlmodel import SQLModel
 
 import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
+import memory.settings_tables  # noqa: F401  (registers the setting overrides)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
 from memory.autopilot_store import AutopilotStoreMixin
+from memory.settings_store import SettingsStoreMixin
 from memory.store import Database as LedgerDatabase
 from memory.tables import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
@@ -22,7 +24,7 @@ from trading.errors import ConfigError, ModeMismatchError
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(AutopilotStoreMixin, LedgerDatabase):
+class Database(SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -10,8 +11,8 @@ from pydantic import Field
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
-from tools.results import PortfolioResult, PositionLine, TradesResult
-from trading.domain import ZERO, Mode, Position
+from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, money
+from trading.domain import ZERO, Balance, Mode, Position
 from trading.errors import ZynError
 
 
@@ -74,3 +75,44 @@ async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult:
     """Our fills, newest first."""
     symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
     return TradesResult(fills=await ctx.exchange.fetch_my_trades(symbol, limit=args.limit))
+
+
+@dataclass(frozen=True)
+class BalancesResult:
+    balances: list[Balance]
+    mode: Mode
+    source: str
+
+    def text(self) -> str:
+        if not self.balances:
+            return f"No balances ({self.mode.value})."
+        return f"Balances ({self.mode.value}): " + ", ".join(
+            f"{b.asset} {amount_str(b.total)}" + (f" ({amount_str(b.used)} held)" if b.used else "")
+            for b in self.balances)
+
+
+@dataclass(frozen=True)
+class PositionsResult:
+    positions: list[PositionLine]
+    quote: str
+    source: str
+
+    def text(self) -> str:
+        open_lines = [p for p in self.positions if p.position.amount > 0]
+        if not open_lines:
+            return "No open positions."
+        return "Positions: " + "; ".join(
+            f"{p.position.symbol} {amount_str(p.position.amount)} avg {money(p.position.avg_price)}"
+            f" mark {money(p.mark)} P&L {money(p.unrealized_pnl)} {self.quote}" for p in open_lines)
+
+
+async def get_balances(ctx: ToolContext, args: PortfolioArgs) -> BalancesResult:
+    """Balances per asset, with what open orders hold."""
+    balances = await ctx.exchange.fetch_balances()
+    return BalancesResult(balances=[balances[a] for a in sorted(balances)], mode=ctx.mode, source=ctx.source)
+
+
+async def get_positions(ctx: ToolContext, args: PortfolioArgs) -> PositionsResult:
+    """Open positions with average cost, mark and unrealised P&L."""
+    folio = await get_portfolio(ctx, args)
+    return PositionsResult(positions=folio.positions, quote=folio.quote_currency, source=folio.source)

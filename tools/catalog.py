@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, autopilot, funding, market, orders, risk
+from tools import account, autopilot, funding, insight, market, orders, risk, settings
 from tools.base import ConfirmPolicy, Permission, Tool
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -18,9 +18,23 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          market.get_price),
     Tool("get_portfolio", "Balances, positions, equity and P&L", account.PortfolioArgs, P.READ, C.NEVER,
          account.get_portfolio),
+    Tool("get_balances", "Balances per asset and what open orders hold", account.PortfolioArgs, P.READ, C.NEVER,
+         account.get_balances),
+    Tool("get_positions", "Open positions with cost, mark and unrealised P&L", account.PortfolioArgs, P.READ,
+         C.NEVER, account.get_positions),
+    Tool("performance_report", "Realised P&L, win rate, best/worst by pair and strategy for today, week, month "
+         "or all", insight.PerformanceArgs, P.READ, C.NEVER, insight.performance_report),
+    Tool("explain_evaluation", "Why the autopilot did what it did for a pair at a time (or its last action)",
+         insight.ExplainArgs, P.READ, C.NEVER, insight.explain_evaluation),
+    Tool("why_not_trade", "Why the autopilot did not trade: at a moment, or over a time range",
+         insight.WhyNotArgs, P.READ, C.NEVER, insight.why_not_trade),
+    Tool("set_risk", "Change risk settings within safe bounds", settings.SetRiskArgs, P.ADMIN, C.LIVE,
+         settings.set_risk),
     Tool("trade_history", "Our fills, newest first", account.TradesArgs, P.READ, C.NEVER, account.trade_history),
     Tool("place_order", "Place a market, limit, stop-loss or take-profit order, or a bracket",
          orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order),
+    Tool("place_bracket_order", "Entry with a stop and a target (prices or percentages), one cancels the other",
+         orders.BracketArgs, P.TRADE, C.LIVE, orders.place_order),
     Tool("cancel_order", "Cancel one open order", orders.CancelArgs, P.TRADE, C.LIVE, orders.cancel_order),
     Tool("cancel_all", "Cancel every open order", orders.CancelAllArgs, P.TRADE, C.ALWAYS, orders.cancel_all),
     Tool("list_open_orders", "Open or closed orders", orders.ListOrdersArgs, P.READ, C.NEVER, orders.list_orders),

@@ -7,8 +7,8 @@ from pydantic import Field
 from tools.base import Args
 from tools.context import ToolContext
 from tools.results import PriceResult, StatusResult
-from trading.errors import ZynError
-from trading.pairs import resolve_pair
+from trading.errors import UnknownPairError, ZynError
+from trading.pairs import asset_name, resolve_pair
 
 
 class NoArgs(Args):
@@ -22,7 +22,13 @@ class PriceArgs(Args):
 async def resolve_symbol(ctx: ToolContext, text: str) -> str:
     """Unified symbol for a user's spelling of a pair that the exchange trades."""
     markets = await ctx.exchange.load_markets()
-    return resolve_pair(text, markets)
+    try:
+        return resolve_pair(text, markets)
+    except UnknownPairError:
+        alone = f"{asset_name(text.strip().upper())}/{ctx.quote_currency}"  # "eth" means ETH/USD
+        if alone in markets:
+            return alone
+        raise
 
 
 async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:

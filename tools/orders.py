@@ -11,41 +11,72 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import CancelResult, OrderResult, OrdersResult
-from trading.domain import BracketRequest, Mode, Order, OrderRequest, OrderType, Side
+from trading.domain import (
+    BracketRequest,
+    Mode,
+    Order,
+    OrderRequest,
+    OrderType,
+    Side,
+    quantize_down,
+    quantize_up,
+)
 from trading.errors import InputError
-
-Positive = Field(gt=0, allow_inf_nan=False)
 
 
 class PlaceOrderArgs(Args):
     symbol: str = Field(min_length=1, max_length=30, description="pair, e.g. BTC/USD")
     side: Side
-    amount: Decimal = Field(gt=0, allow_inf_nan=False, description="amount in the base currency")
+    amount: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="amount in the base currency")
+    quote_amount: Decimal | None = Field(None, gt=0, allow_inf_nan=False,
+                                         description="or: how much quote currency to spend/receive, e.g. 200 USD")
     type: Literal["market", "limit", "stop-loss", "take-profit"] = "market"
     price: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="limit price")
     trigger: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="stop-loss/take-profit trigger")
     stop: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="bracket stop-loss price")
     take_profit: Decimal | None = Field(None, gt=0, allow_inf_nan=False, description="bracket target price")
+    stop_pct: Decimal | None = Field(None, gt=0, lt=100, allow_inf_nan=False,
+                                     description="bracket stop as a percentage away from the entry")
+    take_profit_pct: Decimal | None = Field(None, gt=0, le=1000, allow_inf_nan=False,
+                                            description="bracket target as a percentage away from the entry")
     validate_only: bool = False
     auto_adjust: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> PlaceOrderArgs:
+        if (self.amount is None) == (self.quote_amount is None):
+            raise ValueError("give either an amount of coin or a quote amount to spend (not both)")
+        if self.stop is not None and self.stop_pct is not None:
+            raise ValueError("give the stop as a price or as a percentage, not both")
+        if self.take_profit is not None and self.take_profit_pct is not None:
+            raise ValueError("give the take-profit as a price or as a percentage, not both")
         if self.type == "limit" and self.price is None:
             raise ValueError("a limit order needs a price")
         if self.type == "market" and self.price is not None:
             raise ValueError("a market order takes no price; use type limit")
         if self.type in ("stop-loss", "take-profit") and self.trigger is None:
             raise ValueError(f"a {self.type} order needs a trigger price")
-        if (self.stop is None) != (self.take_profit is None):
+        has_stop = self.stop is not None or self.stop_pct is not None
+        has_target = self.take_profit is not None or self.take_profit_pct is not None
+        if has_stop != has_target:
             raise ValueError("a bracket needs both a stop and a take-profit price")
-        if self.stop is not None and self.type not in ("market", "limit"):
+        if has_stop and self.type not in ("market", "limit"):
             raise ValueError("a bracket's entry is a market or limit order")
         return self
 
     @property
     def is_bracket(self) -> bool:
-        return self.stop is not None
+        return self.stop is not None or self.stop_pct is not None
+
+
+class BracketArgs(PlaceOrderArgs):
+    """place_bracket_order: the same arguments, but a stop and a target are required."""
+
+    @model_validator(mode="after")
+    def _needs_exits(self) -> BracketArgs:
+        if not self.is_bracket:
+            raise ValueError("a bracket order needs a stop and a take-profit (prices or percentages)")
+        return self
 
 
 class CancelArgs(Args):
@@ -77,6 +108,7 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
     symbol = await resolve_symbol(ctx, args.symbol)
     ex = ctx.exchange
     extra = {"auto_adjust": True} if args.auto_adjust and ctx.mode is Mode.PAPER else {}
+    args = await _resolve_amounts(ctx, symbol, args)
     if args.is_bracket:
         if args.validate_only:
             raise InputError("a bracket cannot be validated only; validate its entry order instead")
@@ -94,6 +126,30 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
     if not args.validate_only:
         _record(ctx, order)
     return OrderResult(order=order, validated_only=args.validate_only, source=ex.source)
+
+
+async def _resolve_amounts(ctx: ToolContext, symbol: str, args: PlaceOrderArgs) -> PlaceOrderArgs:
+    """Turn a quote amount into coin and percentage exits into prices, on the market's steps."""
+    if args.quote_amount is None and args.stop_pct is None and args.take_profit_pct is None:
+        return args
+    market = (await ctx.exchange.load_markets())[symbol]
+    ticker = await ctx.exchange.fetch_ticker(symbol)
+    ref = args.price or (ticker.ask if args.side is Side.BUY else ticker.bid)
+    update: dict[str, object] = {"quote_amount": None, "stop_pct": None, "take_profit_pct": None}
+    if args.quote_amount is not None:
+        amount = quantize_down(args.quote_amount / ref, market.amount_step)
+        if amount <= 0:
+            raise InputError(f"{args.quote_amount} {market.quote} buys less than the smallest {market.base} step")
+        update["amount"] = amount
+    up = Decimal(1) if args.side is Side.BUY else Decimal(-1)  # a sell bracket's exits mirror a buy's
+    if args.stop_pct is not None:
+        stop = ref * (1 - up * args.stop_pct / 100)
+        update["stop"] = quantize_down(stop, market.price_step) if up > 0 else quantize_up(stop, market.price_step)
+    if args.take_profit_pct is not None:
+        target = ref * (1 + up * args.take_profit_pct / 100)
+        update["take_profit"] = (quantize_up(target, market.price_step) if up > 0
+                                 else quantize_down(target, market.price_step))
+    return args.model_copy(update=update)
 
 
 async def cancel_order(ctx: ToolContext, args: CancelArgs) -> CancelResult:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from loguru import logger
 
 from trading.clock import Clock, next_tick_after
-from trading.config import TradingConfig
+from trading.config import TradingConfig, with_risk_overrides
 from trading.domain import ZERO, BracketRequest, OrderRequest, OrderStatus, OrderType, Side
 from trading.errors import ZynError
 from trading.evaluation import Decision, Evaluation, SkipReason
@@ -86,6 +86,7 @@ class Autopilot:
                  clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD") -> None:
         self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
         self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
+        self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
         self.mode = getattr(exchange, "mode", "paper")
         self._seen_fills: set[str] | None = None
 
@@ -94,6 +95,7 @@ class Autopilot:
         now = self.clock.now()
         report = TickReport(at=now)
         try:
+            self._apply_overrides()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
             day = self.limits.ensure_day(equity)
@@ -125,6 +127,14 @@ class Autopilot:
             evaluated=len(report.evaluations), entries=report.count(Decision.ENTER),
             exits=report.count(Decision.EXIT), skipped=skipped))
         return report
+
+    def _apply_overrides(self) -> None:
+        """Risk settings changed with set_risk take effect at the next tick, no restart needed."""
+        get = getattr(self.store, "get_overrides", None)
+        if get is None:
+            return
+        self.cfg = with_risk_overrides(self.base_cfg, get("risk"))
+        self.limits.cfg = self.kill.cfg = self.cfg.risk
 
     # --- one symbol ---------------------------------------------------------------------------
 

@@ -109,6 +109,18 @@ class TradingConfig(_Section):
         return tuple(normalize_pair(p) for p in v)
 
 
+def with_risk_overrides(cfg: TradingConfig, overrides: dict[str, str]) -> TradingConfig:
+    """cfg with some risk settings replaced (validated; bad stored values are ignored, not fatal)."""
+    if not overrides:
+        return cfg
+    known = {k: v for k, v in overrides.items() if k in RiskSettings.model_fields}
+    try:
+        risk = RiskSettings.model_validate({**cfg.risk.model_dump(), **known})
+    except ValidationError:
+        return cfg
+    return cfg.model_copy(update={"risk": risk})
+
+
 def load_trading_config(path: Path | None) -> TradingConfig:
     """TradingConfig from the [trading] table of a TOML file (defaults if absent), or ConfigError."""
     import tomllib

@@ -51,6 +51,8 @@ def decide_entry(ind: Indicators, i: int, cfg: TradingConfig, *, use_filters: bo
     reasons = [reading.reason, *strategy.explain(ind, i, cfg)]
     filters = filter_results(ind, i, cfg, strategy.name) if use_filters else ()
     if signal != LONG:
+        if signal == EXIT:
+            reasons.append("that is an exit signal and there is no position to close: nothing to do")
         return EntryDecision(reading, strategy.name, signal, False, filters, tuple(reasons), SkipReason.NO_SIGNAL)
     failed = [f for f in filters if not f.passed]
     if failed:

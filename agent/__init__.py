@@ -1,0 +1,1 @@
+"""The LLM agent: provider, tool-calling loop, grounding, confirmations, memory, offline intent engine."""

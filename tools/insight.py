@@ -1,0 +1,199 @@
+"""Explanations and performance: why the autopilot did or did not trade, and how trading went."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from tools.base import Args
+from tools.context import ToolContext
+from tools.market import resolve_symbol
+from tools.results import money
+from trading.domain import ZERO, Side
+from trading.errors import InputError
+from trading.evaluation import Decision, Evaluation
+
+
+class ExplainArgs(Args):
+    symbol: str | None = Field(None, max_length=30)
+    at: AwareDatetime | None = Field(None, description="a UTC time; the candle containing it is explained")
+
+
+class WhyNotArgs(Args):
+    symbol: str | None = Field(None, max_length=30)
+    at: AwareDatetime | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+
+class PerformanceArgs(Args):
+    period: Literal["today", "week", "month", "all"] = "today"
+
+
+def _evaluation_text(ev: Evaluation) -> str:
+    head = (f"{ev.symbol} candle {ev.candle_time:%Y-%m-%d %H:%M} UTC: {ev.decision.value}"
+            f"{' (' + ev.skip_reason.value.replace('_', ' ') + ')' if ev.skip_reason else ''}"
+            f"; regime {ev.regime or '-'}, strategy {ev.strategy or '-'}")
+    lines = [head, *[f"- {r}" for r in ev.reasons]]
+    failed = [f.detail for f in ev.filters if not f.passed]
+    if failed and not any(d in ev.reasons for d in failed):
+        lines += [f"- {d}" for d in failed]
+    if ev.order_id:
+        lines.append(f"- order {ev.order_id}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    evaluation: Evaluation | None
+    asked: str
+
+    def text(self) -> str:
+        if self.evaluation is None:
+            return f"I have no autopilot evaluation for {self.asked} (the autopilot may not have run then)."
+        return _evaluation_text(self.evaluation)
+
+
+@dataclass(frozen=True)
+class WhyNotResult:
+    symbol: str | None
+    start: datetime
+    end: datetime
+    evaluations: int
+    entries: int
+    reasons: dict[str, int]
+    latest: list[Evaluation] = field(default_factory=list)
+
+    def text(self) -> str:
+        who = self.symbol or "all symbols"
+        if not self.evaluations:
+            return f"No autopilot evaluations for {who} between {self.start:%H:%M} and {self.end:%H:%M} UTC."
+        counts = ", ".join(f"{k.replace('_', ' ')} x{v}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
+        out = [f"{who}, {self.start:%m-%d %H:%M} to {self.end:%m-%d %H:%M} UTC: {self.evaluations} evaluations, "
+               f"{self.entries} entries. Reasons for not trading: {counts or 'none'}."]
+        if self.latest:
+            out.append("Latest: " + _evaluation_text(self.latest[0]))
+        return "\n".join(out)
+
+
+async def explain_evaluation(ctx: ToolContext, args: ExplainArgs) -> EvaluationResult:
+    """The autopilot's evaluation of a symbol at a time (or its latest), with every reason."""
+    store = _store(ctx)
+    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
+    if args.at is not None:
+        if symbol is None:
+            raise InputError("say which pair, e.g. BTC/USD, to explain a moment")
+        return EvaluationResult(store.why_not(symbol, args.at), f"{symbol} at {args.at:%Y-%m-%d %H:%M} UTC")
+    evs = store.list_evaluations(symbol, limit=200)
+    acted = next((e for e in evs if e.decision in (Decision.ENTER, Decision.EXIT)), None)
+    return EvaluationResult(acted or (evs[0] if evs else None), symbol or "any pair")
+
+
+async def why_not_trade(ctx: ToolContext, args: WhyNotArgs) -> WhyNotResult | EvaluationResult:
+    """Why the autopilot did not trade: at a moment, or summed over a time range (default: today)."""
+    store = _store(ctx)
+    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
+    if args.at is not None:
+        if symbol is None:
+            raise InputError("say which pair, e.g. BTC/USD, and I will explain that moment")
+        return EvaluationResult(store.why_not(symbol, args.at), f"{symbol} at {args.at:%Y-%m-%d %H:%M} UTC")
+    now = ctx.clock.now()
+    end = args.end or now
+    start = args.start or end.replace(hour=0, minute=0, second=0, microsecond=0)
+    if start >= end:
+        raise InputError("the start of the range must be before its end")
+    evs = store.list_evaluations(symbol, start=start, end=end, limit=5000)
+    reasons = Counter(e.skip_reason.value for e in evs if e.skip_reason is not None)
+    return WhyNotResult(symbol=symbol, start=start, end=end, evaluations=len(evs),
+                        entries=sum(1 for e in evs if e.decision is Decision.ENTER), reasons=dict(reasons),
+                        latest=[e for e in evs if e.skip_reason is not None][:1])
+
+
+@dataclass(frozen=True)
+class PerformanceResult:
+    period: str
+    start: datetime | None
+    realized_pnl: Decimal
+    fees: Decimal
+    trades: int  # closing sells in the period
+    wins: int
+    best: Decimal | None
+    worst: Decimal | None
+    by_symbol: dict[str, Decimal]
+    by_strategy: dict[str, Decimal]
+    quote: str
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return Decimal(self.wins) / self.trades if self.trades else None
+
+    def text(self) -> str:
+        if not self.trades:
+            return f"No closed trades {self._when()}; fees paid {money(self.fees)} {self.quote}."
+        rate = f"{self.win_rate:.0%}" if self.win_rate is not None else "-"
+        by_sym = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_symbol.items()))
+        by_strat = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_strategy.items()))
+        return (f"P&L {self._when()}: {money(self.realized_pnl)} {self.quote} realised over {self.trades} closed "
+                f"trades, win rate {rate}, best {money(self.best)}, worst {money(self.worst)}, fees "
+                f"{money(self.fees)}. By pair: {by_sym}. By strategy: {by_strat}.")
+
+    def _when(self) -> str:
+        return {"today": "today", "week": "in the last 7 days", "month": "in the last 30 days",
+                "all": "all time"}[self.period]
+
+
+async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> PerformanceResult:
+    """Realised P&L, trades, win rate, best and worst, by pair and by strategy, for a period."""
+    now = ctx.clock.now()
+    start = {"today": now.replace(hour=0, minute=0, second=0, microsecond=0), "week": now - timedelta(days=7),
+             "month": now - timedelta(days=30), "all": None}[args.period]
+    # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
+    fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)
+    strategy_of = _entry_strategies(ctx)
+    # Average cost per symbol, replayed from the first fill, so each sell's realised P&L is exact.
+    held: dict[str, tuple[Decimal, Decimal, str]] = {}
+    pnl_by_symbol: Counter = Counter()
+    pnl_by_strategy: Counter = Counter()
+    results: list[Decimal] = []
+    fees = ZERO
+    for f in fills:
+        amount, cost, strat = held.get(f.symbol, (ZERO, ZERO, "manual"))
+        in_period = start is None or f.timestamp >= start
+        if in_period:
+            fees += f.fee
+        if f.side is Side.BUY:
+            held[f.symbol] = (amount + f.amount, cost + f.amount * f.price + f.fee,
+                              strategy_of.get(f.order_id, strat if amount > 0 else "manual"))
+            continue
+        avg = cost / amount if amount > 0 else f.price
+        pnl = (f.price - avg) * f.amount - f.fee
+        left = max(ZERO, amount - f.amount)
+        held[f.symbol] = (left, avg * left, strat)
+        if in_period:
+            results.append(pnl)
+            pnl_by_symbol[f.symbol] += pnl
+            pnl_by_strategy[strat] += pnl
+    return PerformanceResult(period=args.period, start=start, realized_pnl=sum(results, ZERO), fees=fees,
+                             trades=len(results), wins=sum(1 for r in results if r > 0),
+                             best=max(results) if results else None, worst=min(results) if results else None,
+                             by_symbol=dict(pnl_by_symbol), by_strategy=dict(pnl_by_strategy), quote=ctx.quote_currency)
+
+
+def _entry_strategies(ctx: ToolContext) -> dict[str, str]:
+    """Order id -> the strategy that placed it (from the evaluation log)."""
+    store = ctx.store
+    if store is None:
+        return {}
+    return {e.order_id: e.strategy or "autopilot" for e in store.list_evaluations(limit=100000)
+            if e.decision is Decision.ENTER and e.order_id}
+
+
+def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database
+    if ctx.store is None:
+        raise InputError("the evaluation log is not available here")
+    return ctx.store
