@@ -184,7 +184,7 @@ def _render(result: BacktestResult, source: str, strategy: str | None, chart: Pa
 
     t = Table(title=f"Backtest {result.symbol}", show_header=False, box=box.SIMPLE_HEAVY)
     t.add_column(style="bold")
-    t.add_column(justify="right")
+    t.add_column()
     color = "green" if m.total_return >= 0 else "red"
     rows = [
         ("Period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bot.cli.backtest_cmd import backtest
 from bot.cli.runner import CliState, fail_usage, run_main
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
@@ -250,6 +251,9 @@ def flatten(state: CliState, yes: bool, as_json: bool) -> None:
     """Emergency: cancel every open order and sell every holding at market."""
     state.confirm(f"Cancel ALL orders and sell EVERY holding at market ({state.mode_label})?", yes)
     state.show(state.call("flatten_all", {}), as_json)
+
+
+cli.add_command(backtest)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:

@@ -80,9 +80,13 @@ class PaperTerms:
 
     def market_price(self, side: Side, ticker: Ticker, market: Market) -> Decimal:
         """A taker's fill price: the touch moved against us by the slippage, rounded adversely to the step."""
+        return self.taker_price(side, ticker.ask if side is Side.BUY else ticker.bid, market)
+
+    def taker_price(self, side: Side, touch: Decimal, market: Market) -> Decimal:
+        """A taker's fill price from the touch (ask for a buy, bid for a sell); the backtester uses it too."""
         if side is Side.BUY:
-            return quantize_up(ticker.ask * (1 + self.slippage_bps / BPS), market.price_step)
-        return quantize_down(ticker.bid * (1 - self.slippage_bps / BPS), market.price_step)
+            return quantize_up(touch * (1 + self.slippage_bps / BPS), market.price_step)
+        return quantize_down(touch * (1 - self.slippage_bps / BPS), market.price_step)
 
     def buy_hold(self, amount: Decimal, price: Decimal) -> Decimal:
         """Quote held for a resting buy at price, including the taker fee."""

@@ -1,0 +1,58 @@
+"""Candlestick charts with the autopilot's entries and exits marked, rendered headless for phones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from trading.domain import Candle, Fill, Side
+
+
+def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path, *, title: str,
+                   source: str) -> Path:
+    """A PNG of the candles (green up, red down) with buys (^) and sells (v) at their prices and times."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    if not candles:
+        raise ValueError("no candles to draw")
+    times = [c.timestamp for c in candles]
+    width = (times[1] - times[0]).total_seconds() / 86400 * 0.7 if len(times) > 1 else 0.002
+    fig, ax = plt.subplots(figsize=(10, 6.4), dpi=120)
+    fig.patch.set_facecolor("#111418")
+    ax.set_facecolor("#111418")
+    for c in candles:
+        up = c.close >= c.open
+        color = "#26a69a" if up else "#ef5350"
+        x = mdates.date2num(c.timestamp)
+        ax.vlines(x, float(c.low), float(c.high), color=color, linewidth=1)
+        lo, hi = sorted((float(c.open), float(c.close)))
+        ax.add_patch(plt.Rectangle((x - width / 2, lo), width, max(hi - lo, float(c.close) * 1e-5),
+                                   facecolor=color, edgecolor=color))
+    first, last = times[0], times[-1]
+    step = times[1] - times[0] if len(times) > 1 else timedelta(minutes=5)
+    shown = [f for f in fills if first <= f.timestamp < last + step]  # the last candle's fills count too
+    for side, marker, color, label in ((Side.BUY, "^", "#42a5f5", "buy"), (Side.SELL, "v", "#ffca28", "sell")):
+        pts = [f for f in shown if f.side is side]
+        if pts:
+            ax.scatter([mdates.date2num(f.timestamp) for f in pts], [float(f.price) for f in pts], marker=marker,
+                       s=140, color=color, edgecolors="white", linewidths=0.8, zorder=5, label=label)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M\n%b %d"))
+    ax.tick_params(colors="#d0d4d9", labelsize=11)
+    for spine in ax.spines.values():
+        spine.set_color("#3a3f47")
+    ax.grid(color="#2a2f36", linewidth=0.6)
+    ax.set_title(title, color="white", fontsize=16, loc="left", pad=12)
+    ax.text(1.0, 1.02, f"{source} · UTC", transform=ax.transAxes, ha="right", color="#9aa0a6", fontsize=10)
+    ax.set_xlim(mdates.date2num(first) - width, mdates.date2num(last) + width)
+    if shown:
+        ax.legend(loc="upper left", facecolor="#1c2026", edgecolor="#3a3f47", labelcolor="white", fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, facecolor=fig.get_facecolor())
+    plt.close(fig)
+    return path
