@@ -73,6 +73,8 @@ class RiskSettings(_Section):
     risk_per_trade: Decimal = Field(Decimal("0.01"), gt=0, le=Decimal("0.1"), description="equity risked per trade")
     atr_stop_mult: Decimal = Field(Decimal("2"), gt=0, le=20, description="stop distance = ATR x this")
     atr_target_mult: Decimal = Field(Decimal("3"), gt=0, le=50, description="target distance = ATR x this")
+    min_reward_to_cost: Decimal = Field(Decimal("2"), ge=0, le=20,
+                                        description="target profit after fees must be at least this x the fees")
     max_portfolio_risk: Decimal = Field(Decimal("0.05"), gt=0, le=1, description="cap on total open risk")
     max_position_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="max equity in one position")
     max_trades_per_symbol: int = Field(10, ge=0, le=1000, description="entries per symbol per UTC day")

@@ -25,6 +25,7 @@ class SkipReason(StrEnum):
     SIZE_BELOW_MIN = "size_below_min"
     INSUFFICIENT_BALANCE = "insufficient_balance"
     RISK_CAP = "risk_cap"
+    EDGE_BELOW_COSTS = "edge_below_costs"  # the ATR target would not clear the fees
     AUTOPILOT_STOPPED = "autopilot_stopped"
     ERROR = "error"
 

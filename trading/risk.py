@@ -70,7 +70,16 @@ def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Deci
         return SkipReason.SIZE_BELOW_MIN, (f"stop {num(stop)} would be at or below zero (entry {num(entry)}, "
                                            f"ATR {num(atr)} x {num(cfg.atr_stop_mult)}): cannot size the trade")
     distance = entry - stop
-    by_risk = equity * cfg.risk_per_trade / distance
+    # Fees both ways: a target that does not clear them by a margin is a losing trade before it starts.
+    costs = taker_fee * (entry + target)
+    if (target - entry) < (1 + cfg.min_reward_to_cost) * costs:
+        return SkipReason.EDGE_BELOW_COSTS, (
+            f"target {num(target)} is only {num(target - entry)} above the entry {num(entry)}; fees both ways cost "
+            f"{num(costs, 2)} per {market.base}, and the reward must clear them {num(cfg.min_reward_to_cost)}x "
+            f"(ATR {num(atr)} is too small for these fees)")
+    # Loss per unit at the stop: the price distance plus the taker fee on the entry and on the stop's sale.
+    per_unit = distance + taker_fee * (entry + stop)
+    by_risk = equity * cfg.risk_per_trade / per_unit
     by_position = cfg.max_position_fraction * equity / entry
     amount = quantize_down(max(ZERO, min(by_risk, by_position)), market.amount_step)
     why = _below_min(amount, entry, market)
@@ -87,8 +96,6 @@ def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Deci
             f"(needs {num(need, 2)} {market.quote} with fees)")
     amount = min(amount, by_balance)
 
-    # Loss per unit at the stop: the price distance plus the taker fee on the entry and on the stop's sale.
-    per_unit = distance + taker_fee * (entry + stop)
     budget = cfg.max_portfolio_risk * equity
     left = budget - open_risk
     if amount * per_unit > left:

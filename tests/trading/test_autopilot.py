@@ -12,7 +12,7 @@ from memory import open_database
 from tests.fakes import FakeFeed
 from trading.autopilot import Autopilot
 from trading.clock import ManualClock
-from trading.config import FilterSettings, IndicatorSettings, RegimeSettings, TradingConfig
+from trading.config import FilterSettings, IndicatorSettings, RegimeSettings, RiskSettings, TradingConfig
 from trading.domain import Candle, Mode, OrderType
 from trading.evaluation import Decision, SkipReason
 from trading.events import EventBus, EventKind
@@ -28,7 +28,7 @@ CFG = TradingConfig(
                                  adx_period=5, atr_spike_period=5, breakout_period=5),
     filters=FilterSettings(rsi_max_long=100, rsi_min_long=0, require_trend_sma=False, min_volume_ratio=0,
                            max_volatility=10, max_chop=100, max_atr_spike=100),
-    regimes=RegimeSettings())
+    regimes=RegimeSettings(), risk=RiskSettings(min_reward_to_cost=Decimal("0")))
 
 
 def declining_then_jump(n: int = 40, top: float = 30000.0) -> list[float]:
@@ -67,7 +67,7 @@ class World:
         for k, close in enumerate(closes):
             t = end - timedelta(minutes=5 * (len(closes) - k))
             c, o = Decimal(str(close)), Decimal(str(closes[k - 1] if k else close))
-            candles.append(Candle("BTC/USD", t, o, max(o, c) + 5, min(o, c) - 5, c, Decimal("10"), closed=True))
+            candles.append(Candle("BTC/USD", t, o, max(o, c) + 120, min(o, c) - 120, c, Decimal("10"), closed=True))
         self.feed.candles["BTC/USD"] = candles
         last = Decimal(str(closes[-1]))
         self.feed.set_price("BTC/USD", last - Decimal("0.5"), last + Decimal("0.5"))
@@ -191,3 +191,13 @@ async def test_kill_switch_trips_in_the_crossing_tick_and_survives_a_restart(wor
     assert ev.skip_reason is SkipReason.KILL_SWITCH
     world.clock.set(datetime(2024, 3, 5, 0, 5, 5, tzinfo=UTC))
     assert not world.pilot.kill.is_tripped()  # the next UTC day
+
+
+async def test_a_target_that_does_not_clear_the_fees_is_skipped_with_the_numbers(tmp_path: Path) -> None:
+    cfg = CFG.model_copy(update={"risk": RiskSettings(min_reward_to_cost=Decimal("10"))})
+    w = World(tmp_path, cfg)
+    w.clock.advance(timedelta(seconds=5))
+    w.set_closes(declining_then_jump())
+    [ev] = (await w.pilot.tick()).evaluations
+    assert ev.signal == LONG and ev.skip_reason is SkipReason.EDGE_BELOW_COSTS
+    assert "fees both ways cost" in ev.reasons[-1] and await w.exchange.fetch_my_trades() == []

@@ -17,7 +17,7 @@ from trading.domain import Market, Mode
 from trading.evaluation import SkipReason
 from trading.risk import DailyLimits, KillSwitch, RiskStore, Sizing, open_risk, size_long
 
-CFG = RiskSettings()  # 1% per trade, stop 2 ATR, target 3 ATR, 5% portfolio cap, 25% per position, 3% daily loss
+CFG = RiskSettings(min_reward_to_cost=D("0"))  # fee gate off here (tested on its own); 1% per trade, stop 2 ATR, target 3 ATR, 5% portfolio cap, 25% per position, 3% daily loss
 FEE = D("0.004")
 T0 = datetime(2024, 3, 4, 23, 50, tzinfo=UTC)  # ten minutes before a UTC midnight
 
@@ -39,10 +39,11 @@ def size(**kw: object) -> Sizing | tuple[SkipReason, str]:
 
 def test_risk_per_trade_sizing_rounds_stop_down_target_up_and_amount_down() -> None:
     s = size()
-    # stop 100 - 6.6666 = 93.3334 -> 93.33; target 100 + 9.9999 -> 110.00; amount 100 / 6.67 = 14.9925... -> 14.992
-    assert s == Sizing(amount=D("14.992"), entry=D("100"), stop=D("93.33"), target=D("110.00"),
-                       risk=D("14.992") * (D("6.67") + FEE * (D("100") + D("93.33"))))
-    assert s.risk == D("111.59025344")  # the price distance plus taker fees on the entry and the stop's sale
+    # stop 100 - 6.6666 = 93.3334 -> 93.33; target 100 + 9.9999 -> 110.00; the loss per SOL at the stop is the
+    # distance plus taker fees both ways: 6.67 + 0.004 x (100 + 93.33) = 7.44332; amount 100 / 7.44332 -> 13.434
+    assert s == Sizing(amount=D("13.434"), entry=D("100"), stop=D("93.33"), target=D("110.00"),
+                       risk=D("13.434") * (D("6.67") + FEE * (D("100") + D("93.33"))))
+    assert s.risk == D("99.99356088")  # never more than 1% of equity, fees included
 
 
 def test_position_cap_binds_when_the_stop_is_far() -> None:
@@ -51,6 +52,17 @@ def test_position_cap_binds_when_the_stop_is_far() -> None:
     # by risk 100 / 200.1 = 0.4997 BTC; the 25% position cap allows 2500 / 30000 = 0.08333333 BTC
     assert s == Sizing(amount=D("0.08333333"), entry=D("30000"), stop=D("29799.9"), target=D("30300.1"),
                        risk=D("36.608298535668"))
+
+
+def test_a_target_that_does_not_clear_the_fees_is_refused() -> None:
+    gated = RiskSettings()  # the default: the reward after fees must be at least 2x the fees
+    # BTC at 30000, ATR 100: target 30300.1 is 300.1 away; fees both ways 0.004 x 60300.1 = 241.2004
+    refused = size_long(equity=D("10000"), free_quote=D("10000"), entry=D("30000"), atr=D("100.03"),
+                        market=btc_usd(), cfg=gated, open_risk=D("0"), taker_fee=FEE)
+    assert refused[0] is SkipReason.EDGE_BELOW_COSTS and "241.2" in refused[1]
+    ok = size_long(equity=D("10000"), free_quote=D("10000"), entry=D("30000"), atr=D("300"), market=btc_usd(),
+                   cfg=gated, open_risk=D("0"), taker_fee=FEE)  # target 900 away >= 3 x 243.6
+    assert isinstance(ok, Sizing)
 
 
 def test_free_balance_caps_the_amount_including_the_fee() -> None:
@@ -68,14 +80,14 @@ def test_below_minimum_amount_names_the_numbers() -> None:
 
 
 def test_below_minimum_cost_names_the_numbers() -> None:
-    refused = size(equity=D("16"))  # 1% of 16 over a 6.67 stop distance: 0.023 SOL < 0.05 minimum
+    refused = size(equity=D("16"))  # 1% of 16 over a 7.44332 loss per SOL: 0.021 SOL < 0.05 minimum
     assert refused == (SkipReason.SIZE_BELOW_MIN,
-                       "size 0.023 SOL below the 0.05 minimum (risk per trade at equity 16 USD)")
+                       "size 0.021 SOL below the 0.05 minimum (risk per trade at equity 16 USD)")
     market = Market(symbol="SOL/USD", exchange_id="SOLUSD", altname="SOLUSD", base="SOL", quote="USD",
                     price_step=D("0.01"), amount_step=D("0.001"), min_amount=D("0.01"), min_cost=D("5"))
     refused = size(equity=D("16"), market=market)
     assert refused[0] is SkipReason.SIZE_BELOW_MIN
-    assert refused[1].startswith("order cost 2.3 USD below the 5 USD minimum")
+    assert refused[1].startswith("order cost 2.1 USD below the 5 USD minimum")
 
 
 @pytest.mark.parametrize("atr", [D("0"), D("-1")])
@@ -111,7 +123,7 @@ def test_portfolio_risk_cap_shrinks_to_the_remaining_budget() -> None:
 def test_portfolio_risk_cap_refuses_when_the_remainder_is_below_the_minimum() -> None:
     refused = size(open_risk=D("499.9"))
     assert refused[0] is SkipReason.RISK_CAP
-    assert refused[1] == ("open risk 499.9 + this trade's 111.59 USD would exceed the 500 USD cap (5% of equity); "
+    assert refused[1] == ("open risk 499.9 + this trade's 99.99 USD would exceed the 500 USD cap (5% of equity); "
                           "the 0.1 left buys 0.013 SOL, below the 0.05 minimum")
     assert size(open_risk=D("600"))[0] is SkipReason.RISK_CAP  # already over the cap
 
