@@ -32,13 +32,17 @@ ENV_NAMES: dict[str, str] = {
     "paper_slippage_bps": "ZYN_PAPER_SLIPPAGE_BPS",
     "request_timeout": "ZYN_REQUEST_TIMEOUT",
     "live_ack": "ZYN_LIVE_ACK",
+    "llm": "ZYN_LLM",
+    "llm_base_url": "ZYN_LLM_BASE_URL",
+    "llm_api_key": "ZYN_LLM_API_KEY",
+    "owner_name": "ZYN_OWNER_NAME",
     "kraken_api_key": "KRAKEN_API_KEY",
     "kraken_api_secret": "KRAKEN_API_SECRET",
     "kraken_api_url": "KRAKEN_API_URL",
     "database_url": "DATABASE_URL",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
-SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url")
+SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key")
 _config_path: Path | None = None
 
 
@@ -72,6 +76,12 @@ class Settings(BaseSettings):
     request_timeout: float = Field(10.0, gt=0, le=120,
                                    validation_alias=AliasChoices("ZYN_REQUEST_TIMEOUT", "request_timeout"))
     live_ack: bool = Field(False, validation_alias=AliasChoices("ZYN_LIVE_ACK", "live_ack"))
+    llm: str | None = Field(None, pattern=r"^[a-z_-]+:\S+$", validation_alias=AliasChoices("ZYN_LLM", "llm"))
+    llm_base_url: str | None = Field(None, pattern=r"^https?://[^\s]+$",
+                                     validation_alias=AliasChoices("ZYN_LLM_BASE_URL", "llm_base_url"))
+    llm_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ZYN_LLM_API_KEY", "OPENAI_API_KEY"))
+    owner_name: str = Field("jimmy", min_length=1, max_length=40,
+                            validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
     kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
@@ -87,7 +97,8 @@ class Settings(BaseSettings):
     def _lower(cls, v: Any) -> Any:
         return v.strip().lower() if isinstance(v, str) else v
 
-    @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", mode="before")
+    @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", "llm", "llm_base_url",
+                     "llm_api_key", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v
@@ -147,7 +158,8 @@ def _describe(err: dict[str, Any]) -> str:
     elif kind.startswith("decimal") or kind.startswith("float"):
         accepts = "a number"
     elif kind == "string_pattern_mismatch":
-        accepts = "a URL like https://api.kraken.com" if field == "kraken_api_url" else "letters like USD"
+        accepts = {"kraken_api_url": "a URL like https://api.kraken.com", "llm_base_url": "a URL like http://localhost:11434/v1",
+                   "llm": "provider:model, like openai:gpt-4o-mini"}.get(field, "letters like USD")
     else:
         accepts = err.get("msg", "a valid value").lower()
     shown = "***" if field in SECRET_FIELDS else repr(got)

@@ -11,9 +11,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlmodel import SQLModel
 
+import memory.agent_tables  # noqa: F401  (registers the confirmations and conversations)
 import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
 import memory.settings_tables  # noqa: F401  (registers the setting overrides)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
+from memory.agent_store import AgentStoreMixin
 from memory.autopilot_store import AutopilotStoreMixin
 from memory.settings_store import SettingsStoreMixin
 from memory.store import Database as LedgerDatabase
@@ -24,7 +26,7 @@ from trading.errors import ConfigError, ModeMismatchError
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
+class Database(AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 
