@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import Field
-
 from tools.base import Args
 from tools.context import ToolContext
 from tools.results import amount_str
@@ -18,9 +16,6 @@ from trading.errors import InputError
 class AutopilotArgs(Args):
     pass
 
-
-class KillResetArgs(Args):
-    reason: str = Field("manual reset", max_length=200)
 
 
 @dataclass(frozen=True)

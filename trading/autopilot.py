@@ -30,7 +30,7 @@ from trading.exchange.base import Exchange
 from trading.flatten import flatten_all
 from trading.indicators import OHLCV, compute_all
 from trading.orchestrator import decide_entry, decide_exit
-from trading.risk import DailyLimits, KillSwitch, Sizing, size_long
+from trading.risk import DailyLimits, KillSwitch, Sizing, open_risk, size_long
 
 _log = logger.bind(component="autopilot")
 CANDLE = timedelta(minutes=5)
@@ -206,13 +206,10 @@ class Autopilot:
                          cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=taker)
 
     async def _open_risk(self) -> Decimal:
-        """Quote currency lost if every open position hit its stop."""
-        risk = ZERO
-        for order in await self.exchange.fetch_open_orders():
-            if order.type is OrderType.STOP_LOSS and order.side is Side.SELL and order.stop_price is not None:
-                mark = (await self.exchange.fetch_ticker(order.symbol)).bid
-                risk += max(ZERO, (mark - order.stop_price) * order.amount)
-        return risk
+        """Quote currency lost if every open position hit its protective stop now."""
+        stops = [o for o in await self.exchange.fetch_open_orders()
+                 if o.type is OrderType.STOP_LOSS and o.side is Side.SELL and o.stop_price is not None]
+        return open_risk([(o.amount, (await self.exchange.fetch_ticker(o.symbol)).bid, o.stop_price) for o in stops])
 
     async def _position(self, symbol: str) -> dict[str, str]:
         positions = getattr(self.exchange, "positions", None)
@@ -262,14 +259,11 @@ class Autopilot:
         return order.id
 
     async def _sync_fills(self) -> None:
-        """Let the simulator process triggers, then publish every fill not published yet.
+        """Publish every fill not published yet.
 
-        Fills can happen inside any exchange call (the simulator checks prices on each), so new fills
-        are found in the trade history rather than in sync()'s return value alone.
+        The paper simulator processes its triggers inside every call (this one included), so new fills
+        are found in the trade history rather than tracked per call.
         """
-        sync = getattr(self.exchange, "sync", None)
-        if sync is not None:
-            await sync()
         recent = await self.exchange.fetch_my_trades(limit=100)
         if self._seen_fills is None:  # first look after start: what is already there was announced before
             self._seen_fills = {f.id for f in recent}

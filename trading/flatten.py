@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trading.domain import OrderRequest, OrderType, Side
+from trading.domain import OrderRequest, OrderType, Side, quantize_down
 from trading.exchange.base import Exchange
 
 
@@ -16,7 +16,7 @@ async def flatten_all(exchange: Exchange, quote: str) -> list[str]:
         if asset == quote or symbol not in markets or bal.free <= 0:
             continue
         market = markets[symbol]
-        amount = (bal.free // market.amount_step) * market.amount_step
+        amount = quantize_down(bal.free, market.amount_step)
         if amount < market.min_amount:
             continue
         order = await exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
