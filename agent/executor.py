@@ -70,8 +70,13 @@ class Executor:
             return tool.permission is not Permission.READ
         return tool.name in self.confirm_in_paper
 
-    async def execute(self, caller: Caller, call: ToolCall, *, from_model: bool) -> ToolOutcome:
-        """Check, validate and run one call, or turn it into a pending confirmation."""
+    async def execute(self, caller: Caller, call: ToolCall, *, from_model: bool,
+                      force_confirm: bool = False) -> ToolOutcome:
+        """Check, validate and run one call, or turn it into a pending confirmation.
+
+        force_confirm: a state-changing call waits for the person's confirmation even where the policy would
+        run it directly (the agent sets it when this turn's tool outputs carried instruction-like text).
+        """
         name = (call.name or "").strip()
         if name.lower().startswith("confirm"):
             _log.warning("refused a {} attempt to confirm via tool '{}' (chat {})",
@@ -90,7 +95,7 @@ class Executor:
             args = tool.parse(call.args)
         except InputError as exc:
             return _fail(call, exc.message)
-        if self.needs_confirmation(tool):
+        if self.needs_confirmation(tool) or (force_confirm and tool.permission is not Permission.READ):
             return await self._ask(caller, call, tool, args)
         return await self._run(caller, call, tool, args)
 

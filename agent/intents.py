@@ -103,6 +103,11 @@ def parse(text: str, *, now: datetime, symbols: Sequence[str] = ("BTC/USD", "ETH
     return _unknown()
 
 
+def looks_like_injection(text: str) -> bool:
+    """Whether text carries instruction-like phrases ("ignore previous instructions", "you are now", ...)."""
+    return bool(text) and _INJECTION.search(W.clean(text[:20000])) is not None
+
+
 def _confirmation(raw: str) -> Parsed | None:
     """'/confirm K7Q2', 'yes k7q2' -> the code; a bare 'yes' gets told how to confirm."""
     m = _CONFIRM.match(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 
@@ -69,3 +70,4 @@ class Reply:
     pending: PendingAction | None = None
     source: str = "offline"  # "llm" or "offline" (the intent engine)
     corrected: bool = False  # the grounding check replaced the model's text
+    photos: list[Path] = field(default_factory=list)  # PNGs the tools made this turn (charts, reports)

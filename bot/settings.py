@@ -36,18 +36,45 @@ ENV_NAMES: dict[str, str] = {
     "llm_base_url": "ZYN_LLM_BASE_URL",
     "llm_api_key": "ZYN_LLM_API_KEY",
     "owner_name": "ZYN_OWNER_NAME",
+    "llm_token_budget": "ZYN_LLM_TOKEN_BUDGET",
+    "confirm_in_paper": "ZYN_CONFIRM_IN_PAPER",
     "kraken_api_key": "KRAKEN_API_KEY",
     "kraken_api_secret": "KRAKEN_API_SECRET",
     "kraken_api_url": "KRAKEN_API_URL",
     "database_url": "DATABASE_URL",
+    "telegram_token": "ZYN_TELEGRAM_TOKEN",
+    "telegram_api_url": "ZYN_TELEGRAM_API_URL",
+    "telegram_owner_id": "ZYN_TELEGRAM_OWNER_ID",
+    "telegram_allowed_ids": "ZYN_TELEGRAM_ALLOWED_IDS",
+    "telegram_alert_chats": "ZYN_TELEGRAM_ALERT_CHATS",
+    "telegram_report_chats": "ZYN_TELEGRAM_REPORT_CHATS",
+    "report_time": "ZYN_REPORT_TIME",
+    "alert_cooldown_seconds": "ZYN_ALERT_COOLDOWN_SECONDS",
+    "alert_webhook_url": "ZYN_ALERT_WEBHOOK_URL",
+    "smtp_host": "ZYN_SMTP_HOST",
+    "smtp_port": "ZYN_SMTP_PORT",
+    "smtp_user": "ZYN_SMTP_USER",
+    "smtp_password": "ZYN_SMTP_PASSWORD",
+    "smtp_starttls": "ZYN_SMTP_STARTTLS",
+    "smtp_from": "ZYN_SMTP_FROM",
+    "smtp_to": "ZYN_SMTP_TO",
+    "sms_base_url": "ZYN_SMS_BASE_URL",
+    "sms_account_sid": "ZYN_SMS_ACCOUNT_SID",
+    "sms_auth_token": "ZYN_SMS_AUTH_TOKEN",
+    "sms_from": "ZYN_SMS_FROM",
+    "sms_to": "ZYN_SMS_TO",
+    "discord_token": "ZYN_DISCORD_TOKEN",
+    "web_host": "ZYN_WEB_HOST",
+    "web_port": "ZYN_WEB_PORT",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
-SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key")
+SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
+                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token")
 _config_path: Path | None = None
 
 
-def _env(field: str) -> Any:
-    return Field(validation_alias=AliasChoices(ENV_NAMES[field], field))
+def _env(field: str, default: Any = None) -> Any:
+    return Field(default, validation_alias=AliasChoices(ENV_NAMES[field], field))
 
 
 class Settings(BaseSettings):
@@ -82,10 +109,49 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ZYN_LLM_API_KEY", "OPENAI_API_KEY"))
     owner_name: str = Field("jimmy", min_length=1, max_length=40,
                             validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
+    llm_token_budget: int = Field(20000, ge=1000, le=500000,
+                                  validation_alias=AliasChoices("ZYN_LLM_TOKEN_BUDGET", "llm_token_budget"))
+    # PAPER: which state-changing tools still ask for confirmation (LIVE: all of them, always).
+    confirm_in_paper: str = Field("flatten_all,cancel_all,kill_switch_reset", pattern=r"^[a-z_, ]*$",
+                                  validation_alias=AliasChoices("ZYN_CONFIRM_IN_PAPER", "confirm_in_paper"))
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
     kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
     database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
+    # Telegram (bot/telegram): started by `zyn run` when the token is set.
+    telegram_token: SecretStr | None = _env("telegram_token")
+    telegram_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias=AliasChoices(
+        "ZYN_TELEGRAM_API_URL", "telegram_api_url"))  # a Bot API server's base, ".../bot" (tests: the stand-in)
+    telegram_owner_id: int | None = _env("telegram_owner_id")
+    telegram_allowed_ids: str = Field("", pattern=r"^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$",
+                                      validation_alias=AliasChoices("ZYN_TELEGRAM_ALLOWED_IDS", "telegram_allowed_ids"))
+    telegram_alert_chats: str = Field("", pattern=r"^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$",
+                                      validation_alias=AliasChoices("ZYN_TELEGRAM_ALERT_CHATS", "telegram_alert_chats"))
+    telegram_report_chats: str = Field("", pattern=r"^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$", validation_alias=AliasChoices(
+        "ZYN_TELEGRAM_REPORT_CHATS", "telegram_report_chats"))
+    # Reports and alerts (bot/notify).
+    report_time: str = Field("21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             validation_alias=AliasChoices("ZYN_REPORT_TIME", "report_time"))  # UTC
+    alert_cooldown_seconds: int = Field(60, ge=0, le=86400, validation_alias=AliasChoices(
+        "ZYN_ALERT_COOLDOWN_SECONDS", "alert_cooldown_seconds"))
+    alert_webhook_url: SecretStr | None = _env("alert_webhook_url")
+    smtp_host: str | None = _env("smtp_host")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias=AliasChoices("ZYN_SMTP_PORT", "smtp_port"))
+    smtp_user: str | None = _env("smtp_user")
+    smtp_password: SecretStr | None = _env("smtp_password")
+    smtp_starttls: bool = Field(True, validation_alias=AliasChoices("ZYN_SMTP_STARTTLS", "smtp_starttls"))
+    smtp_from: str | None = _env("smtp_from")
+    smtp_to: str | None = _env("smtp_to")  # comma-separated addresses
+    sms_base_url: str = Field("https://api.twilio.com", pattern=r"^https?://[^\s]+$",
+                              validation_alias=AliasChoices("ZYN_SMS_BASE_URL", "sms_base_url"))
+    sms_account_sid: str | None = _env("sms_account_sid")
+    sms_auth_token: SecretStr | None = _env("sms_auth_token")
+    sms_from: str | None = _env("sms_from")
+    sms_to: str | None = _env("sms_to")  # comma-separated numbers
+    # Discord and the local web chat/dashboard.
+    discord_token: SecretStr | None = _env("discord_token")
+    web_host: str = Field("127.0.0.1", validation_alias=AliasChoices("ZYN_WEB_HOST", "web_host"))
+    web_port: int = Field(5000, ge=0, le=65535, validation_alias=AliasChoices("ZYN_WEB_PORT", "web_port"))
 
     @field_validator("quote_currency", mode="before")
     @classmethod
@@ -98,7 +164,9 @@ class Settings(BaseSettings):
         return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", "llm", "llm_base_url",
-                     "llm_api_key", mode="before")
+                     "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
+                     "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
+                     "sms_auth_token", "sms_from", "sms_to", "discord_token", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v
@@ -133,9 +201,29 @@ class Settings(BaseSettings):
         return out
 
     @property
+    def telegram_allowed(self) -> frozenset[int]:
+        """Telegram user ids allowed to trade and confirm besides the owner."""
+        return _ids(self.telegram_allowed_ids)
+
+    @property
+    def telegram_alert_chat_ids(self) -> tuple[int, ...]:
+        """Chats that receive alerts: the configured ones, else the owner's private chat."""
+        ids = tuple(sorted(_ids(self.telegram_alert_chats)))
+        return ids or ((self.telegram_owner_id,) if self.telegram_owner_id is not None else ())
+
+    @property
+    def telegram_report_chat_ids(self) -> tuple[int, ...]:
+        """Group chats that receive the daily report."""
+        return tuple(sorted(_ids(self.telegram_report_chats)))
+
+    @property
     def mode_dir(self) -> Path:
         """Folder of this mode's database and files."""
         return self.data_dir / self.mode.value
+
+
+def _ids(text: str) -> frozenset[int]:
+    return frozenset(int(part) for part in text.replace(" ", "").split(",") if part)
 
 
 def _describe(err: dict[str, Any]) -> str:
@@ -159,7 +247,10 @@ def _describe(err: dict[str, Any]) -> str:
         accepts = "a number"
     elif kind == "string_pattern_mismatch":
         accepts = {"kraken_api_url": "a URL like https://api.kraken.com", "llm_base_url": "a URL like http://localhost:11434/v1",
-                   "llm": "provider:model, like openai:gpt-4o-mini"}.get(field, "letters like USD")
+                   "llm": "provider:model, like openai:gpt-4o-mini", "report_time": "a UTC time like 21:00",
+                   "telegram_api_url": "a URL like http://127.0.0.1:8081/bot",
+                   "sms_base_url": "a URL like https://api.twilio.com"}.get(
+                       field, "comma-separated numeric ids" if field.startswith("telegram_") else "letters like USD")
     else:
         accepts = err.get("msg", "a valid value").lower()
     shown = "***" if field in SECRET_FIELDS else repr(got)

@@ -38,6 +38,10 @@ async def make_chart(ctx: ToolContext, args: ChartArgs) -> ChartResult:
     symbol = await resolve_symbol(ctx, args.symbol)
     now = ctx.clock.now()
     candles = await ctx.exchange.fetch_ohlcv(symbol, "5m", since=now - timedelta(hours=args.hours), limit=12 * 60)
+    if not candles:
+        from trading.errors import ExchangeUnavailableError
+
+        raise ExchangeUnavailableError(f"no 5-minute candles for {symbol} in the last {args.hours} h to draw")
     fills = await ctx.exchange.fetch_my_trades(symbol, limit=500)
     folder = (ctx.log_file.parent.parent if ctx.log_file else Path("data")) / "charts"
     path = folder / f"{symbol.replace('/', '_')}_{now:%Y%m%d_%H%M%S}.png"

@@ -112,7 +112,16 @@ class OrderResult:
         if self.validated_only:
             return f"Validated (not placed): {o.side.value} {amount_str(o.amount)} {o.symbol} {o.type.value}"
         price = f" @ {money(o.average or o.price)}" if (o.average or o.price) else ""
-        return f"Order {o.id} {o.side.value} {amount_str(o.amount)} {o.symbol} {o.type.value}{price}: {o.status.value}"
+        if not price and o.stop_price:
+            price = f" at {money(o.stop_price)}"
+        fee = f", fee {money(o.fee)} {o.fee_currency or ''}".rstrip() if o.fee else ""
+        line = f"Order {o.id} {o.side.value} {amount_str(o.amount)} {o.symbol} {o.type.value}{price}: {o.status.value}{fee}"
+        b = self.bracket
+        if b is not None:
+            stop = f"stop {money(b.stop_price)}" if b.stop_price else "no stop"
+            target = f"target {money(b.take_profit_price)}" if b.take_profit_price else "no target"
+            line += f"\nBracket {b.id}: {stop} · {target} ({b.status.value})"
+        return line
 
 
 @dataclass(frozen=True)

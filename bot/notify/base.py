@@ -1,0 +1,43 @@
+"""What an alert is and what a channel must do; the fan-out (bot/notify/fanout.py) sends one alert to all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class AlertKind(StrEnum):
+    FILL = "fill"  # an order of ours filled (autopilot or tools)
+    BRACKET_EXIT = "bracket_exit"  # a stop-loss or take-profit leg closed a position
+    KILL_SWITCH = "kill_switch"  # the daily-loss kill switch tripped
+    AUTOPILOT_ERROR = "autopilot_error"  # a tick or a symbol failed
+    DAILY_REPORT = "daily_report"  # the scheduled daily report (with an equity PNG)
+
+
+class Delivery(StrEnum):
+    ON = "on"  # delivered with sound
+    SILENT = "silent"  # delivered without a notification sound (where the channel can)
+    OFF = "off"  # not delivered
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    title: str  # one short line, e.g. "Filled: buy 0.01 BTC/USD @ 64,250.5 [PAPER]"
+    text: str  # plain text body (may be long; channels split or truncate it as they must)
+    at: datetime  # UTC
+    photo: bytes | None = None  # a PNG (daily report: the equity curve)
+    photo_name: str = "chart.png"
+    key: str = ""  # cooldown key within the kind (e.g. the symbol); "" = the kind as a whole
+
+
+class Channel(Protocol):
+    """One destination. send() raises on failure; the fan-out isolates, retries and logs it."""
+
+    name: str  # "telegram" | "webhook" | "email" | "sms" | "discord"
+
+    async def send(self, alert: Alert, *, silent: bool) -> None: ...
+
+    async def close(self) -> None: ...
