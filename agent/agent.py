@@ -8,6 +8,7 @@ permissions and confirmations, and the reply is checked against what the tools r
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -175,10 +176,15 @@ class Agent:
 
         messages = self._messages(caller, text)
         allowed = {t.name for t in self.executor.tools_for(caller.role)}
-        tainted = False
+        # Instruction-like text in the message, in a call's arguments (a pair or note) or in a tool's output
+        # "taints" the turn: from then on every state-changing call waits for the person's confirmation.
+        tainted = looks_like_injection(text)
 
         async def execute(call: ToolCall) -> ToolOutcome:
             nonlocal tainted
+            if not tainted and looks_like_injection(json.dumps(call.args, default=str)):
+                tainted = True
+                _log.warning("instruction-like text in the arguments of {} (chat {})", call.name, caller.chat_id)
             outcome = await self.executor.execute(caller, call, from_model=True, force_confirm=tainted)
             if not tainted and looks_like_injection(outcome.text()):
                 tainted = True

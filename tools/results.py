@@ -36,7 +36,8 @@ def money(value: Decimal | None, places: int = 2) -> str:
     """A money figure with thousands separators."""
     if value is None:
         return "-"
-    return f"{value:,.{places}f}"
+    text = f"{value:,.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # never "-0.00"
 
 
 def amount_str(value: Decimal | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bot.cli.backtest_cmd import backtest
+from bot.cli.chat_cmd import chat
 from bot.cli.runner import CliState, fail_usage, run_main
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
@@ -254,6 +255,7 @@ def flatten(state: CliState, yes: bool, as_json: bool) -> None:
 
 
 cli.add_command(backtest)
+cli.add_command(chat)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:

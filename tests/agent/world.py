@@ -16,7 +16,7 @@ from tests.fakes import FakeFeed, btc_usd, eth_usd
 from tools.context import ToolContext
 from trading.clock import ManualClock
 from trading.config import TradingConfig
-from trading.domain import Market, Mode
+from trading.domain import Market, Mode, OrderRequest, OrderType, Side
 from trading.exchange.paper import PaperExchange
 
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)
@@ -40,6 +40,10 @@ class World:
     clock: ManualClock
     exchange: PaperExchange
     ctx: ToolContext
+
+    async def seed_btc(self, amount: str = "0.05") -> None:
+        """Hold some BTC (bought at market), so selling and history have something to show."""
+        await self.exchange.create_order(OrderRequest("BTC/USD", Side.BUY, OrderType.MARKET, Decimal(amount)))
 
     async def order_count(self) -> int:
         return len(await self.exchange.fetch_open_orders()) + len(await self.exchange.fetch_closed_orders())

@@ -1,0 +1,74 @@
+"""`zyn chat`: talk to Zyn in the terminal, through the same Agent (and tools, confirmations) as the bots."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from bot.cli.runner import CliState
+
+PROMPT = "you> "
+QUIT = {"/quit", "/exit", "quit", "exit", ":q"}
+
+
+@click.command("chat")
+@click.option("-m", "--message", "messages", multiple=True, metavar="TEXT",
+              help="send this message (repeatable), print the replies and exit")
+@click.pass_obj
+def chat(state: CliState, messages: tuple[str, ...]) -> None:
+    """Chat with Zyn: 'how are we doing?', 'buy $200 of eth w 2% stop 5% tp', '/confirm CODE'. Ctrl-D quits."""
+    import asyncio
+
+    settings = state.settings
+    asyncio.run(_session(state, settings, list(messages)))
+
+
+async def _session(state: CliState, settings: Any, messages: list[str]) -> None:
+    from agent.agent import Agent
+    from agent.types import Caller, Role
+
+    if state._factory is not None:  # tests inject services
+        services = state._factory(settings)
+    else:
+        from bot.app import build_services
+
+        services = build_services(settings)
+    agent = Agent.from_settings(services.tools, services.db, settings)
+    caller = Caller(user_id="local", chat_id="terminal", channel="cli", role=Role.OWNER, name=settings.owner_name)
+    try:
+        interactive = not messages and sys.stdin is not None and sys.stdin.isatty()
+        if not messages:
+            click.echo(f"Zyn chat · {settings.mode.value.upper()} · data: {services.exchange.source} · "
+                       f"understood by: {agent.label}. Type help; Ctrl-D or /quit leaves.", err=not interactive)
+        for text in messages or _lines(interactive):
+            if text.strip().lower() in QUIT:
+                break
+            if not text.strip():
+                continue
+            reply = await agent.handle(caller, text)
+            _show(reply, label=agent.label if reply.source == "offline" and agent.offline else "")
+    finally:
+        await agent.close()
+        await services.close()
+
+
+def _lines(interactive: bool):  # noqa: ANN202 - a generator of str
+    while True:
+        try:
+            line = input(PROMPT) if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            click.echo("", err=True)
+            return
+        if not interactive and line == "":
+            return
+        yield line.rstrip("\n")
+
+
+def _show(reply: Any, label: str = "") -> None:
+    click.echo(f"zyn> {reply.text}")
+    for photo in reply.photos:
+        click.echo(f"     [picture: {photo}]")
+    if reply.corrected:
+        click.echo("     [answer corrected: the model's text did not match the tools]", err=True)
