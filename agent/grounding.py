@@ -60,7 +60,7 @@ _CLAIMS = re.compile(
     r"|\bfilled\b|^\W*(?:all\s+)?done\b",
     re.IGNORECASE | re.MULTILINE)
 RECORD_TOOLS = frozenset({"list_open_orders", "trade_history", "explain_evaluation", "why_not_trade",
-                          "performance_report", "get_positions", "get_portfolio", "autopilot_status"})
+                          "performance_report", "get_positions", "get_portfolio", "autopilot_status", "report"})
 ACTION_PROBLEM = "claims an action no tool performed"
 
 

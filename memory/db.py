@@ -17,6 +17,7 @@ import memory.settings_tables  # noqa: F401  (registers the setting overrides)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
 from memory.agent_store import AgentStoreMixin
 from memory.autopilot_store import AutopilotStoreMixin
+from memory.reports import ReportStoreMixin
 from memory.settings_store import SettingsStoreMixin
 from memory.store import Database as LedgerDatabase
 from memory.tables import SCHEMA_VERSION, MetaRow
@@ -26,7 +27,7 @@ from trading.errors import ConfigError, ModeMismatchError
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
+class Database(ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, autopilot, charts, funding, insight, market, orders, risk, settings
+from tools import account, autopilot, charts, funding, insight, market, orders, report, risk, settings
 from tools.base import ConfirmPolicy, Permission, Tool
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -52,6 +52,8 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          C.ALWAYS, risk.flatten),
     Tool("make_chart", "Candlestick chart PNG of a pair with our trades marked", charts.ChartArgs, P.READ, C.NEVER,
          charts.make_chart),
+    Tool("report", "Report of a UTC day, week or month: P&L, trades, win rate, best/worst, positions, equity "
+         "curve PNG", report.ReportArgs, P.READ, C.NEVER, report.report),
     Tool("withdraw", "LIVE: withdraw to a saved Kraken withdrawal address", funding.WithdrawArgs, P.ADMIN,
          C.ALWAYS, funding.withdraw),
     Tool("export_report", "LIVE: ask Kraken to build a trades or ledgers export", funding.ExportArgs, P.ADMIN,

@@ -89,6 +89,7 @@ class Autopilot:
         self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
         self.mode = getattr(exchange, "mode", "paper")
         self._seen_fills: set[str] | None = None
+        self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -98,6 +99,7 @@ class Autopilot:
             self._apply_overrides()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
+            await self._record_equity(now, equity)
             day = self.limits.ensure_day(equity)
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
@@ -127,6 +129,17 @@ class Autopilot:
             evaluated=len(report.evaluations), entries=report.count(Decision.ENTER),
             exits=report.count(Decision.EXIT), skipped=skipped))
         return report
+
+    async def _record_equity(self, now: datetime, equity: Decimal) -> None:
+        """A balance snapshot with this tick's equity: the reports' equity curve (never stops a tick)."""
+        record = getattr(self.store, "record_balance_snapshot", None)
+        if record is None:
+            return
+        try:
+            source = str(getattr(self.exchange, "source", ""))[:40]
+            record(await self.exchange.fetch_balances(), now, equity, source)
+        except Exception as exc:  # noqa: BLE001 - a missed snapshot only thins the curve
+            _log.warning("equity snapshot not recorded: {}", exc)
 
     def _apply_overrides(self) -> None:
         """Risk settings changed with set_risk take effect at the next tick, no restart needed."""
@@ -258,19 +271,30 @@ class Autopilot:
         await self._sync_fills()
         return order.id
 
+    async def watch_fills(self) -> None:
+        """Between ticks (a scheduler job): announce new fills, e.g. a stop or target hit, or a chat order.
+
+        Never raises: a failure is logged and the next run tries again.
+        """
+        try:
+            await self._sync_fills()
+        except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
+            _log.warning("fill watch failed: {}", exc)
+
     async def _sync_fills(self) -> None:
         """Publish every fill not published yet.
 
         The paper simulator processes its triggers inside every call (this one included), so new fills
         are found in the trade history rather than tracked per call.
         """
-        recent = await self.exchange.fetch_my_trades(limit=100)
-        if self._seen_fills is None:  # first look after start: what is already there was announced before
-            self._seen_fills = {f.id for f in recent}
-            return
-        for fill in sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp):
-            self._seen_fills.add(fill.id)
-            await self._publish_fill(fill)
+        async with self._fills_lock:
+            recent = await self.exchange.fetch_my_trades(limit=100)
+            if self._seen_fills is None:  # first look after start: what is already there was announced before
+                self._seen_fills = {f.id for f in recent}
+                return
+            for fill in sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp):
+                self._seen_fills.add(fill.id)
+                await self._publish_fill(fill)
 
     async def _publish_fill(self, fill) -> None:
         order = await self.exchange.fetch_order(fill.order_id)
