@@ -90,7 +90,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       quote_currency=settings.quote_currency, credentials_present=settings.has_kraken_keys,
                       log_level=settings.log_level, database=str(getattr(db, "url", "")),
                       log_file=settings.data_dir / "logs" / "zyn.log",
-                      probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config)
+                      probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config,
+                      paper_starting_balance=settings.paper_starting_balance, paper_maker_fee=settings.paper_maker_fee,
+                      paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps)
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
 
 

@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 AUTOPILOT_JOB = "autopilot"
+FILL_WATCH_JOB = "fill_watch"
 
 
 def make_scheduler() -> AsyncIOScheduler:
@@ -22,3 +23,11 @@ def schedule_autopilot(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[
     scheduler.add_job(job, CronTrigger(minute="*/5", second=seconds, timezone=UTC), id=AUTOPILOT_JOB,
                       name="autopilot tick", replace_existing=True, max_instances=1, coalesce=True,
                       misfire_grace_time=120)
+
+
+def schedule_fill_watch(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[object]], seconds: float = 20) -> None:
+    """Look for new fills (stops, targets, chat orders) between ticks, so alerts go out within seconds."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler.add_job(job, IntervalTrigger(seconds=seconds, timezone=UTC), id=FILL_WATCH_JOB, name="fill watch",
+                      replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=30)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from loguru import logger
 from rich.console import Console
-from trading.risk import DailyLimits, KillSwitch
 
 from bot.app import Services, build_services
-from bot.scheduler import make_scheduler, schedule_autopilot
+from bot.scheduler import make_scheduler, schedule_autopilot, schedule_fill_watch
 from bot.settings import Settings
 from trading.autopilot import Autopilot, TickReport, next_tick_after
 from trading.clock import Clock, SystemClock
@@ -21,6 +20,7 @@ from trading.errors import ConfigError
 from trading.evaluation import Decision
 from trading.events import Event, EventBus, EventKind, TickCompleted
 from trading.exchange.base import MarketFeed
+from trading.risk import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
 
@@ -86,6 +86,21 @@ class Service:
         self.view = ConsoleView(console)
         self.rt.bus.subscribe(self.view.on_event)
         self.scheduler = make_scheduler()
+        services = self.rt.services
+        try:
+            from agent.agent import Agent
+            from bot.notify.fanout import Notifier
+            from bot.reports import DailyReporter
+
+            # One agent for every chat front end; alerts fan out from the autopilot's events.
+            self.agent = Agent.from_runtime(self.rt)
+            self.notifier = Notifier.from_settings(settings, store=services.db, clock=services.clock)
+            self.notifier.attach(self.rt.bus)
+            self.reporter = DailyReporter(services.tools, self.notifier, services.clock, settings)
+        except BaseException:
+            self.rt.services.db.close()
+            raise
+        self.telegram = None
 
     async def tick(self) -> TickReport:
         """One autopilot tick, shown on the console (the scheduled job)."""
@@ -99,6 +114,13 @@ class Service:
         if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
             db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start
         schedule_autopilot(self.scheduler, self.tick, self.rt.cfg.tick_delay_seconds)
+        schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
+        if self.settings.telegram_token is not None:
+            await self._start_telegram()
+        if self.notifier.channels:
+            self.reporter.attach(self.scheduler)  # the daily report (and a catch-up if today's was missed)
+        else:
+            _log.info("no alert channel configured: alerts and the daily report go nowhere (see .env.example)")
         self.scheduler.start()
         now = self.rt.services.clock.now()
         enabled = db.get_autopilot_state().enabled
@@ -107,12 +129,35 @@ class Service:
             f"{self.rt.services.exchange.source} · universe {', '.join(self.rt.cfg.universe)} · autopilot "
             f"{'ON' if enabled else 'OFF (zyn auto-start)'} · next tick "
             f"{next_tick_after(now, self.rt.cfg.tick_delay_seconds):%H:%M:%S} UTC · Ctrl-C stops")
+        channels = ", ".join(c.name for c in self.notifier.channels) or "none"
+        self.view.console.print(f"chat: {self.agent.label} · Telegram {'ON' if self.telegram else 'off'} · "
+                                f"alerts: {channels} · daily report {self.settings.report_time} UTC")
         _log.info("service started in {} mode", self.settings.mode.value)
+
+    async def _start_telegram(self) -> None:
+        """Start the Telegram bot; a failure (bad token, no network) is reported and trading goes on."""
+        from bot.telegram.app import TelegramFrontEnd
+
+        front = TelegramFrontEnd()
+        try:
+            await front.start(self.rt, self.agent, self.settings, self.notifier)
+        except Exception as exc:  # noqa: BLE001 - the autopilot and the other chats keep running
+            _log.error("Telegram did not start: {}: {}", type(exc).__name__, str(exc)[:200])
+            self.view.console.print(f"[red]Telegram did not start ({type(exc).__name__}); see the log[/]")
+            return
+        self.telegram = front
 
     async def stop(self) -> None:
         """Stop the scheduler (a running tick finishes its current await) and close everything."""
+        if self.telegram is not None:
+            try:
+                await self.telegram.stop()
+            except Exception as exc:  # noqa: BLE001 - stopping must go on
+                _log.warning("Telegram did not stop cleanly: {}", exc)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.notifier.close(timeout=10)
+        await self.agent.close()
         await self.rt.services.close()
         self.view.console.print("Zyn stopped cleanly.")
         _log.info("service stopped")

@@ -16,6 +16,7 @@ import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
 import memory.settings_tables  # noqa: F401  (registers the setting overrides)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
 from memory.agent_store import AgentStoreMixin
+from memory.alerts import AlertStoreMixin
 from memory.autopilot_store import AutopilotStoreMixin
 from memory.reports import ReportStoreMixin
 from memory.settings_store import SettingsStoreMixin
@@ -27,7 +28,8 @@ from trading.errors import ConfigError, ModeMismatchError
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
+class Database(AlertStoreMixin, ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin,
+               LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, autopilot, charts, funding, insight, market, orders, report, risk, settings
+from tools import account, alerts, autopilot, charts, funding, insight, market, orders, report, risk, settings
+from tools.backtest import BacktestArgs, run_backtest
 from tools.base import ConfirmPolicy, Permission, Tool
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -52,12 +53,18 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          C.ALWAYS, risk.flatten),
     Tool("make_chart", "Candlestick chart PNG of a pair with our trades marked", charts.ChartArgs, P.READ, C.NEVER,
          charts.make_chart),
+    Tool("run_backtest", "Backtest the autopilot on a pair over past UTC days (offline replay history, at most "
+         "366 days): return, drawdown, trades, fees, equity PNG", BacktestArgs, P.READ, C.NEVER, run_backtest),
     Tool("report", "Report of a UTC day, week or month: P&L, trades, win rate, best/worst, positions, equity "
          "curve PNG", report.ReportArgs, P.READ, C.NEVER, report.report),
     Tool("withdraw", "LIVE: withdraw to a saved Kraken withdrawal address", funding.WithdrawArgs, P.ADMIN,
          C.ALWAYS, funding.withdraw),
     Tool("export_report", "LIVE: ask Kraken to build a trades or ledgers export", funding.ExportArgs, P.ADMIN,
          C.ALWAYS, funding.export_report),
+    Tool("alert_settings", "Which events (fills, exits, kill switch, errors, reports) reach which channel: on, "
+         "silent or off", alerts.AlertSettingsArgs, P.READ, C.NEVER, alerts.alert_settings),
+    Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
+         C.NEVER, alerts.set_alert),
 )}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +38,11 @@ class ToolContext:
     store: Any = None  # the mode's database (autopilot state, risk state, evaluations)
     trading_config: Any = None  # trading.config.TradingConfig
     actor: str = "cli"  # who is acting, for the audit trail
+    # The paper simulator's money and costs (Settings.paper_*, same defaults), which run_backtest uses too.
+    paper_starting_balance: Decimal = Decimal("10000")
+    paper_maker_fee: Decimal = Decimal("0.0025")
+    paper_taker_fee: Decimal = Decimal("0.0040")
+    paper_slippage_bps: Decimal = Decimal("5")
 
     @property
     def source(self) -> str:

@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import PurePath
 from enum import Enum
+from pathlib import PurePath
 from typing import Any
 
 from trading.domain import Balance, Bracket, Fill, Mode, Order, Position, Ticker

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,60 +10,38 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.runner import CliState
+from trading.backtest_run import (
+    REPLAY_LABEL,
+    backtest_settings,
+    chart_name,
+    check_period,
+    config_for,
+    market_for,
+    parse_when,
+    render_chart,
+    replay_candles,
+    require_warmup,
+)
 
 if TYPE_CHECKING:
     from trading.backtest import BacktestResult
     from trading.domain import Market
 
-REPLAY_LABEL = "offline replay: bundled real candles replayed in a loop"
 
-
-def _date(text: str | None, flag: str) -> datetime | None:
-    """A YYYY-MM-DD (or ISO date-time) option as an aware UTC datetime."""
-    from trading.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{flag} '{text}' is not a date; write it like 2024-01-31") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _market(symbol: str, has_file: bool) -> tuple[Market, bool]:
-    """The market's rules from the bundled replay data; (market, bundled)."""
+def _markets() -> dict[str, Market]:
+    """The bundled replay's markets (BTC/USD, ETH/USD, SOL/USD) with Kraken's rules."""
     import asyncio
-    from decimal import Decimal
 
     from trading.clock import SystemClock
-    from trading.domain import Market
-    from trading.errors import UnknownPairError
     from trading.exchange.replay import ReplayFeed
 
-    markets = asyncio.run(ReplayFeed(SystemClock()).load_markets())
-    if symbol in markets:
-        return markets[symbol], True
-    if not has_file:
-        raise UnknownPairError(f"no bundled history for {symbol} (offline history has {', '.join(sorted(markets))}); "
-                               f"give --candles FILE")
-    base, quote = symbol.split("/")
-    # A pair the bundle does not describe: fine-grained steps and no minimums, so the file's prices rule.
-    step = Decimal("0.00000001")
-    return Market(symbol=symbol, exchange_id=base + quote, altname=base + quote, base=base, quote=quote,
-                  price_step=step, amount_step=step, min_amount=step, min_cost=Decimal("0")), False
+    return asyncio.run(ReplayFeed(SystemClock()).load_markets())
 
 
 def _config(state: CliState, strategy: str | None) -> Any:
     from trading.config import load_trading_config
-    from trading.strategies import get_strategy
 
-    cfg = load_trading_config(state.settings.config_file)
-    if strategy is None:
-        return cfg
-    if strategy.lower() in ("auto", "regime"):
-        return cfg.model_copy(update={"strategy": None})
-    return cfg.model_copy(update={"strategy": get_strategy(strategy.strip().lower()).name})
+    return config_for(load_trading_config(state.settings.config_file), strategy)
 
 
 def _progress_bar():  # noqa: ANN202 - rich types load lazily
@@ -91,26 +69,20 @@ def _progress_bar():  # noqa: ANN202 - rich types load lazily
 def backtest(state: CliState, pair: str, start_text: str | None, end_text: str | None, strategy: str | None,
              candles_file: str | None, sizing: str, chart_file: str | None, as_json: bool) -> None:
     """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01."""
-    from trading.backtest import BacktestSettings, run_backtest
-    from trading.backtest_chart import default_title, render_equity_chart
-    from trading.backtest_data import load_candles, replay_history_async, slice_range
+    from trading.backtest import run_backtest
+    from trading.backtest_data import load_candles, slice_range
     from trading.errors import InputError
-    from trading.pairs import normalize_pair
 
-    symbol = normalize_pair(pair)
-    start, end = _date(start_text, "--from"), _date(end_text, "--to")
+    start, end = parse_when(start_text, "--from"), parse_when(end_text, "--to")
     if sizing not in ("risk", "all_in"):
         raise InputError(f"--sizing '{sizing}' is not one of: risk, all_in")
-    if start is not None and end is not None and start >= end:
-        raise InputError(f"--from {start:%Y-%m-%d} must be before --to {end:%Y-%m-%d}")
+    check_period(start, end, None, names=("--from", "--to"))
     if candles_file is None and (start is None or end is None):
         raise InputError("give --from and --to (or --candles FILE)")
     cfg = _config(state, strategy)
-    market, _ = _market(symbol, candles_file is not None)
-    s = state.settings
-    settings = BacktestSettings(starting_balance=s.paper_starting_balance, sizing=sizing,
-                                maker_fee=s.paper_maker_fee, taker_fee=s.paper_taker_fee,
-                                slippage_bps=s.paper_slippage_bps)
+    market, _ = market_for(pair, _markets(), hint="; give --candles FILE", unbundled_ok=candles_file is not None)
+    symbol = market.symbol
+    settings = backtest_settings(state.settings, sizing)
 
     with _progress_bar() as bar:
         if candles_file is not None:
@@ -118,20 +90,12 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
             source = f"file {candles_file}"
         else:
             now = datetime.now(UTC)
-            if start >= now:
-                raise InputError(f"--from {start:%Y-%m-%d} is in the future")
-            if end > now + timedelta(days=1):
-                raise InputError(f"--to {end:%Y-%m-%d} is in the future")
-            import asyncio
-
+            check_period(start, end, now, names=("--from", "--to"))
             loading = bar.add_task("loading candles", total=None)
-            ohlcv = asyncio.run(replay_history_async(symbol, start, min(end, now)))
+            ohlcv = replay_candles(symbol, start, end, now)
             bar.remove_task(loading)
             source = REPLAY_LABEL
-        need = cfg.indicators.warmup + 2
-        if len(ohlcv) < need:
-            raise InputError(f"{len(ohlcv)} candles in the period are too few: the indicators need {need} "
-                             f"(about {need * 5 / 60:.0f} hours of 5-minute candles); widen the period")
+        require_warmup(ohlcv, cfg)
         task = bar.add_task(f"backtesting {symbol}", total=len(ohlcv))
         result = run_backtest(ohlcv, market, cfg, settings,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
@@ -139,11 +103,8 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     first = start or result.start
     last = end or result.end
     chart = Path(chart_file) if chart_file else (
-        s.data_dir / "backtests" / f"{symbol.replace('/', '_')}_{first:%Y-%m-%d}_{last:%Y-%m-%d}.png")
-    try:
-        render_equity_chart(result, chart, default_title(result))
-    except OSError as exc:
-        raise InputError(f"cannot write the chart to {chart}: {exc.strerror or exc}") from None
+        state.settings.data_dir / "backtests" / f"{chart_name(symbol, first, last)}.png")
+    render_chart(result, chart)
     if as_json:
         import json
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bot.cli.alerts_cmd import risk_alerts
 from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
 from bot.cli.runner import CliState, fail_usage, run_main
@@ -255,6 +256,7 @@ def flatten(state: CliState, yes: bool, as_json: bool) -> None:
 
 
 cli.add_command(backtest)
+cli.add_command(risk_alerts)
 cli.add_command(chat)
 
 

@@ -41,3 +41,23 @@ class Channel(Protocol):
     async def send(self, alert: Alert, *, silent: bool) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class NotifyError(Exception):
+    """A channel could not deliver an alert. The message is short and never holds a secret (no URL, token)."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after  # seconds the remote asked us to wait (Retry-After), if it said
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RetryableNotifyError(NotifyError):
+    """A transient failure (connection, timeout, HTTP 429 or 5xx, SMTP 4xx): the fan-out tries again."""
+
+    retryable = True

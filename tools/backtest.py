@@ -1,0 +1,165 @@
+"""run_backtest: the autopilot's decision and risk code over the bundled offline history, with an equity PNG.
+
+The data is always the bundled replay (real candles laid onto the calendar in a loop), whatever the mode:
+Kraken's public OHLC endpoint returns only the last 720 candles. The period is [start, end) in UTC days,
+as `zyn backtest --from --to`: "from 2024-01-01 to 2024-02-01" is January.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from tools.base import Args
+from tools.context import ToolContext
+from tools.results import money
+from trading.backtest_run import (
+    backtest_settings,
+    chart_name,
+    check_period,
+    config_for,
+    market_for,
+    render_chart,
+    replay_candles,
+    require_warmup,
+)
+from trading.exchange.replay import REPLAY_SOURCE, ReplayFeed
+
+if TYPE_CHECKING:
+    from trading.backtest import BacktestResult, BacktestSettings
+    from trading.config import TradingConfig
+    from trading.domain import Market
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 14
+# The names of trading.strategies.STRATEGIES (importing it here would load numpy at start-up; a test
+# keeps the two lists equal).
+StrategyName = Literal["auto", "trend_following", "mean_reversion", "breakout", "ma_crossover", "macd", "rsi"]
+_CHARTS = threading.Lock()  # pyplot keeps global state: one backtest chart at a time
+
+
+class BacktestArgs(Args):
+    symbol: str = Field("BTC/USD", min_length=1, max_length=30)
+    start: date | None = Field(None, description="first UTC day, YYYY-MM-DD (default: 14 days before end)")
+    end: date | None = Field(None, description="UTC day to stop at (exclusive), YYYY-MM-DD (default: now)")
+    strategy: StrategyName | None = Field(None, description="default auto: the regime picks, as the autopilot")
+
+
+@dataclass(frozen=True)
+class BacktestToolResult:
+    symbol: str
+    start: datetime  # the first candle's open, UTC
+    end: datetime  # the last candle's close, UTC
+    candles: int
+    strategy: str  # a strategy's name, or "auto"
+    quote: str
+    start_equity: Decimal
+    final_equity: Decimal
+    total_return: float  # fractions, as trading.backtest_metrics.Metrics: 0.012 = 1.2 %
+    max_drawdown: float
+    trades: int
+    win_rate: float | None  # None without trades
+    profit_factor: float | None  # inf with no losing trade
+    fees: Decimal
+    buy_hold_return: float | None  # the pair itself, first close to last close
+    source: str
+    path: Path  # the equity and drawdown PNG
+
+    @property
+    def pnl(self) -> Decimal:
+        return self.final_equity - self.start_equity
+
+    def text(self) -> str:
+        """A compact summary for a phone: short lines, thousands separators."""
+        q = self.quote
+        pnl = money(self.pnl)
+        lines = [f"Backtest {self.symbol} [{self.source}]",
+                 f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M} UTC",
+                 f"{self.candles:,} candles · strategy {self.strategy}",
+                 f"Return {_pct(self.total_return, signed=True)} ({'' if pnl.startswith('-') else '+'}{pnl} {q})",
+                 f"Equity {money(self.start_equity)} → {money(self.final_equity)} {q}",
+                 f"Max drawdown {_pct(self.max_drawdown)}"]
+        if self.trades:
+            lines.append(f"Trades {self.trades} · win rate {_pct(self.win_rate, places=0)}")
+            pf = self.profit_factor
+            lines.append("Profit factor " + ("n/a" if pf is None else "∞ (no loss)" if pf == float("inf")
+                                             else f"{pf:.2f}"))
+        else:
+            lines.append("No trades in this period")
+        lines.append(f"Fees {money(self.fees)} {q}")
+        if self.buy_hold_return is not None:
+            lines.append(f"Buy & hold {_pct(self.buy_hold_return, signed=True)}")
+        return "\n".join(lines)
+
+
+def _pct(value: float | None, *, signed: bool = False, places: int = 2) -> str:
+    """A fraction as a percentage; never "-0.00%"."""
+    if value is None:
+        return "n/a"
+    text = f"{value * 100:{'+' if signed else ''}.{places}f}"
+    if not text.strip("+-0."):
+        text = ("+" if signed else "") + text.lstrip("+-")
+    return f"{text}%"
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def period(args: BacktestArgs, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC from the arguments and the clock; InputError if backwards, future or too long."""
+    end = _midnight(args.end) if args.end is not None else now
+    start = _midnight(args.start) if args.start is not None else (
+        _midnight(end.date()) - timedelta(days=DEFAULT_DAYS))
+    check_period(start, end, now, max_days=MAX_DAYS)
+    return start, end
+
+
+async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResult:
+    """Backtest the autopilot over [start, end) of the bundled history; the work runs off the event loop."""
+    now = ctx.clock.now()
+    start, end = period(args, now)
+    market, _ = market_for(args.symbol, await ReplayFeed(ctx.clock).load_markets(), quote=ctx.quote_currency)
+    cfg = config_for(_trading_config(ctx), args.strategy)
+    settings = backtest_settings(ctx)
+    folder = (ctx.log_file.parent.parent if ctx.log_file else Path("data")) / "backtests"
+    path = folder / f"{chart_name(market.symbol, start, end)}_{args.strategy or 'auto'}_{now:%Y%m%d_%H%M%S}.png"
+    # Loading up to a year of candles, the simulation and the chart take a second or so of CPU: in a worker
+    # thread, so Telegram, Discord and the scheduler keep running meanwhile.
+    result, buy_hold = await asyncio.to_thread(_work, market, start, end, now, cfg, settings, path)
+    m = result.metrics
+    return BacktestToolResult(
+        symbol=market.symbol, start=result.start, end=result.end, candles=m.bars, strategy=args.strategy or "auto",
+        quote=market.quote, start_equity=result.start_equity, final_equity=result.final_equity,
+        total_return=m.total_return, max_drawdown=m.max_drawdown, trades=m.trades, win_rate=m.win_rate,
+        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=REPLAY_SOURCE, path=path)
+
+
+def _trading_config(ctx: ToolContext) -> TradingConfig:
+    """The autopilot's config with the risk settings changed by set_risk, as its next tick would use."""
+    from trading.config import TradingConfig, with_risk_overrides
+
+    cfg = ctx.trading_config or TradingConfig()
+    get = getattr(ctx.store, "get_overrides", None)
+    return with_risk_overrides(cfg, get("risk")) if get is not None else cfg
+
+
+def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: TradingConfig,
+          settings: BacktestSettings, path: Path) -> tuple[BacktestResult, float | None]:
+    """Candles, simulation and chart (blocking: for a worker thread)."""
+    from trading.backtest import run_backtest as simulate
+
+    ohlcv = replay_candles(market.symbol, start, end, now)
+    require_warmup(ohlcv, cfg)
+    result = simulate(ohlcv, market, cfg, settings)
+    with _CHARTS:
+        render_chart(result, path)
+    first, last = float(ohlcv.close[0]), float(ohlcv.close[-1])
+    return result, (last / first - 1.0) if first > 0 else None
