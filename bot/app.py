@@ -92,8 +92,15 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       log_file=settings.data_dir / "logs" / "zyn.log",
                       probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config,
                       paper_starting_balance=settings.paper_starting_balance, paper_maker_fee=settings.paper_maker_fee,
-                      paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps)
+                      paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps,
+                      alert_channels=_alert_channels(settings))
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
+
+
+def _alert_channels(settings: Settings) -> dict[str, bool]:
+    from bot.notify.channels import configured_channels
+
+    return configured_channels(settings)
 
 
 async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str:

@@ -83,7 +83,7 @@ def _require_store(ctx: ToolContext) -> None:
 async def alert_settings(ctx: ToolContext, args: AlertSettingsArgs) -> AlertSettingsResult:
     """The on/silent/off setting of every event type on every channel."""
     _require_store(ctx)
-    return AlertSettingsResult(_matrix(ctx))
+    return AlertSettingsResult(_matrix(ctx), dict(ctx.alert_channels or {}))
 
 
 async def set_alert(ctx: ToolContext, args: SetAlertArgs) -> SetAlertResult:
@@ -97,4 +97,4 @@ async def set_alert(ctx: ToolContext, args: SetAlertArgs) -> SetAlertResult:
     if changes:
         ctx.store.set_alert_deliveries(changes, by=ctx.actor, at=ctx.clock.now())
     changed = {f"{k} {c}": f"{before[(k, c)]} -> {d}" for (k, c), d in changes.items()}
-    return SetAlertResult(changed, AlertSettingsResult(_matrix(ctx)))
+    return SetAlertResult(changed, AlertSettingsResult(_matrix(ctx), dict(ctx.alert_channels or {})))

@@ -43,6 +43,7 @@ class ToolContext:
     paper_maker_fee: Decimal = Decimal("0.0025")
     paper_taker_fee: Decimal = Decimal("0.0040")
     paper_slippage_bps: Decimal = Decimal("5")
+    alert_channels: dict[str, bool] | None = None  # channel -> configured (None: not known here)
 
     @property
     def source(self) -> str:
