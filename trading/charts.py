@@ -12,17 +12,20 @@ from trading.domain import Candle, Fill, Side
 def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path, *, title: str,
                    source: str) -> Path:
     """A PNG of the candles (green up, red down) with buys (^) and sells (v) at their prices and times."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    # No pyplot: a Figure of its own has no global state, so charts can be drawn in worker threads.
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import StrMethodFormatter
 
     if not candles:
         raise ValueError("no candles to draw")
     times = [c.timestamp for c in candles]
     width = (times[1] - times[0]).total_seconds() / 86400 * 0.7 if len(times) > 1 else 0.002
-    fig, ax = plt.subplots(figsize=(10, 6.4), dpi=120)
+    fig = Figure(figsize=(10, 6.4), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     fig.patch.set_facecolor("#111418")
     ax.set_facecolor("#111418")
     for c in candles:
@@ -31,7 +34,7 @@ def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path,
         x = mdates.date2num(c.timestamp)
         ax.vlines(x, float(c.low), float(c.high), color=color, linewidth=1)
         lo, hi = sorted((float(c.open), float(c.close)))
-        ax.add_patch(plt.Rectangle((x - width / 2, lo), width, max(hi - lo, float(c.close) * 1e-5),
+        ax.add_patch(Rectangle((x - width / 2, lo), width, max(hi - lo, float(c.close) * 1e-5),
                                    facecolor=color, edgecolor=color))
     first, last = times[0], times[-1]
     step = times[1] - times[0] if len(times) > 1 else timedelta(minutes=5)
@@ -42,17 +45,19 @@ def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path,
             ax.scatter([mdates.date2num(f.timestamp) for f in pts], [float(f.price) for f in pts], marker=marker,
                        s=140, color=color, edgecolors="white", linewidths=0.8, zorder=5, label=label)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M\n%b %d"))
+    places = 0 if float(candles[-1].close) >= 1000 else 2 if float(candles[-1].close) >= 1 else 5
+    ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{places}f}}"))
     ax.tick_params(colors="#d0d4d9", labelsize=11)
     for spine in ax.spines.values():
         spine.set_color("#3a3f47")
     ax.grid(color="#2a2f36", linewidth=0.6)
     ax.set_title(title, color="white", fontsize=16, loc="left", pad=12)
     ax.text(1.0, 1.02, f"{source} · UTC", transform=ax.transAxes, ha="right", color="#9aa0a6", fontsize=10)
-    ax.set_xlim(mdates.date2num(first) - width, mdates.date2num(last) + width)
+    right = max([last, *(f.timestamp for f in shown)])  # a fill in the forming candle must not be cut off
+    ax.set_xlim(mdates.date2num(first) - width, mdates.date2num(right) + 2 * width)
     if shown:
         ax.legend(loc="upper left", facecolor="#1c2026", edgecolor="#3a3f47", labelcolor="white", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, facecolor=fig.get_facecolor())
-    plt.close(fig)
     return path
