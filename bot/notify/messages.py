@@ -66,7 +66,8 @@ def _fill(event: OrderFilled) -> Alert:
     if fill is None:
         return Alert(AlertKind.FILL, f"Filled{_mode(event)}", event.text, event.at)
     title = f"Filled: {fill.side.value} {num(fill.amount)} {fill.symbol} @ {num(fill.price)}{_mode(event)}"
-    return Alert(AlertKind.FILL, title, "\n".join(_fill_lines(fill, event)), event.at, key=fill.symbol)
+    # Keyed by the fill: money moved, so a fill is never folded into a cooldown (storms are errors, not fills).
+    return Alert(AlertKind.FILL, title, "\n".join(_fill_lines(fill, event)), event.at, key=f"fill:{fill.id}")
 
 
 def _bracket_exit(event: BracketExit) -> Alert:
@@ -76,7 +77,8 @@ def _bracket_exit(event: BracketExit) -> Alert:
         return Alert(AlertKind.BRACKET_EXIT, f"{what} hit{_mode(event)}", event.text, event.at)
     verb = _VERB.get(fill.side.value, fill.side.value)
     title = f"{what} hit: {verb} {num(fill.amount)} {fill.symbol} @ {num(fill.price)}{_mode(event)}"
-    return Alert(AlertKind.BRACKET_EXIT, title, "\n".join(_fill_lines(fill, event)), event.at, key=fill.symbol)
+    return Alert(AlertKind.BRACKET_EXIT, title, "\n".join(_fill_lines(fill, event)), event.at,
+                 key=f"fill:{fill.id}")
 
 
 def _kill_switch(event: KillSwitchTripped) -> Alert:

@@ -69,7 +69,7 @@ def test_events_read_well_with_exact_decimals() -> None:
     alerts = [alert_for(e) for e in events()]
     assert alerts[0] is None and alerts[-1] is None
     filled, stop, kill, error = alerts[1:5]
-    assert filled.kind is AlertKind.FILL and filled.key == "BTC/USD" and filled.at == AT
+    assert filled.kind is AlertKind.FILL and filled.key == "fill:T1" and filled.at == AT  # never cooled down
     assert filled.title == "Filled: buy 0.01 BTC/USD @ 64,250.5 [PAPER]"
     assert filled.text.splitlines() == ["Bought 0.01 BTC/USD at 64,250.5 USD",
                                         "Value 642.51 USD · fee 2.57002 USD (taker)",
