@@ -161,7 +161,10 @@ class DailyReporter:
 
     async def build_alert(self, day: date) -> Alert:
         """The report of `day` as an alert: title, phone text and the equity PNG."""
-        result: ReportResult = await invoke(self.tools, "report", {"period": "day", "date": day.isoformat()})
+        # The 24 hours up to this day's report time: consecutive reports cover every trade exactly once.
+        until = datetime.combine(day, self.schedule.at, tzinfo=UTC) + (
+            timedelta(days=1) if self.schedule.at == time(0, 0) else timedelta(0))
+        result: ReportResult = await invoke(self.tools, "report", {"period": "day", "until": until.isoformat()})
         photo = result.chart.read_bytes() if result.chart is not None and result.chart.exists() else None
         mode = result.mode.value.upper()
         title = f"Daily report {day.isoformat()}: {signed(result.realized_pnl)} {result.quote} [{mode}]"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -36,6 +36,8 @@ class ReportArgs(Args):
     date: dt.date | None = Field(None, description="YYYY-MM-DD, a UTC day: the day reported (period day; "
                                                    "default yesterday), or the last day of the week or month")
     chart: bool = Field(True, description="also draw the equity-curve PNG")
+    until: datetime | None = Field(None, description="period day only: report the 24 hours ending at this "
+                                                     "UTC time instead of a calendar day (the daily report)")
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ class ReportResult:
         return "\n".join(lines)
 
     def _span(self) -> str:
-        if self.period in ("today", "day"):
+        if self.start.date() == self.end.date() or (self.end - self.start <= timedelta(days=1)
+                                                    and self.end.time() == self.start.time() == time(0)):
             return f"{self.start:%H:%M}–{self.end:%H:%M} UTC"
         return f"{self.start:%m-%d %H:%M} – {self.end:%m-%d %H:%M} UTC"
 
@@ -162,8 +165,20 @@ def _on_off(value: bool | None) -> str:
     return "?" if value is None else "ON" if value else "OFF"
 
 
-def period_bounds(period: str, day: dt.date | None, now: datetime) -> tuple[datetime, datetime, str]:
-    """(start, end of the range, label): UTC days; a week is 7 and a month 30 days ending with `day`."""
+def period_bounds(period: str, day: dt.date | None, now: datetime,
+                  until: datetime | None = None) -> tuple[datetime, datetime, str]:
+    """(start, end of the range, label): UTC days; a week is 7 and a month 30 days ending with `day`.
+
+    With `until` (period day), the 24 hours ending then: consecutive daily reports then cover every trade
+    exactly once, whatever the report time.
+    """
+    if until is not None:
+        if period != "day" or day is not None:
+            raise InputError("'until' goes with period 'day' and no date")
+        stop = until.replace(tzinfo=UTC) if until.tzinfo is None else until.astimezone(UTC)
+        if stop - timedelta(days=1) > now:
+            raise InputError(f"the 24 hours to {stop:%Y-%m-%d %H:%M} UTC have not started yet")
+        return stop - timedelta(days=1), stop, f"24 h to {stop:%m-%d %H:%M}" + (", so far" if stop > now else "")
     today = now.astimezone(UTC).date()
     if period == "today":
         if day is not None and day != today:
@@ -207,7 +222,7 @@ def closing_trades(fills: list[Fill]) -> list[TradeLine]:
 async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
     """The report of a UTC day (so far), or the 7 or 30 days ending with one, with an equity-curve PNG."""
     now = ctx.clock.now()
-    start, stop, label = period_bounds(args.period, args.date, now)
+    start, stop, label = period_bounds(args.period, args.date, now, args.until)
     end = min(stop, now)
     # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
     fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)

@@ -65,7 +65,9 @@ async def test_the_report_is_sent_once_with_its_picture(world: World) -> None:
     [alert] = notifier.alerts
     assert alert.kind is AlertKind.DAILY_REPORT and alert.at == REPORT_AT and alert.key == "2024-05-06"
     assert alert.title == "Daily report 2024-05-06: -23.71 USD [PAPER]"
-    assert "2024-05-06, so far" in alert.text and "00:00–21:00 UTC" in alert.text and "Trades 2" in alert.text
+    # The 24 hours up to the report time: consecutive daily reports cover every trade exactly once.
+    assert "24 h to 05-06 21:00" in alert.text and "05-05 21:00 – 05-06 21:00 UTC" in alert.text
+    assert "Trades 2" in alert.text
     assert png_size(alert.photo) == (1000, 600) and alert.photo_name == "equity_2024-05-06.png"
     assert run.status == "sent" and run.sent_at == REPORT_AT and run.channels_ok == ("telegram",)
     assert run.channels_failed == {"email": "RuntimeError: smtp down"}
@@ -123,7 +125,7 @@ async def test_catch_up_at_start_after_the_report_time(world: World) -> None:
     finally:
         scheduler.shutdown(wait=False)
     [alert] = notifier.alerts
-    assert "00:00–22:30 UTC" in alert.text
+    assert "05-05 21:00 – 05-06 21:00 UTC" in alert.text  # the window up to the missed report time
     assert world.db.get_report_run("daily", DAY.date()).claimed_by == "catch-up"
     assert reporter(world, notifier).attach(make_scheduler()) is False  # sent: no second catch-up
 

@@ -238,3 +238,21 @@ def test_closing_trades_only_count_sales_of_what_we_bought() -> None:
                              fill(Side.BUY, "2", "100", "2", 1), fill(Side.SELL, "1", "110", "1", 2),
                              fill(Side.SELL, "2", "90", "2", 3)])  # only 1 was left: half the fee
     assert [(t.pnl, t.at.minute) for t in trades] == [(D("8"), 2), (D("-12"), 3)]
+
+
+def test_daily_windows_up_to_the_report_time_are_contiguous_and_refuse_the_future() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tools.report import period_bounds
+    from trading.errors import InputError
+
+    now = datetime(2024, 5, 7, 21, 0, 5, tzinfo=UTC)
+    first = period_bounds("day", None, now, datetime(2024, 5, 6, 21, 0, tzinfo=UTC))
+    second = period_bounds("day", None, now, datetime(2024, 5, 7, 21, 0, tzinfo=UTC))
+    assert first[1] == second[0] and second[1] - second[0] == timedelta(days=1)  # a 22:00 trade is in one only
+    assert "so far" not in second[2]
+    assert "so far" in period_bounds("day", None, now, datetime(2024, 5, 8, 0, 0, tzinfo=UTC))[2]
+    with pytest.raises(InputError):
+        period_bounds("day", None, now, datetime(2024, 5, 9, 21, 0, tzinfo=UTC))
+    with pytest.raises(InputError):
+        period_bounds("week", None, now, datetime(2024, 5, 7, 21, 0, tzinfo=UTC))
