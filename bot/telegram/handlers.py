@@ -171,7 +171,10 @@ class Handlers:
         may = {Role.OWNER: "you are the owner: you may trade, confirm and use admin commands",
                Role.TRADER: "you may trade and confirm your own actions",
                Role.VIEWER: "here you may use read-only commands and see reports"}[caller.role]
-        head = f"Hi {caller.name or 'there'}! I'm Zyn, your trading assistant ({mode}); {may}."
+        # The owner is addressed by the configured name (Zyn's persona), others by their Telegram name.
+        owner_name = getattr(self.agent, "owner_name", "") if caller.role is Role.OWNER else ""
+        name = owner_name or caller.name or "there"
+        head = f"Hi {name}! I'm Zyn, your financial servant ({mode}); {may}."
         helper = getattr(self.agent, "help_text", None)
         said = helper() if callable(helper) else ""
         if start:
