@@ -60,11 +60,12 @@ def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object
                              slippage_bps=settings.paper_slippage_bps)
     if not settings.has_kraken_keys:
         raise ConfigError("LIVE mode needs KRAKEN_API_KEY and KRAKEN_API_SECRET (run `zyn config-setup`)")
-    from trading.exchange.kraken import KrakenExchange
+    from trading.exchange.kraken_journal import JournaledKraken
 
-    return KrakenExchange(settings.kraken_api_key.get_secret_value(), settings.kraken_api_secret.get_secret_value(),
-                          api_url=settings.kraken_api_url, clock=clock,
-                          timeout_ms=int(settings.request_timeout * 1000))
+    # Journaled: brackets and fills are kept in the LIVE database (the reports' source, the reconciler's state).
+    return JournaledKraken(settings.kraken_api_key.get_secret_value(), settings.kraken_api_secret.get_secret_value(),
+                           api_url=settings.kraken_api_url, clock=clock,
+                           timeout_ms=int(settings.request_timeout * 1000), journal=db)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None) -> Services:

@@ -85,7 +85,8 @@ def bracket_values(b: Bracket) -> dict[str, Any]:
         "id": b.id, "symbol": b.symbol, "side": b.side.value, "entry_order_id": b.entry_order_id,
         "stop_order_id": b.stop_order_id, "take_profit_order_id": b.take_profit_order_id,
         "status": b.status.value, "created_at": b.created_at, "stop_price": b.stop_price,
-        "take_profit_price": b.take_profit_price,
+        "take_profit_price": b.take_profit_price, "exit_kind": b.exit_kind, "leg_seq": b.leg_seq,
+        "note": b.note[:500] if b.note else b.note, "updated_at": b.updated_at,
     }
 
 
@@ -94,5 +95,6 @@ def bracket_from_row(row: BracketRow) -> Bracket:
         id=row.id, symbol=row.symbol, side=Side(row.side), entry_order_id=row.entry_order_id,
         stop_order_id=row.stop_order_id, take_profit_order_id=row.take_profit_order_id,
         status=BracketStatus(row.status), created_at=row.created_at, stop_price=row.stop_price,
-        take_profit_price=row.take_profit_price,
+        take_profit_price=row.take_profit_price, exit_kind=row.exit_kind, leg_seq=row.leg_seq or 0,
+        note=row.note, updated_at=row.updated_at,
     )

@@ -109,6 +109,8 @@ def _check_and_stamp(engine: Engine, mode: Mode, where: str, retry: bool = True)
             raise ConfigError(f"this database ({where}) was written by a newer Zyn "
                               f"(schema {stamp.schema_version}); upgrade Zyn to open it")
         SQLModel.metadata.create_all(engine)  # adds tables introduced since; existing ones are untouched
+        if stamp.schema_version < SCHEMA_VERSION:
+            _add_new_columns(engine, where)
         return
     try:
         with engine.execution_options(zyn_write=True).begin() as conn:
@@ -119,6 +121,31 @@ def _check_and_stamp(engine: Engine, mode: Mode, where: str, retry: bool = True)
         if not retry:
             raise
         _check_and_stamp(engine, mode, where, retry=False)  # another process stamped it first
+
+
+def _add_new_columns(engine: Engine, where: str) -> None:
+    """Bring an older file up to SCHEMA_VERSION: add the (nullable) columns introduced since, never drop any.
+
+    Inspected inside the write transaction, so a second process opening the same file at the same
+    moment waits for the lock and then finds the columns already there.
+    """
+    meta = MetaRow.__table__
+    with engine.execution_options(zyn_write=True).begin() as conn:
+        inspector = inspect(conn)
+        quote = conn.dialect.identifier_preparer.quote
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable or column.primary_key:
+                    raise ConfigError(f"cannot upgrade the database {where}: new column {table.name}.{column.name} "
+                                      "has no default")
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+        conn.execute(meta.update().where(meta.c.id == 1).values(schema_version=SCHEMA_VERSION))
 
 
 def _describe(engine: Engine) -> str:

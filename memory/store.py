@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -170,19 +171,49 @@ class Database:
     # ---- the LIVE journal -------------------------------------------------------------------------
 
     def record_order(self, order: Order) -> None:
-        """Insert or update an order by its id."""
+        """Insert or update an order by its id; an update without a bracket link keeps the known one."""
         with self.session(write=True) as s:
+            row = s.get(OrderRow, order.id)
+            if order.bracket_id is None and row is not None and row.bracket_id:
+                order = replace(order, bracket_id=row.bracket_id)  # Kraken knows nothing of our brackets
+            if not order.client_id:
+                # Orders placed outside Zyn (Kraken's conditional closes, kraken.com) have no client id,
+                # and the column is unique: such an order is journaled under its exchange id.
+                order = replace(order, client_id=order.id)
             self._put_orders(s, [order])
             s.commit()
 
     def record_fill(self, fill: Fill) -> bool:
-        """Insert a fill unless one with its id exists; True when it was new."""
+        """Insert a fill unless one with its id exists; True when it was new (idempotent)."""
+        return bool(self.record_fills([fill]))
+
+    def record_fills(self, fills: Iterable[Fill]) -> list[Fill]:
+        """Insert, in one transaction, the fills whose ids are not journaled yet; returns those, oldest first."""
+        unique = {f.id: f for f in fills if f.id}
+        if not unique:
+            return []
         with self.session(write=True) as s:
-            if s.get(FillRow, fill.id) is not None:
-                return False
-            s.add(FillRow(seq=_next_seq(s, FillRow), **fill_values(fill)))
+            ids = list(unique)
+            known: set[str] = set()
+            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                known.update(s.exec(select(FillRow.id).where(FillRow.id.in_(ids[start:start + 500]))))
+            new = sorted((f for f in unique.values() if f.id not in known), key=lambda f: f.timestamp)
+            anonymous = {f.order_id for f in new if not f.client_id}
+            if anonymous:  # Kraken's trades carry no client id: take the journaled order's, when there is one
+                rows = s.exec(select(OrderRow.id, OrderRow.client_id).where(OrderRow.id.in_(list(anonymous))))
+                ids_of = {oid: cid for oid, cid in rows if cid != oid}  # not the stand-in id of record_order
+                new = [replace(f, client_id=ids_of.get(f.order_id, "")) if not f.client_id else f for f in new]
+            if new:
+                seq = _next_seq(s, FillRow)
+                s.add_all(FillRow(seq=seq + i, **fill_values(f)) for i, f in enumerate(new))
             s.commit()
-            return True
+        return new
+
+    def save_bracket(self, bracket: Bracket) -> None:
+        """Insert or update a bracket by its id (the LIVE bracket journal)."""
+        with self.session(write=True) as s:
+            _upsert_many(s, BracketRow, BracketRow.id, {bracket.id: bracket_values(bracket)})
+            s.commit()
 
     def record_balance_snapshot(
         self, balances: dict[str, Balance], timestamp: datetime, equity_quote: Decimal | None, source: str

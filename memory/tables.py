@@ -10,7 +10,8 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+# 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
+SCHEMA_VERSION = 2
 
 
 class DecimalString(TypeDecorator):
@@ -135,6 +136,11 @@ class BracketRow(SQLModel, table=True):
     created_at: datetime = when(index=True)
     stop_price: Decimal | None = money(nullable=True)
     take_profit_price: Decimal | None = money(nullable=True)
+    # Since schema 2; nullable so that ALTER TABLE ... ADD COLUMN can add them to an existing file.
+    exit_kind: str | None = Field(default=None, max_length=32)
+    leg_seq: int | None = Field(default=None)
+    note: str | None = Field(default=None, max_length=500)
+    updated_at: datetime | None = when(nullable=True)
 
 
 class PaperBalanceRow(SQLModel, table=True):

@@ -12,7 +12,7 @@ from loguru import logger
 
 from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
-from trading.domain import ZERO, BracketRequest, OrderRequest, OrderStatus, OrderType, Side
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
 from trading.errors import ZynError
 from trading.evaluation import Decision, Evaluation, SkipReason
 from trading.events import (
@@ -27,6 +27,7 @@ from trading.events import (
     TickCompleted,
 )
 from trading.exchange.base import Exchange
+from trading.exchange.kraken_brackets import LiveBrackets
 from trading.flatten import flatten_all
 from trading.indicators import OHLCV, compute_all
 from trading.orchestrator import decide_entry, decide_exit
@@ -90,6 +91,9 @@ class Autopilot:
         self.mode = getattr(exchange, "mode", "paper")
         self._seen_fills: set[str] | None = None
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
+        self.brackets = LiveBrackets.attach(exchange, clock)  # LIVE: places and reconciles bracket legs
+        # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
+        self._journal = store if self.mode == Mode.LIVE and hasattr(store, "record_fills") else None
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -97,6 +101,7 @@ class Autopilot:
         report = TickReport(at=now)
         try:
             self._apply_overrides()
+            await self._reconcile()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
             await self._record_equity(now, equity)
@@ -254,17 +259,21 @@ class Autopilot:
             f"{strategy or 'autopilot'}: bought {entry.amount} {symbol} (stop {sizing.stop}, target {sizing.target})",
             order=entry, strategy=strategy))
         await self._sync_fills()
+        await self._reconcile()  # adopt or place the stop now rather than at the next fill watch
         return entry.id
 
     async def _exit(self, symbol: str, amount: Decimal, strategy: str | None) -> str:
-        for order in await self.exchange.fetch_open_orders(symbol):
-            if order.side is Side.SELL:
-                await self.exchange.cancel_order(order.id)  # the bracket's exits: the strategy closes it now
-        balances = await self.exchange.fetch_balances()
-        base = symbol.split("/")[0]
-        free = balances[base].free if base in balances else ZERO
-        order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
-                                                              amount=min(amount, free)))
+        async with self.brackets.lock if self.brackets else asyncio.Lock():  # no take-profit racing this sale
+            for order in await self.exchange.fetch_open_orders(symbol):
+                if order.side is Side.SELL:
+                    await self.exchange.cancel_order(order.id)  # the bracket's exits: the strategy closes it now
+            balances = await self.exchange.fetch_balances()
+            base = symbol.split("/")[0]
+            free = balances[base].free if base in balances else ZERO
+            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL,
+                                                                  type=OrderType.MARKET, amount=min(amount, free)))
+            if self.brackets is not None:
+                self.brackets.release(symbol, f"{strategy or 'autopilot'} exit signal: sold at market")
         await self.bus.publish(OrderPlaced(EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
                                            f"{strategy or 'autopilot'}: sold {order.amount} {symbol} (exit signal)",
                                            order=order, strategy=strategy))
@@ -277,9 +286,15 @@ class Autopilot:
         Never raises: a failure is logged and the next run tries again.
         """
         try:
+            await self._reconcile()
             await self._sync_fills()
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
             _log.warning("fill watch failed: {}", exc)
+
+    async def _reconcile(self) -> None:
+        """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
+        if self.brackets is not None:
+            await self.brackets.reconcile()
 
     async def _sync_fills(self) -> None:
         """Publish every fill not published yet.
@@ -291,21 +306,29 @@ class Autopilot:
             recent = await self.exchange.fetch_my_trades(limit=100)
             if self._seen_fills is None:  # first look after start: what is already there was announced before
                 self._seen_fills = {f.id for f in recent}
+                if self._journal is not None:
+                    self._journal.record_fills(recent)
                 return
-            for fill in sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp):
+            new = sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp)
+            if self._journal is not None and new:
+                self._journal.record_fills(new)  # idempotent: a journaled exchange may have done it already
+            for fill in new:
                 self._seen_fills.add(fill.id)
                 await self._publish_fill(fill)
 
     async def _publish_fill(self, fill) -> None:
         order = await self.exchange.fetch_order(fill.order_id)
         text = f"filled: {fill.side.value} {fill.amount} {fill.symbol} @ {fill.price} (fee {fill.fee})"
-        if order.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
+        exit_kind = order.type.value if order.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT) else None
+        exit_kind = exit_kind or (self.brackets.exit_kind_of(order) if self.brackets else None)
+        if exit_kind:  # a bracket's stop or target (LIVE's take-profit is a market sale of the bracket's)
             await self.bus.publish(BracketExit(EventKind.BRACKET_EXIT, self.clock.now(), str(self.mode),
-                                               f"{order.type.value} hit, {text}", fill=fill,
-                                               exit_kind=order.type.value))
+                                               f"{exit_kind} hit, {text}", fill=fill, exit_kind=exit_kind))
         else:
             await self.bus.publish(OrderFilled(EventKind.ORDER_FILLED, self.clock.now(), str(self.mode), text,
                                                fill=fill))
+        if self._journal is not None:  # after the announcement: a journal hiccup must not swallow it
+            self._journal.record_order(order)
 
     async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
         loss = (start - equity) / start if start else ZERO

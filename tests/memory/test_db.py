@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from memory import Database, default_path, open_database
+from memory.tables import SCHEMA_VERSION
 from trading.domain import (
     Balance,
     Bracket,
@@ -65,7 +67,7 @@ def test_fresh_database_is_stamped_with_its_mode(tmp_path: Path) -> None:
                    ("load_paper", "commit_paper", "list_orders", "get_order", "list_fills"))
         with db.engine.connect() as conn:
             mode, version, created = conn.execute(text("SELECT mode, schema_version, created_at FROM meta")).one()
-        assert (mode, version) == ("paper", 1)
+        assert (mode, version) == ("paper", SCHEMA_VERSION)
         assert created
         assert set(rows(db.path)) >= {"meta", "orders", "fills", "positions", "brackets", "paper_balances",
                                       "balance_snapshots"}
@@ -235,5 +237,50 @@ def test_in_memory_database_has_no_path(tmp_path: Path) -> None:
         assert db.path is None and db.url == "sqlite://"
         db.commit_paper(PaperChange(balances={"USD": D("1")}))
         assert db.load_paper().balances == {"USD": D("1")}
+    finally:
+        db.close()
+
+
+def test_a_schema_1_file_gains_the_new_bracket_columns_and_keeps_its_rows(tmp_path: Path) -> None:
+    db = open_database(Mode.LIVE, tmp_path)
+    path = db.path
+    db.save_bracket(Bracket("B1", "BTC/USD", Side.BUY, "O1", "O2", None, BracketStatus.ACTIVE, T0, D("60000"),
+                            D("70000")))
+    db.close()
+    con = sqlite3.connect(path)  # turn it into what schema 1 wrote
+    for column in ("exit_kind", "leg_seq", "note", "updated_at"):
+        con.execute(f"ALTER TABLE brackets DROP COLUMN {column}")
+    con.execute("UPDATE meta SET schema_version = 1")
+    con.commit()
+    con.close()
+
+    again = open_database(Mode.LIVE, tmp_path)
+    try:
+        old = again.get_bracket("B1")
+        assert (old.stop_order_id, old.exit_kind, old.leg_seq, old.note) == ("O2", None, 0, None)
+        again.save_bracket(old.evolve(status=BracketStatus.CLOSED, exit_kind="stop-loss", leg_seq=2, note="done",
+                                      updated_at=T0))
+        assert again.get_bracket("B1").exit_kind == "stop-loss" and again.get_bracket("B1").leg_seq == 2
+        with again.engine.connect() as conn:
+            assert conn.execute(text("SELECT schema_version FROM meta")).scalar() == SCHEMA_VERSION
+    finally:
+        again.close()
+    open_database(Mode.LIVE, tmp_path).close()  # a second open finds nothing left to add
+
+
+def test_live_journal_is_idempotent_and_keeps_bracket_links(tmp_path: Path) -> None:
+    db = open_database(Mode.LIVE, tmp_path)
+    try:
+        assert db.record_fill(fill(1)) is True and db.record_fill(fill(1)) is False
+        assert [f.id for f in db.record_fills([fill(1), fill(2), fill(2)])] == ["T00002"]
+        db.record_order(order(3, bracket_id="B1"))
+        db.record_order(order(3, status=OrderStatus.CLOSED))  # Kraken's copy knows no bracket
+        assert db.get_order(order(3).id).bracket_id == "B1"
+        for i in (4, 5):  # Kraken's conditional closes have no client id; the column is unique
+            db.record_order(order(i, client_id=""))
+        assert db.get_order(order(4).id).client_id == order(4).id
+        [new] = db.record_fills([replace(fill(3), client_id="")])
+        assert new.client_id == "client-3"  # taken from the journaled order
+        assert len(db.list_fills()) == 3
     finally:
         db.close()

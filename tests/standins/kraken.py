@@ -5,8 +5,14 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private; every
-request is recorded in `requests` as (method, path, params), private ones without their nonce.
+nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private; for resting
+orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
+expire_order. Every request is recorded in `requests` as (method, path, params), private ones
+without their nonce.
+
+Conditional closes (close[ordertype]/close[price]) are opened as a separate order for each execution
+of the parent, sized to that execution, with `refid` = the parent's txid (Kraken's "referral order
+transaction id that created this order"). Open orders hold funds, trigger orders included.
 """
 
 from __future__ import annotations
@@ -132,6 +138,34 @@ class KrakenStandin:
     def delay_next(self, path: str, seconds: float) -> None:
         """Apply the next call of path at once but answer only after `seconds` (provokes client timeouts)."""
         self._delay[path.rsplit("/", 1)[-1]].append(seconds)
+
+    def move_price(self, pair_id: str, bid: str | Decimal, ask: str | Decimal, last: str | Decimal | None = None) -> None:
+        """set_price, then fill every resting order of the pair that the new price crosses (oldest first).
+
+        Limits fill at their price when the touch reaches them; stop-loss and take-profit orders
+        trigger on the last price and fill at the touch, as Kraken's market-on-trigger orders do.
+        """
+        self.set_price(pair_id, bid, ask, last)
+        p = self.prices[pair_id]
+        resting = sorted(((t, o) for t, o in self.orders.items() if o["pair"] == pair_id and o["status"] == "open"),
+                         key=lambda item: item[1]["opentm"])
+        for txid, o in resting:
+            buy, kind, level = o["type"] == "buy", o["ordertype"], o["price"]
+            if kind == "limit" and (p["ask"] <= level if buy else p["bid"] >= level):
+                self._fill(txid, level)
+            elif kind == "stop-loss" and (p["last"] >= level if buy else p["last"] <= level):
+                self._fill(txid, p["ask" if buy else "bid"])
+            elif kind == "take-profit" and (p["last"] <= level if buy else p["last"] >= level):
+                self._fill(txid, p["ask" if buy else "bid"])
+
+    def fill_order(self, txid: str, volume: str | Decimal | None = None, price: str | Decimal | None = None) -> None:
+        """Execute (part of) a resting order now: `volume` of it (default: the rest) at `price` (default: its own)."""
+        o = self.orders[txid]
+        self._fill(txid, Decimal(price) if price is not None else o["price"], Decimal(volume) if volume else None)
+
+    def expire_order(self, txid: str) -> None:
+        """Kraken ends an open order by itself (expiretm reached): status expired, whatever is filled stays."""
+        self.orders[txid].update(status="expired", reason="Order expired", closetm=self.now())
 
     def calls(self, name: str) -> list[dict[str, str]]:
         """Parameters of every recorded request to the endpoint `name` ("AddOrder")."""
@@ -345,10 +379,11 @@ class KrakenStandin:
         return {"descr": descr, "txid": [txid]}
 
     def _new_order(self, pid: str, side: str, kind: str, vol: Decimal, price: Decimal | None,
-                   cl_ord_id: str | None, close: dict[str, str]) -> dict[str, Any]:
+                   cl_ord_id: str | None, close: dict[str, str], refid: str | None = None) -> dict[str, Any]:
         return {"pair": pid, "type": side, "ordertype": kind, "vol": vol, "vol_exec": Decimal(0), "price": price,
                 "status": "open", "opentm": self.now(), "closetm": None, "cl_ord_id": cl_ord_id, "close": close,
-                "cost": Decimal(0), "fee": Decimal(0), "avg": Decimal(0), "reason": None, "trades": []}
+                "cost": Decimal(0), "fee": Decimal(0), "avg": Decimal(0), "reason": None, "trades": [],
+                "refid": refid}
 
     def _price(self, value: str | None, pair: dict[str, Any]) -> Decimal:
         places = int(pair["pair_decimals"])
@@ -359,27 +394,34 @@ class KrakenStandin:
             raise KrakenError(f"EOrder:Invalid price:{pair['altname']} price can only be specified up to "
                               f"{places} decimals.") from None
 
-    def _fill(self, txid: str, price: Decimal) -> None:
-        """Fill the whole order at price (taker fee in quote), move balances, attach a conditional close."""
+    def _fill(self, txid: str, price: Decimal, volume: Decimal | None = None) -> None:
+        """Execute `volume` (default: the rest) at price (taker fee in quote), move balances, open a conditional close."""
         o = self.orders[txid]
         pair = self.pairs[o["pair"]]
-        cost = o["vol"] * price
-        fee = (cost * Decimal(str(pair["fees"][0][1])) / 100).quantize(Decimal(10) ** -int(pair["cost_decimals"]))
+        vol = o["vol"] - o["vol_exec"] if volume is None else min(volume, o["vol"] - o["vol_exec"])
+        cost_places = int(pair["cost_decimals"])
+        cost = vol * price
+        fee = (cost * Decimal(str(pair["fees"][0][1])) / 100).quantize(Decimal(10) ** -cost_places)
         base, quote = pair["base"], pair["quote"]
         sign = 1 if o["type"] == "buy" else -1
-        self.balances[base] = self.balances.get(base, Decimal(0)) + sign * o["vol"]
+        self.balances[base] = self.balances.get(base, Decimal(0)) + sign * vol
         self.balances[quote] = self.balances.get(quote, Decimal(0)) - sign * cost - fee
         tid = self._new_id("T")
         self.trades[tid] = {"ordertxid": txid, "postxid": self._new_id("T"), "pair": o["pair"], "time": self.now(),
                             "type": o["type"], "ordertype": o["ordertype"], "price": _fmt(price, int(pair["pair_decimals"])),
-                            "cost": _fmt(cost, int(pair["cost_decimals"])), "fee": _fmt(fee, int(pair["cost_decimals"])),
-                            "vol": _fmt(o["vol"], 8), "margin": "0.00000", "leverage": "0", "misc": "",
+                            "cost": _fmt(cost, cost_places), "fee": _fmt(fee, cost_places),
+                            "vol": _fmt(vol, 8), "margin": "0.00000", "leverage": "0", "misc": "",
                             "trade_id": len(self.trades) + 1, "maker": False}
-        o.update(vol_exec=o["vol"], cost=cost, fee=fee, avg=price, status="closed", closetm=self.now(), trades=[tid])
-        if o["close"]:  # Kraken opens the conditional close once the entry has filled
+        executed = o["vol_exec"] + vol
+        total_cost = o["cost"] + cost
+        o.update(vol_exec=executed, cost=total_cost, fee=o["fee"] + fee, avg=total_cost / executed,
+                 trades=[*o["trades"], tid])
+        if executed == o["vol"]:
+            o.update(status="closed", closetm=self.now())
+        if o["close"]:  # Kraken opens the conditional close once (this part of) the entry has filled
             close, other = o["close"], "sell" if o["type"] == "buy" else "buy"
-            self.orders[self._new_id("O")] = self._new_order(o["pair"], other, close["ordertype"], o["vol"],
-                                                             Decimal(close["price"]), None, {})
+            self.orders[self._new_id("O")] = self._new_order(o["pair"], other, close["ordertype"], vol,
+                                                             Decimal(close["price"]), None, {}, refid=txid)
 
     def _text(self, o: dict[str, Any]) -> str:
         pair = self.pairs[o["pair"]]
@@ -396,7 +438,7 @@ class KrakenStandin:
         pair = self.pairs[o["pair"]]
         places, cost_places = int(pair["pair_decimals"]), int(pair["cost_decimals"])
         data = {
-            "refid": None, "userref": 0, "status": o["status"], "opentm": o["opentm"], "starttm": 0, "expiretm": 0,
+            "refid": o.get("refid"), "userref": 0, "status": o["status"], "opentm": o["opentm"], "starttm": 0, "expiretm": 0,
             "descr": {"pair": pair["altname"], "type": o["type"], "ordertype": o["ordertype"],
                       "price": _fmt(o["price"] or Decimal(0), places), "price2": _fmt(Decimal(0), places),
                       "leverage": "none", "order": self._text(o),
