@@ -23,7 +23,7 @@ from tools.account import PortfolioArgs, get_portfolio
 from tools.base import Args
 from tools.context import ToolContext
 from tools.results import PositionLine, amount_str, money
-from trading.domain import ZERO, Fill, Mode, Side
+from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
 
 _log = logger.bind(component="report")
@@ -201,22 +201,9 @@ def period_bounds(period: str, day: dt.date | None, now: datetime,
 
 def closing_trades(fills: list[Fill]) -> list[TradeLine]:
     """Every closing fill's realised P&L, replaying average cost (buy fees included) from the first fill."""
-    held: dict[str, tuple[Decimal, Decimal]] = {}  # symbol -> (amount, cost basis with fees)
-    out: list[TradeLine] = []
-    for f in fills:
-        amount, cost = held.get(f.symbol, (ZERO, ZERO))
-        if f.side is Side.BUY:
-            held[f.symbol] = (amount + f.amount, cost + f.amount * f.price + f.fee)
-            continue
-        matched = min(amount, f.amount)
-        if matched <= 0:
-            continue  # a sale of coins bought outside our history: no cost basis, no P&L to claim
-        avg = cost / amount
-        fee = f.fee if matched == f.amount else f.fee * matched / f.amount
-        out.append(TradeLine(f.symbol, (f.price - avg) * matched - fee, f.timestamp))
-        left = amount - matched
-        held[f.symbol] = (left, avg * left if left else ZERO)
-    return out
+    from trading.pnl import closing_pnls
+
+    return [TradeLine(f.symbol, pnl, f.timestamp) for f, pnl in closing_pnls(fills)]
 
 
 async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:

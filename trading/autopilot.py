@@ -321,14 +321,31 @@ class Autopilot:
         text = f"filled: {fill.side.value} {fill.amount} {fill.symbol} @ {fill.price} (fee {fill.fee})"
         exit_kind = order.type.value if order.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT) else None
         exit_kind = exit_kind or (self.brackets.exit_kind_of(order) if self.brackets else None)
+        pnl = await self._pnl(fill)
+        if pnl is not None:
+            text += f", P&L {pnl:+.2f} {self.quote}"
         if exit_kind:  # a bracket's stop or target (LIVE's take-profit is a market sale of the bracket's)
             await self.bus.publish(BracketExit(EventKind.BRACKET_EXIT, self.clock.now(), str(self.mode),
-                                               f"{exit_kind} hit, {text}", fill=fill, exit_kind=exit_kind))
+                                               f"{exit_kind} hit, {text}", fill=fill, exit_kind=exit_kind,
+                                               pnl=pnl))
         else:
             await self.bus.publish(OrderFilled(EventKind.ORDER_FILLED, self.clock.now(), str(self.mode), text,
-                                               fill=fill))
+                                               fill=fill, pnl=pnl))
         if self._journal is not None:  # after the announcement: a journal hiccup must not swallow it
             self._journal.record_order(order)
+
+    async def _pnl(self, fill) -> Decimal | None:  # noqa: ANN001 - trading.domain.Fill
+        """The realised P&L of a sell that closes (part of) a position; None for buys or when unknown."""
+        if fill.side is not Side.SELL:
+            return None
+        try:
+            from trading.pnl import pnl_of
+
+            pnl = pnl_of(fill, await self.exchange.fetch_my_trades(fill.symbol))
+        except Exception as exc:  # noqa: BLE001 - an alert without its P&L is better than none
+            _log.warning("P&L of fill {} not computed: {}", fill.id, exc)
+            return None
+        return pnl.quantize(Decimal("0.01")) if pnl is not None else None
 
     async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
         loss = (start - equity) / start if start else ZERO

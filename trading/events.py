@@ -43,6 +43,7 @@ class OrderPlaced(Event):
 @dataclass(frozen=True)
 class OrderFilled(Event):
     fill: Fill | None = None
+    pnl: Decimal | None = None  # realised P&L (after fees) when the fill closes a position
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class OrderCancelled(Event):
 class BracketExit(Event):
     fill: Fill | None = None
     exit_kind: str = ""  # "stop-loss" or "take-profit"
+    pnl: Decimal | None = None  # realised P&L of the exit, after fees
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,15 @@ async def test_make_run_with_a_token_starts_telegram_alerts_and_reports(monkeypa
             await service.notifier.drain(10)
             alerts = tg.sent_to(OWNER)[before:]
             assert any("0.001" in m.text and "BTC/USD" in m.text for m in alerts), [m.text for m in alerts]
+
+            # Closing it: the sell's alert carries its realised P&L (after both fees).
+            tg.push_text(OWNER, OWNER, "sell 0.001 btc")
+            await tg.wait_for(lambda: sum("BTC/USD market" in m.text for m in tg.sent_to(OWNER)) >= 2, 10)
+            before = len(tg.sent_to(OWNER))
+            await service.rt.autopilot.watch_fills()
+            await service.notifier.drain(10)
+            [sold] = [m for m in tg.sent_to(OWNER)[before:] if "sell" in m.text.lower() or "sold" in m.text.lower()]
+            assert "P&amp;L -" in sold.text or "P&L -" in sold.text, sold.text  # spread and fees: a small loss
         finally:
             await service.stop()
     text = out.getvalue()
