@@ -19,6 +19,7 @@ from pydantic import Field
 
 from tools.base import Args
 from tools.context import ToolContext
+from tools.pictures import picture_folder
 from tools.results import money
 from trading.backtest_run import (
     backtest_settings,
@@ -129,7 +130,7 @@ async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResu
     market, _ = market_for(args.symbol, await ReplayFeed(ctx.clock).load_markets(), quote=ctx.quote_currency)
     cfg = config_for(_trading_config(ctx), args.strategy)
     settings = backtest_settings(ctx)
-    folder = (ctx.log_file.parent.parent if ctx.log_file else Path("data")) / "backtests"
+    folder = picture_folder(ctx, "backtests")
     path = folder / f"{chart_name(market.symbol, start, end)}_{args.strategy or 'auto'}_{now:%Y%m%d_%H%M%S}.png"
     # Loading up to a year of candles, the simulation and the chart take a second or so of CPU: in a worker
     # thread, so Telegram, Discord and the scheduler keep running meanwhile.

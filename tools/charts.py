@@ -12,6 +12,7 @@ from pydantic import Field
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
+from tools.pictures import picture_folder
 
 
 class ChartArgs(Args):
@@ -44,7 +45,7 @@ async def make_chart(ctx: ToolContext, args: ChartArgs) -> ChartResult:
 
         raise ExchangeUnavailableError(f"no 5-minute candles for {symbol} in the last {args.hours} h to draw")
     fills = await ctx.exchange.fetch_my_trades(symbol, limit=500)
-    folder = (ctx.log_file.parent.parent if ctx.log_file else Path("data")) / "charts"
+    folder = picture_folder(ctx, "charts")
     path = folder / f"{symbol.replace('/', '_')}_{now:%Y%m%d_%H%M%S}.png"
     # Drawn in a worker thread: a chart takes ~0.3 s of CPU that the chats and the scheduler must not wait for.
     await asyncio.to_thread(render_candles, candles, fills, path, title=f"{symbol} · 5m · last {args.hours}h",

@@ -22,6 +22,7 @@ from pydantic import Field
 from tools.account import PortfolioArgs, get_portfolio
 from tools.base import Args
 from tools.context import ToolContext
+from tools.pictures import picture_folder
 from tools.results import PositionLine, amount_str, money
 from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
@@ -308,7 +309,7 @@ async def _draw(ctx: ToolContext, r: ReportResult, trades: list[Point]) -> Path:
     """Render the curve in a worker thread (the figure is thread-local), so the event loop stays free."""
     from trading.report_chart import render_equity_curve
 
-    folder = (ctx.log_file.parent.parent if ctx.log_file else Path("data")) / "charts"
+    folder = picture_folder(ctx, "charts")
     stamp = r.generated_at or ctx.clock.now()
     path = folder / f"equity_{r.period}_{r.start:%Y%m%d}_{stamp:%Y%m%d_%H%M%S}.png"
     how = {"snapshots": "equity snapshots", "fills": "realised P&L + unrealised now (no snapshots)",

@@ -108,3 +108,19 @@ async def test_set_risk_is_bounded_persisted_and_applied(ctx: ToolContext) -> No
 def test_every_tool_is_described_and_typed() -> None:
     for name, tool in CATALOG.items():
         assert tool.name == name and tool.description and tool.args.model_json_schema()
+
+
+def test_old_pictures_are_pruned_and_new_ones_kept(tmp_path) -> None:  # noqa: ANN001
+    import os
+    import time
+
+    from tools.pictures import prune
+
+    old, new = tmp_path / "old.png", tmp_path / "new.png"
+    for p in (old, new):
+        p.write_bytes(b"\x89PNG")
+    week_ago = time.time() - 8 * 86400
+    os.utime(old, (week_ago, week_ago))
+    (tmp_path / "notes.txt").write_text("kept")
+    assert prune(tmp_path, 7) == 1 and not old.exists() and new.exists() and (tmp_path / "notes.txt").exists()
+    assert prune(tmp_path / "missing", 7) == 0
