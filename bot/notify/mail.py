@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import smtplib
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from bot.notify.base import Alert, AlertKind, NotifyError, RetryableNotifyError
 
@@ -23,7 +24,11 @@ def email_message(alert: Alert, sender: str, recipients: Sequence[str], *, silen
     msg["To"] = ", ".join(recipients)
     msg["Date"] = format_datetime(alert.at)
     domain = sender.rpartition("@")[2] or "zyn.local"
-    msg["Message-ID"] = make_msgid(domain=domain)
+    # The same alert gets the same Message-ID on every attempt: if a timed-out send did arrive, mail clients
+    # and servers drop the retry's copy as a duplicate.
+    digest = hashlib.sha256(f"{alert.kind}|{alert.key}|{alert.at.isoformat()}|{alert.title}|{alert.text}"
+                            .encode()).hexdigest()[:24]
+    msg["Message-ID"] = f"<zyn-{digest}@{domain}>"
     if silent:
         msg["X-Priority"], msg["Importance"] = "5", "low"
     elif alert.kind is AlertKind.KILL_SWITCH:

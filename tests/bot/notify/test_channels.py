@@ -192,3 +192,18 @@ def test_build_channels_from_settings() -> None:
         for secret in (HOOK_TOKEN, SMTP_PASSWORD, SMS_TOKEN):
             assert secret not in repr(channel)
     assert build_channels(load_settings(smtp_host="h", smtp_to=" , ")) == []  # no address: no channel, no crash
+
+
+def test_an_alert_keeps_its_message_id_across_attempts() -> None:
+    from datetime import UTC, datetime
+
+    from bot.notify.base import Alert, AlertKind
+    from bot.notify.mail import email_message
+
+    alert = Alert(AlertKind.FILL, "Filled: buy 0.01 BTC/USD", "body", datetime(2024, 5, 6, tzinfo=UTC), key="fill:T1")
+    first = email_message(alert, "zyn@example.org", ["me@example.org"], silent=False)
+    again = email_message(alert, "zyn@example.org", ["me@example.org"], silent=False)
+    other = email_message(Alert(AlertKind.FILL, "Filled: buy 0.02 BTC/USD", "body", alert.at, key="fill:T2"),
+                          "zyn@example.org", ["me@example.org"], silent=False)
+    assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert first["Message-ID"].endswith("@example.org>")
