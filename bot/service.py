@@ -113,7 +113,11 @@ class Service:
         db = self.rt.services.db
         if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
             db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start
+        await self._connect_feed()
         schedule_autopilot(self.scheduler, self.tick, self.rt.cfg.tick_delay_seconds)
+        # The watcher's first look takes what is there as already announced: take it now, before any chat can
+        # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
+        await self.rt.autopilot.watch_fills()
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
         if self.settings.telegram_token is not None:
             await self._start_telegram()
@@ -133,6 +137,13 @@ class Service:
         self.view.console.print(f"chat: {self.agent.label} · Telegram {'ON' if self.telegram else 'off'} · "
                                 f"alerts: {channels} · daily report {self.settings.report_time} UTC")
         _log.info("service started in {} mode", self.settings.mode.value)
+
+    async def _connect_feed(self) -> None:
+        """Reach the market data once now, so the banner names the real source (Kraken, or the replay)."""
+        try:
+            await self.rt.services.feed.load_markets()
+        except Exception as exc:  # noqa: BLE001 - the ticks retry; the banner says what happened
+            _log.warning("market data not reachable at start: {}", exc)
 
     async def _start_telegram(self) -> None:
         """Start the Telegram bot; a failure (bad token, no network) is reported and trading goes on."""
