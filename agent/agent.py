@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,8 @@ class Agent:
         self.token_budget = token_budget
         self.max_steps = max_steps
         self.redact = redact
-        self._locks: dict[str, asyncio.Lock] = {}
+        # Weak: a chat's lock lives while a turn holds or waits for it, so one lock per chat ever seen never piles up.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     def from_settings(cls, ctx: ToolContext, store: Any, settings: Any) -> Agent:

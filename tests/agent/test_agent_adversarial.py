@@ -155,3 +155,15 @@ async def test_memory_carries_the_conversation_into_the_next_turn(scripted) -> N
     sent = llm.requests[1]["messages"]
     assert {"role": "user", "content": "hi there"} in sent
     assert {"role": "assistant", "content": "Hello jimmy."} in sent
+
+
+async def test_per_chat_turn_locks_do_not_pile_up(tmp_path: Path) -> None:
+    """Turns of one chat still run one at a time, but a chat's lock is gone once no turn holds or awaits it."""
+    import asyncio
+    from dataclasses import replace
+
+    world = make_world(tmp_path)
+    await asyncio.gather(*(world.agent.handle(OWNER, "whats my balance") for _ in range(3)))
+    for i in range(50):  # strangers' chats, groups: every chat ever seen must not keep a lock
+        await world.agent.handle(replace(OWNER, chat_id=f"chat-{i}"), "whats my balance")
+    assert len(world.agent._locks) == 0

@@ -32,7 +32,6 @@ async def test_make_run_with_a_token_starts_telegram_alerts_and_reports(monkeypa
             assert {c.name for c in service.notifier.channels} == {"telegram"}
             ids = {j.id for j in service.scheduler.get_jobs()}
             assert {AUTOPILOT_JOB, FILL_WATCH_JOB, "daily_report"} <= ids
-            await service.rt.autopilot.watch_fills()  # the watcher's first look sets its baseline
 
             tg.push_command(OWNER, OWNER, "/status")
             await tg.wait_for(lambda: any("PAPER" in m.text for m in tg.sent_to(OWNER)), 10)
