@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from memory.autopilot_tables import AutopilotStateRow, EvaluationRow, KillSwitchRow, RiskDayRow, TickClaimRow
+from memory.autopilot_tables import (
+    AnnouncedFillRow,
+    AutopilotStateRow,
+    EvaluationRow,
+    KillSwitchRow,
+    RiskDayRow,
+    TickClaimRow,
+)
 from trading.autopilot_state import AutopilotState
 from trading.evaluation import Decision, Evaluation, FilterResult, SkipReason
 from trading.risk_state import DayState, KillSwitchState
@@ -42,6 +49,36 @@ class AutopilotStoreMixin:
                     return False
             raise  # some other constraint failed: not a claim to swallow
         return True
+
+    # ---- fill announcements -----------------------------------------------------------------------
+
+    def claim_fill_announcement(self, fill_id: str, at: datetime) -> bool:
+        """Claim the alert of one fill; True only for the first claim ever, in any process or run."""
+        try:
+            with self.session(write=True) as s:
+                s.add(AnnouncedFillRow(fill_id=fill_id[:64], announced_at=at))
+                s.commit()
+        except IntegrityError:
+            with self.session() as s:
+                if s.get(AnnouncedFillRow, fill_id[:64]) is not None:
+                    return False
+            raise
+        return True
+
+    def any_fill_announced(self) -> bool:
+        """Whether any fill was ever claimed (False on a database that predates announcements)."""
+        with self.session() as s:
+            return s.exec(select(AnnouncedFillRow.fill_id).limit(1)).first() is not None
+
+    def mark_fills_announced(self, fill_ids: list[str], at: datetime) -> None:
+        """Record fills as announced without an alert (the first start: history is not news)."""
+        with self.session(write=True) as s:
+            known = set(s.exec(select(AnnouncedFillRow.fill_id).where(
+                AnnouncedFillRow.fill_id.in_([f[:64] for f in fill_ids]))).all()) if fill_ids else set()
+            for fid in dict.fromkeys(f[:64] for f in fill_ids):
+                if fid not in known:
+                    s.add(AnnouncedFillRow(fill_id=fid, announced_at=at))
+            s.commit()
 
     # ---- run state --------------------------------------------------------------------------------
 

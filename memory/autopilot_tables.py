@@ -21,6 +21,15 @@ class TickClaimRow(SQLModel, table=True):
     claimed_at: datetime = when()
 
 
+class AnnouncedFillRow(SQLModel, table=True):
+    """A fill whose alert went out (or was deliberately skipped); the primary key makes a second claim fail."""
+
+    __tablename__ = "announced_fills"
+
+    fill_id: str = Field(primary_key=True, max_length=64)
+    announced_at: datetime = when()
+
+
 class AutopilotStateRow(SQLModel, table=True):
     """The one row of the autopilot's run state."""
 

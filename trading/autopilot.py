@@ -34,6 +34,7 @@ from trading.orchestrator import decide_entry, decide_exit
 from trading.risk import DailyLimits, KillSwitch, Sizing, open_risk, size_long
 
 _log = logger.bind(component="autopilot")
+ANNOUNCE_WITHIN = timedelta(hours=24)  # after a long outage, older fills are recorded but not pushed as news
 CANDLE = timedelta(minutes=5)
 __all__ = ["Autopilot", "TickReport", "flatten_all", "next_tick_after"]
 
@@ -304,17 +305,30 @@ class Autopilot:
         """
         async with self._fills_lock:
             recent = await self.exchange.fetch_my_trades(limit=100)
-            if self._seen_fills is None:  # first look after start: what is already there was announced before
-                self._seen_fills = {f.id for f in recent}
+            now = self.clock.now()
+            claims = hasattr(self.store, "claim_fill_announcement")  # persisted: survives restarts
+            if self._seen_fills is None:
                 if self._journal is not None:
                     self._journal.record_fills(recent)
-                return
+                if not claims or not self.store.any_fill_announced():
+                    # The first start ever: the history is not news.
+                    if claims:
+                        self.store.mark_fills_announced([f.id for f in recent], now)
+                    self._seen_fills = {f.id for f in recent}
+                    return
+                self._seen_fills = set()  # a restart: fills made while Zyn was down are announced now
             new = sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp)
             if self._journal is not None and new:
                 self._journal.record_fills(new)  # idempotent: a journaled exchange may have done it already
             for fill in new:
                 self._seen_fills.add(fill.id)
+                if claims and not self.store.claim_fill_announcement(fill.id, now):
+                    continue  # announced before (another run, or another process)
+                if now - fill.timestamp > ANNOUNCE_WITHIN:
+                    _log.info("fill {} of {} is too old to announce", fill.id, fill.timestamp)
+                    continue
                 await self._publish_fill(fill)
+            self._seen_fills &= {f.id for f in recent}  # only the newest 100 can come back: bounded
 
     async def _publish_fill(self, fill) -> None:
         order = await self.exchange.fetch_order(fill.order_id)

@@ -32,8 +32,9 @@ def closing_pnls(fills: Iterable[Fill]) -> list[tuple[Fill, Decimal]]:
 
 
 def pnl_of(fill: Fill, history: Iterable[Fill]) -> Decimal | None:
-    """The realised P&L of one sell fill given the symbol's fill history (any order); None if not closing."""
-    ordered = sorted((f for f in history if f.symbol == fill.symbol), key=lambda f: (f.timestamp, f.id))
+    """The realised P&L of one sell fill given the symbol's fills NEWEST FIRST (as exchanges return them);
+    None if it closes nothing. Fills at the same instant keep the exchange's order (a buy, then its sale)."""
+    ordered = sorted(reversed([f for f in history if f.symbol == fill.symbol]), key=lambda f: f.timestamp)
     for closing, pnl in closing_pnls(ordered):
         if closing.id == fill.id:
             return pnl

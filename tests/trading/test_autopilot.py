@@ -201,3 +201,32 @@ async def test_a_target_that_does_not_clear_the_fees_is_skipped_with_the_numbers
     [ev] = (await w.pilot.tick()).evaluations
     assert ev.signal == LONG and ev.skip_reason is SkipReason.EDGE_BELOW_COSTS
     assert "fees both ways cost" in ev.reasons[-1] and await w.exchange.fetch_my_trades() == []
+
+
+async def test_a_fill_made_while_zyn_was_down_is_announced_once_after_the_restart(world: World) -> None:
+    from trading.domain import OrderRequest, OrderType, Side
+
+    world.set_closes(declining_then_jump())
+    await world.pilot.watch_fills()  # first start ever: the (empty) history is taken as announced
+    await world.exchange.create_order(OrderRequest("BTC/USD", Side.BUY, OrderType.MARKET, Decimal("0.01")))
+    await world.pilot.watch_fills()
+    assert [e.kind for e in world.events].count(EventKind.ORDER_FILLED) == 1
+
+    world.db.close()
+    world.restart()  # Zyn is down; meanwhile a stop-loss style sale happens (placed by another process)
+    await world.exchange.create_order(OrderRequest("BTC/USD", Side.SELL, OrderType.MARKET, Decimal("0.01")))
+    world.db.close()
+    world.restart()
+    await world.pilot.watch_fills()  # the restarted watcher: the sale is news, the old buy is not
+    await world.pilot.watch_fills()
+    filled = [e for e in world.events if e.kind is EventKind.ORDER_FILLED]
+    assert [e.fill.side for e in filled] == [Side.BUY, Side.SELL]
+    assert filled[1].pnl is not None and filled[1].pnl < 0  # spread and fees
+
+    world.db.close()
+    world.restart()
+    world.clock.advance(timedelta(days=2))
+    await world.exchange.create_order(OrderRequest("BTC/USD", Side.BUY, OrderType.MARKET, Decimal("0.01")))
+    world.clock.advance(timedelta(hours=25))  # a long outage: that buy is history by now, not news
+    await world.pilot.watch_fills()
+    assert len([e for e in world.events if e.kind is EventKind.ORDER_FILLED]) == 2
