@@ -17,6 +17,7 @@ from tools.results import money
 from trading.domain import ZERO, Side
 from trading.errors import InputError
 from trading.evaluation import Decision, Evaluation
+from trading.pnl import closing_pnls
 
 
 class ExplainArgs(Args):
@@ -155,26 +156,28 @@ async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> Perform
     # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
     fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)
     strategy_of = _entry_strategies(ctx)
-    # Average cost per symbol, replayed from the first fill, so each sell's realised P&L is exact.
-    held: dict[str, tuple[Decimal, Decimal, str]] = {}
+    # The realised P&L of each closing sell (average cost with buy fees, the same rule as the report tool);
+    # a position's strategy is the one that opened it.
+    pnl_of = {f.id: pnl for f, pnl in closing_pnls(fills)}
+    open_strategy: dict[str, str] = {}
+    held: Counter = Counter()
     pnl_by_symbol: Counter = Counter()
     pnl_by_strategy: Counter = Counter()
     results: list[Decimal] = []
     fees = ZERO
     for f in fills:
-        amount, cost, strat = held.get(f.symbol, (ZERO, ZERO, "manual"))
         in_period = start is None or f.timestamp >= start
         if in_period:
             fees += f.fee
         if f.side is Side.BUY:
-            held[f.symbol] = (amount + f.amount, cost + f.amount * f.price + f.fee,
-                              strategy_of.get(f.order_id, strat if amount > 0 else "manual"))
+            if held[f.symbol] <= 0 or f.order_id in strategy_of:
+                open_strategy[f.symbol] = strategy_of.get(f.order_id, "manual")
+            held[f.symbol] += f.amount
             continue
-        avg = cost / amount if amount > 0 else f.price
-        pnl = (f.price - avg) * f.amount - f.fee
-        left = max(ZERO, amount - f.amount)
-        held[f.symbol] = (left, avg * left, strat)
-        if in_period:
+        held[f.symbol] = max(ZERO, held[f.symbol] - f.amount)
+        pnl = pnl_of.get(f.id)
+        if in_period and pnl is not None:  # a sale of coins bought outside our history has no P&L to claim
+            strat = open_strategy.get(f.symbol, "manual")
             results.append(pnl)
             pnl_by_symbol[f.symbol] += pnl
             pnl_by_strategy[strat] += pnl

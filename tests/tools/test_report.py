@@ -256,3 +256,11 @@ def test_daily_windows_up_to_the_report_time_are_contiguous_and_refuse_the_futur
         period_bounds("day", None, now, datetime(2024, 5, 9, 21, 0, tzinfo=UTC))
     with pytest.raises(InputError):
         period_bounds("week", None, now, datetime(2024, 5, 7, 21, 0, tzinfo=UTC))
+
+
+async def test_pnl_command_and_report_agree_to_the_cent(world: World) -> None:
+    r: ReportResult = await invoke(world.ctx, "report", {"period": "today"})
+    p = await invoke(world.ctx, "performance_report", {"period": "today"})
+    assert (p.realized_pnl, p.trades, p.wins, p.best, p.worst) == (
+        r.realized_pnl, r.trades, r.wins, r.best.pnl, r.worst.pnl)
+    assert cents(p.fees) == cents(r.fees) and sum(p.by_symbol.values()) == p.realized_pnl
