@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Iterable
@@ -91,3 +92,22 @@ def setup_logging(level: str = "INFO", *, log_file: Path | None = None, console_
         # diagnose=False: loguru's variable dumps could print secrets held in locals.
         logger.add(_RedactingFile(log_file), level=level, format=FORMAT, colorize=False,
                    backtrace=False, diagnose=False)
+    # Libraries (python-telegram-bot, httpx, apscheduler, discord.py) log through the standard library: route
+    # those records into the same redacting sinks, so a token in a URL never reaches a terminal or a file.
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _ToLoguru)] + [_ToLoguru()]
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # "job executed" every 20 s is noise
+
+
+class _ToLoguru(logging.Handler):
+    """A standard-library handler that hands each record to loguru (component: the library's logger name)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        name = record.name.split(".")[0]
+        logger.bind(component=name).opt(exception=record.exc_info).log(level, "{}", record.getMessage())

@@ -54,3 +54,18 @@ def test_canary_never_leaks_through_cli(capsys: pytest.CaptureFixture[str], monk
     for canary in (CANARY_KEY, CANARY_SECRET):
         assert canary not in text
         assert canary.encode() not in data
+
+
+def test_library_logs_go_through_the_redacting_sinks(tmp_path: Path) -> None:
+    import logging
+
+    log = tmp_path / "lib.log"
+    token = "123456789:ZYN-library-token-abcdefghijklmnopqrstu"
+    setup_logging("INFO", log_file=log, console_level=None, secrets=[token])
+    logging.getLogger("telegram.ext.Updater").warning("polling https://api.telegram.org/bot%s/getUpdates failed",
+                                                      token)
+    logging.getLogger("httpx").warning("HTTP Request: POST https://api.telegram.org/bot%s/sendMessage", token)
+    logger.remove()  # flush the file sink
+    text = log.read_text(encoding="utf-8")
+    assert "getUpdates failed" in text and "[telegram]" in text and "[httpx]" in text
+    assert token not in text and "ZYN-library-token" not in text
