@@ -42,7 +42,7 @@ class _Server:
         self.port = 0
 
     async def __aenter__(self) -> Any:
-        self._runner = web.AppRunner(self.app)
+        self._runner = web.AppRunner(self.app, access_log=None)  # the stand-in is not under test: no access log
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
