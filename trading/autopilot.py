@@ -355,7 +355,10 @@ class Autopilot:
         try:
             from trading.pnl import pnl_of
 
-            pnl = pnl_of(fill, await self.exchange.fetch_my_trades(fill.symbol))
+            # LIVE: the journal already holds the history (no second Kraken call per sale); PAPER: the ledger.
+            history = (self._journal.list_fills(fill.symbol) if self._journal is not None
+                       else await self.exchange.fetch_my_trades(fill.symbol))
+            pnl = pnl_of(fill, history)
         except Exception as exc:  # noqa: BLE001 - an alert without its P&L is better than none
             _log.warning("P&L of fill {} not computed: {}", fill.id, exc)
             return None
