@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from agent import intent_words as W
@@ -181,11 +181,12 @@ def _backtest(m: W.Message) -> Parsed | None:
     dates = [t.text for t in m.kinds("date")]
     if dates:
         args["start"] = dates[0]
-        args["end"] = dates[1] if len(dates) > 1 else m.now.date().isoformat()
+        if len(dates) > 1:  # "to March 31" includes the 31st: the tool's end is exclusive
+            args["end"] = (date.fromisoformat(dates[1]) + timedelta(days=1)).isoformat()
     elif (span := W.span(m)) is not None:
-        args = {"start": (m.now - span).date().isoformat(), "end": m.now.date().isoformat()}
+        args = {"start": (m.now - span).date().isoformat()}  # up to now (the tool's default end)
     calls = [_call("run_backtest", symbol=s, **args) for s in m.symbols] or [_call("run_backtest", **args)]
-    period = f" from {args['start']} to {args['end']}" if args else ""
+    period = f" from {args['start']}" + (f" to {dates[1]}" if len(dates) > 1 else " to now") if args else ""
     return _ok(f"Backtesting{_for(m)}{period}.", *calls)
 
 

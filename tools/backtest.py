@@ -8,7 +8,6 @@ as `zyn backtest --from --to`: "from 2024-01-01 to 2024-02-01" is January.
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -43,7 +42,6 @@ DEFAULT_DAYS = 14
 # The names of trading.strategies.STRATEGIES (importing it here would load numpy at start-up; a test
 # keeps the two lists equal).
 StrategyName = Literal["auto", "trend_following", "mean_reversion", "breakout", "ma_crossover", "macd", "rsi"]
-_CHARTS = threading.Lock()  # pyplot keeps global state: one backtest chart at a time
 
 
 class BacktestArgs(Args):
@@ -160,7 +158,6 @@ def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: Tr
     ohlcv = replay_candles(market.symbol, start, end, now)
     require_warmup(ohlcv, cfg)
     result = simulate(ohlcv, market, cfg, settings)
-    with _CHARTS:
-        render_chart(result, path)
+    render_chart(result, path)  # no pyplot: safe beside other charts drawn in other threads
     first, last = float(ohlcv.close[0]), float(ohlcv.close[-1])
     return result, (last / first - 1.0) if first > 0 else None
