@@ -143,10 +143,11 @@ def _numbers(text: str) -> set[Decimal]:
     for token in _ANY_NUMBER.findall(text):
         try:
             number = Decimal(token.replace(",", ""))
-        except InvalidOperation:
+            # Ids and hashes hold digit-e-digit runs ("5e70001"): not figures, and beyond the context's range.
+            if number.is_finite() and -40 < number.adjusted() < 40:
+                found.add(abs(number))
+        except ArithmeticError:  # InvalidOperation, Overflow: not a number a person would state
             continue
-        if number.is_finite():
-            found.add(abs(number))
     return found
 
 

@@ -95,3 +95,14 @@ def test_small_integers_dates_times_and_user_percentages_are_not_flagged() -> No
 def test_a_percentage_matches_a_fraction_from_the_tool() -> None:
     risk = ToolOutcome(call=ToolCall("set_risk", {"risk_per_trade": "0.015"}), ok=True, result="risk updated")
     assert check_reply("Risk per trade is now 1.5%.", [risk], known_ids=never).ok
+
+
+def test_ids_that_look_like_huge_exponents_do_not_break_the_check() -> None:
+    from agent.types import ToolCall, ToolOutcome
+
+    class Said:
+        def text(self) -> str:
+            return "Order OABCDE-FGHIJ-KLMNOP client 5e70001234-d2ab 9E999999999 filled @ 64,005.00"
+
+    outcome = ToolOutcome(ToolCall("get_price", {"symbol": "BTC/USD"}), ok=True, result=Said())
+    assert check_reply("BTC is at 64,005.00", [outcome], known_ids=never).ok
