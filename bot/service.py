@@ -23,6 +23,7 @@ from trading.exchange.base import MarketFeed
 from trading.risk import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
+TELEGRAM_RETRY_JOB = "telegram_retry"
 
 
 @dataclass
@@ -121,7 +122,7 @@ class Service:
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
         if self.settings.telegram_token is not None:
             await self._start_telegram()
-        if self.notifier.channels:
+        if self.notifier.channels or self.settings.telegram_token is not None:
             self.reporter.attach(self.scheduler)  # the daily report (and a catch-up if today's was missed)
         else:
             _log.info("no alert channel configured: alerts and the daily report go nowhere (see .env.example)")
@@ -145,18 +146,37 @@ class Service:
         except Exception as exc:  # noqa: BLE001 - the ticks retry; the banner says what happened
             _log.warning("market data not reachable at start: {}", exc)
 
-    async def _start_telegram(self) -> None:
-        """Start the Telegram bot; a failure (bad token, no network) is reported and trading goes on."""
+    async def _start_telegram(self, *, retrying: bool = False) -> None:
+        """Start the Telegram bot; a failure is reported and trading goes on. A network failure (no internet at
+        boot, Telegram down) is retried every minute until it starts; a token Telegram refuses is not."""
+        from telegram.error import InvalidToken
+
         from bot.telegram.app import TelegramFrontEnd
 
+        if self.telegram is not None:
+            return
         front = TelegramFrontEnd()
         try:
             await front.start(self.rt, self.agent, self.settings, self.notifier)
         except Exception as exc:  # noqa: BLE001 - the autopilot and the other chats keep running
-            _log.error("Telegram did not start: {}: {}", type(exc).__name__, str(exc)[:200])
-            self.view.console.print(f"[red]Telegram did not start ({type(exc).__name__}); see the log[/]")
+            again = not isinstance(exc, InvalidToken)
+            why = str(getattr(exc, "message", None) or exc)  # PTB errors: .message (str() warns on RetryAfter)
+            _log.error("Telegram did not start: {}: {}{}", type(exc).__name__, why[:200],
+                       "; retrying every minute" if again else "")
+            if not retrying:
+                self.view.console.print(f"[red]Telegram did not start ({type(exc).__name__})"
+                                        f"{'; retrying every minute' if again else ''}; see the log[/]")
+            if again and self.scheduler.get_job(TELEGRAM_RETRY_JOB) is None:
+                self.scheduler.add_job(self._start_telegram, "interval", seconds=60, id=TELEGRAM_RETRY_JOB,
+                                       kwargs={"retrying": True}, replace_existing=True, max_instances=1,
+                                       coalesce=True)
             return
         self.telegram = front
+        if self.scheduler.get_job(TELEGRAM_RETRY_JOB) is not None:
+            self.scheduler.remove_job(TELEGRAM_RETRY_JOB)
+        if retrying:
+            _log.info("Telegram started after a retry")
+            self.view.console.print("Telegram is connected now.")
 
     async def stop(self) -> None:
         """Stop the scheduler (a running tick finishes its current await) and close everything."""

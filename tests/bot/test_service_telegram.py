@@ -57,3 +57,27 @@ async def test_make_run_with_a_token_starts_telegram_alerts_and_reports(monkeypa
     text = out.getvalue()
     assert "Telegram ON" in text and "alerts: telegram" in text and "stopped cleanly" in text
     assert TOKEN not in text
+
+
+async def test_telegram_down_at_start_is_retried_until_it_connects(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.service import TELEGRAM_RETRY_JOB
+
+    async with TelegramStandin(TOKEN) as tg:
+        monkeypatch.setenv("ZYN_OFFLINE", "1")
+        monkeypatch.setenv("ZYN_TELEGRAM_TOKEN", TOKEN)
+        monkeypatch.setenv("ZYN_TELEGRAM_API_URL", tg.url)
+        monkeypatch.setenv("ZYN_TELEGRAM_OWNER_ID", str(OWNER))
+        tg.retry_after_next("getMe", 30)  # Telegram busy at boot: the first connection is refused
+        out = io.StringIO()
+        service = Service(load_settings(), console=Console(file=out, width=160))
+        await service.start()
+        try:
+            assert service.telegram is None and service.scheduler.get_job(TELEGRAM_RETRY_JOB) is not None
+            assert "daily_report" in {j.id for j in service.scheduler.get_jobs()}  # reports wait for Telegram
+            await service._start_telegram(retrying=True)  # what the one-minute retry job runs
+            assert service.telegram is not None and service.scheduler.get_job(TELEGRAM_RETRY_JOB) is None
+            tg.push_command(OWNER, OWNER, "/status")
+            await tg.wait_for(lambda: any("PAPER" in m.text for m in tg.sent_to(OWNER)), 10)
+        finally:
+            await service.stop()
+    assert "retrying every minute" in out.getvalue() and "Telegram is connected now" in out.getvalue()
