@@ -95,10 +95,6 @@ class Agent:
         services = runtime.services
         return cls.from_settings(services.tools, services.db, services.settings)
 
-    @property
-    def offline(self) -> bool:
-        return self.model is None
-
     async def close(self) -> None:
         """Release the model's HTTP connections."""
         if self.model is not None:
@@ -130,9 +126,7 @@ class Agent:
     async def confirm(self, caller: Caller, code: str) -> Reply:
         """A Confirm button press or /confirm CODE by a person (never by the model)."""
         outcome = await self.executor.confirm(caller, code)
-        if outcome.ok:
-            return _reply_from([outcome], source="confirm")
-        if outcome.pending is not None:  # the price moved: asked again with a new code
+        if outcome.ok or outcome.pending is not None:  # done, or the price moved and it asks again with a new code
             return _reply_from([outcome], source="confirm")
         return Reply(text=f"Not done: {outcome.error}", outcomes=[outcome], source="confirm")
 
@@ -203,13 +197,11 @@ class Agent:
             if not outcomes:  # nothing ran: the offline engine may answer the message itself
                 parsed = parse(text, now=self.ctx.clock.now(), symbols=symbols, quote=self.ctx.quote_currency)
                 return await self._offline(caller, parsed, prefix=FALLBACK_NOTE)
-            reply = _reply_from(outcomes, source="llm", note="The language model stopped answering mid-way. "
-                                                             "Here is what the tools did:")
-            return reply
+            return _reply_from(outcomes, source="llm", note="The language model stopped answering mid-way. "
+                                                            "Here is what the tools did:")
         if result.stopped_reason is not StopReason.FINAL:
-            reply = _reply_from([o for o in outcomes if o.pending or is_state_changing(o.call.name)],
-                                source="llm", note=result.final_text)
-            return reply
+            return _reply_from([o for o in outcomes if o.pending or is_state_changing(o.call.name)],
+                               source="llm", note=result.final_text)
         reply_text = result.final_text
         verdict = check_reply(reply_text, outcomes, known_ids=self._known_id, user_text=text)
         corrected = False

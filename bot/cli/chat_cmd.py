@@ -48,7 +48,7 @@ async def _session(state: CliState, settings: Any, messages: list[str]) -> None:
             if not text.strip():
                 continue
             reply = await agent.handle(caller, text)
-            _show(reply, label=agent.label if reply.source == "offline" and agent.offline else "")
+            _show(reply)
     finally:
         await agent.close()
         await services.close()
@@ -66,7 +66,7 @@ def _lines(interactive: bool):  # noqa: ANN202 - a generator of str
         yield line.rstrip("\n")
 
 
-def _show(reply: Any, label: str = "") -> None:
+def _show(reply: Any) -> None:
     click.echo(f"zyn> {reply.text}")
     for photo in reply.photos:
         click.echo(f"     [picture: {photo}]")
