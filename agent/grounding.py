@@ -32,9 +32,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, Invalid
 
 from loguru import logger
 
-from agent.types import ToolOutcome
 from tools.base import Permission
 from tools.catalog import CATALOG
+from tools.gate.types import ToolOutcome
 from tools.results import jsonable
 
 _log = logger.bind(component="agent")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from agent import intent_words as W
-from agent.types import ToolCall
+from tools.gate.types import ToolCall
 
 HELP_TEXT = """Things you can say:
 - status · balance · positions · how are we doing

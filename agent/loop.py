@@ -10,7 +10,7 @@ from typing import Any
 
 from loguru import logger
 
-from agent.types import ToolCall, ToolOutcome
+from tools.gate.types import ToolCall, ToolOutcome
 from trading.errors import ZynError
 
 _log = logger.bind(component="agent")

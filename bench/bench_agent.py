@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent.agent import Agent  # noqa: E402
 from agent.intents import parse  # noqa: E402
 from agent.llm import close_chat_model, make_chat_model, schema_size, tool_schemas  # noqa: E402
-from agent.types import Role  # noqa: E402
 from tests.agent.test_scenarios_offline import ALL, NOW  # noqa: E402
 from tests.agent.world import OWNER, make_world  # noqa: E402
 from tests.standins.llm import LLMStandin  # noqa: E402
 from tools.catalog import CATALOG  # noqa: E402
+from tools.gate.types import Role  # noqa: E402
 
 REPEAT = 20
 
@@ -40,7 +40,7 @@ def schema_figures() -> None:
     print("(a) tool schemas per model request (compact JSON; tokens = characters / 4, an estimate)")
     world = make_world(Path(tempfile.mkdtemp()))
     for role in (Role.OWNER, Role.TRADER, Role.VIEWER):
-        names = {t.name for t in world.agent.executor.tools_for(role)}
+        names = {t.name for t in world.agent.gate.tools_for(role)}
         chars = schema_size(tool_schemas(CATALOG, names))
         print(f"    {role.value:7} {len(names):3} tools {chars:7,} chars ~{chars // 4:6,} tokens")
 

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.llm import close_chat_model, make_chat_model, schema_size, tool_schemas  # noqa: E402
 from agent.loop import run_tool_loop  # noqa: E402
-from agent.types import ToolCall, ToolOutcome  # noqa: E402
 from tests.standins.llm import LLMStandin  # noqa: E402
 from tools.base import Permission  # noqa: E402
 from tools.catalog import CATALOG  # noqa: E402
+from tools.gate.types import ToolCall, ToolOutcome  # noqa: E402
 
 TURNS, WARMUP = 50, 5
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.agent import Agent  # noqa: E402
+from bot.app import build_agent, build_gate  # noqa: E402
+from bot.frontend import FrontEndContext  # noqa: E402
 from bot.service import build_runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.telegram.app import WORKERS, TelegramFrontEnd  # noqa: E402
@@ -76,9 +77,10 @@ async def run(chats: int, messages: int, workers: int, data_dir: Path, delay: fl
         clock = SystemClock()
         feed = SlowFeed(ReplayFeed(clock), delay) if delay else None
         runtime = build_runtime(settings, clock=clock, feed=feed)
-        agent = Agent.from_runtime(runtime)
+        gate = build_gate(runtime.services)
+        agent = build_agent(runtime.services, gate)
         front = TelegramFrontEnd(poll_timeout=1, workers=workers)
-        await front.start(runtime, agent, settings)
+        await front.start(FrontEndContext(gate=gate, agent=agent, clock=clock, settings=settings))
         try:
             for u in users:  # warm-up: one command per chat (market data, database), not measured
                 tg.push_command(u, u, "/status")

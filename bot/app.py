@@ -1,9 +1,10 @@
-"""Composition root: settings -> clock, database, feed, exchange -> the tools' context."""
+"""Composition root: settings -> clock, database, feed, exchange -> the tools' context -> the gate, the agent."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from tools.context import ToolContext
@@ -11,6 +12,10 @@ from trading.clock import Clock, SystemClock
 from trading.domain import Mode
 from trading.errors import ConfigError
 from trading.exchange.base import Exchange, MarketFeed
+
+if TYPE_CHECKING:
+    from agent.agent import Agent
+    from tools.gate import Gate
 
 
 @dataclass
@@ -119,3 +124,50 @@ async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str
     symbol = "BTC/USD" if "BTC/USD" in markets else next(iter(markets))
     await feed.fetch_ticker(symbol)
     return f"ok: Kraken public API answered in {1000 * (time.perf_counter() - started):.0f} ms"
+
+
+def confirm_in_paper(settings: Settings) -> list[str]:
+    """ZYN_CONFIRM_IN_PAPER as tool names (unknown ones are logged and ignored)."""
+    from loguru import logger
+
+    from tools.catalog import CATALOG
+
+    names = [p.strip() for p in settings.confirm_in_paper.split(",") if p.strip()]
+    unknown = [n for n in names if n not in CATALOG]
+    if unknown:
+        logger.bind(component="app").warning("ZYN_CONFIRM_IN_PAPER names unknown tools, ignored: {}",
+                                             ", ".join(unknown))
+    return [n for n in names if n in CATALOG]
+
+
+def build_gate(services: Services) -> Gate:
+    """The one gate of this process: every caller's tools run through it."""
+    from tools.gate import Confirmations, Gate
+
+    return Gate(services.tools, Confirmations(services.db, services.clock),
+                confirm_in_paper=confirm_in_paper(services.settings))
+
+
+def build_agent(services: Services, gate: Gate) -> Agent:
+    """The agent the settings describe; a model that cannot be built leaves the offline engine, logged."""
+    from loguru import logger
+
+    from agent.agent import OFFLINE_LABEL, Agent
+    from bot.logs import redactor
+
+    settings = services.settings
+    model, label = None, OFFLINE_LABEL
+    if settings.llm:
+        from agent.llm import make_chat_model
+
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        try:
+            model = make_chat_model(settings.llm, base_url=settings.llm_base_url, api_key=key,
+                                    timeout=settings.request_timeout * 3)
+            label = f"LLM {settings.llm}"
+        except ConfigError as exc:
+            label = f"{OFFLINE_LABEL} (ZYN_LLM unusable: {exc.message})"
+            logger.bind(component="app").warning("language model not available, using the offline intent "
+                                                 "engine: {}", exc.message)
+    return Agent(services.tools, services.db, gate=gate, owner_name=settings.owner_name, model=model,
+                 model_label=label, token_budget=settings.llm_token_budget, redact=redactor)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from loguru import logger
 from rich.console import Console
 
-from bot.app import Services, build_services
+from bot.app import Services, build_agent, build_gate, build_services
+from bot.frontend import FrontEnd, FrontEndContext
 from bot.scheduler import make_scheduler, schedule_autopilot, schedule_fill_watch
 from bot.settings import Settings
 from trading.autopilot import Autopilot, TickReport, next_tick_after
@@ -23,7 +24,22 @@ from trading.exchange.base import MarketFeed
 from trading.risk import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
-TELEGRAM_RETRY_JOB = "telegram_retry"
+RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
+
+
+def retry_job(name: str) -> str:
+    """The scheduler job that retries starting a front end (deterministic id)."""
+    return f"frontend-retry:{name}"
+
+
+def configured_front_ends(settings: Settings) -> list[FrontEnd]:
+    """The chat front ends these settings turn on (Telegram when its token is set)."""
+    fronts: list[FrontEnd] = []
+    if settings.telegram_token is not None:
+        from bot.telegram.app import TelegramFrontEnd
+
+        fronts.append(TelegramFrontEnd())
+    return fronts
 
 
 @dataclass
@@ -76,10 +92,10 @@ class ConsoleView:
 
 
 class Service:
-    """The service's lifecycle: start() wires and schedules, stop() shuts down cleanly."""
+    """The service's lifecycle: start() wires, schedules and starts the front ends, stop() shuts down cleanly."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None, front_ends: list[FrontEnd] | None = None) -> None:
         if settings.mode is Mode.LIVE and not settings.live_ack:
             raise ConfigError("LIVE mode trades real money: set ZYN_LIVE_ACK=1 to acknowledge, then start again")
         self.settings = settings
@@ -89,19 +105,30 @@ class Service:
         self.scheduler = make_scheduler()
         services = self.rt.services
         try:
-            from agent.agent import Agent
             from bot.notify.fanout import Notifier
             from bot.reports import DailyReporter
 
-            # One agent for every chat front end; alerts fan out from the autopilot's events.
-            self.agent = Agent.from_runtime(self.rt)
+            # One gate and one agent for every chat front end; alerts fan out from the autopilot's events.
+            self.gate = build_gate(services)
+            self.agent = build_agent(services, self.gate)
             self.notifier = Notifier.from_settings(settings, store=services.db, clock=services.clock)
             self.notifier.attach(self.rt.bus)
             self.reporter = DailyReporter(services.tools, self.notifier, services.clock, settings)
         except BaseException:
             self.rt.services.db.close()
             raise
-        self.telegram = None
+        self.front_ends = configured_front_ends(settings) if front_ends is None else list(front_ends)
+        self.running: dict[str, FrontEnd] = {}
+
+    @property
+    def telegram(self) -> FrontEnd | None:
+        """The running Telegram front end, if any."""
+        return self.running.get("telegram")
+
+    def front_context(self) -> FrontEndContext:
+        """What every front end is started with."""
+        return FrontEndContext(gate=self.gate, agent=self.agent, clock=self.rt.services.clock,
+                               settings=self.settings, owner_name=self.settings.owner_name)
 
     async def tick(self) -> TickReport:
         """One autopilot tick, shown on the console (the scheduled job)."""
@@ -110,7 +137,7 @@ class Service:
         return report
 
     async def start(self) -> None:
-        """Enable PAPER trading on first start, schedule the autopilot and print the banner."""
+        """Enable PAPER trading on first start, schedule the autopilot, start the front ends, print the banner."""
         db = self.rt.services.db
         if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
             db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start
@@ -120,9 +147,9 @@ class Service:
         # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
         await self.rt.autopilot.watch_fills()
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
-        if self.settings.telegram_token is not None:
-            await self._start_telegram()
-        if self.notifier.channels or self.settings.telegram_token is not None:
+        for front in self.front_ends:
+            await self._start_front(front)
+        if self.notifier.channels or self.front_ends:
             self.reporter.attach(self.scheduler)  # the daily report (and a catch-up if today's was missed)
         else:
             _log.info("no alert channel configured: alerts and the daily report go nowhere (see .env.example)")
@@ -135,9 +162,15 @@ class Service:
             f"{'ON' if enabled else 'OFF (zyn auto-start)'} · next tick "
             f"{next_tick_after(now, self.rt.cfg.tick_delay_seconds):%H:%M:%S} UTC · Ctrl-C stops")
         channels = ", ".join(c.name for c in self.notifier.channels) or "none"
-        self.view.console.print(f"chat: {self.agent.label} · Telegram {'ON' if self.telegram else 'off'} · "
-                                f"alerts: {channels} · daily report {self.settings.report_time} UTC")
+        fronts = " · ".join(f"{f.name.title()} {self._front_state(f)}" for f in self.front_ends) or "Telegram off"
+        self.view.console.print(f"chat: {self.agent.label} · {fronts} · alerts: {channels} · "
+                                f"daily report {self.settings.report_time} UTC")
         _log.info("service started in {} mode", self.settings.mode.value)
+
+    def _front_state(self, front: FrontEnd) -> str:
+        if front.name in self.running:
+            return "ON"
+        return "retrying" if self.scheduler.get_job(retry_job(front.name)) is not None else "off (see the log)"
 
     async def _connect_feed(self) -> None:
         """Reach the market data once now, so the banner names the real source (Kraken, or the replay)."""
@@ -146,45 +179,49 @@ class Service:
         except Exception as exc:  # noqa: BLE001 - the ticks retry; the banner says what happened
             _log.warning("market data not reachable at start: {}", exc)
 
-    async def _start_telegram(self, *, retrying: bool = False) -> None:
-        """Start the Telegram bot; a failure is reported and trading goes on. A network failure (no internet at
-        boot, Telegram down) is retried every minute until it starts; a token Telegram refuses is not."""
-        from telegram.error import InvalidToken
-
-        from bot.telegram.app import TelegramFrontEnd
-
-        if self.telegram is not None:
+    async def _start_front(self, front: FrontEnd, *, retrying: bool = False) -> None:
+        """Start one front end; a failure is reported and trading goes on. A network failure (no internet at
+        boot, the platform down) is retried every minute until it starts; refused credentials are not."""
+        if front.name in self.running:
             return
-        front = TelegramFrontEnd()
+        label = front.name.title()
         try:
-            await front.start(self.rt, self.agent, self.settings, self.notifier)
+            await front.start(self.front_context())
         except Exception as exc:  # noqa: BLE001 - the autopilot and the other chats keep running
-            again = not isinstance(exc, InvalidToken)
+            again = front.retryable(exc)
             why = str(getattr(exc, "message", None) or exc)  # PTB errors: .message (str() warns on RetryAfter)
-            _log.error("Telegram did not start: {}: {}{}", type(exc).__name__, why[:200],
+            _log.error("{} did not start: {}: {}{}", label, type(exc).__name__, why[:200],
                        "; retrying every minute" if again else "")
             if not retrying:
-                self.view.console.print(f"[red]Telegram did not start ({type(exc).__name__})"
+                self.view.console.print(f"[red]{label} did not start ({type(exc).__name__})"
                                         f"{'; retrying every minute' if again else ''}; see the log[/]")
-            if again and self.scheduler.get_job(TELEGRAM_RETRY_JOB) is None:
-                self.scheduler.add_job(self._start_telegram, "interval", seconds=60, id=TELEGRAM_RETRY_JOB,
+            job = retry_job(front.name)
+            if again and self.scheduler.get_job(job) is None:
+                self.scheduler.add_job(self._start_front, "interval", seconds=RETRY_EVERY, id=job, args=[front],
                                        kwargs={"retrying": True}, replace_existing=True, max_instances=1,
                                        coalesce=True)
             return
-        self.telegram = front
-        if self.scheduler.get_job(TELEGRAM_RETRY_JOB) is not None:
-            self.scheduler.remove_job(TELEGRAM_RETRY_JOB)
+        self.running[front.name] = front
+        channel = front.alert_channel()
+        if channel is not None:
+            try:
+                self.notifier.add_channel(channel)
+            except ValueError as exc:  # a channel of that name is there already
+                _log.warning("{} alerts not added to the notifier: {}", label, exc)
+        if self.scheduler.get_job(retry_job(front.name)) is not None:
+            self.scheduler.remove_job(retry_job(front.name))
         if retrying:
-            _log.info("Telegram started after a retry")
-            self.view.console.print("Telegram is connected now.")
+            _log.info("{} started after a retry", label)
+            self.view.console.print(f"{label} is connected now.")
 
     async def stop(self) -> None:
-        """Stop the scheduler (a running tick finishes its current await) and close everything."""
-        if self.telegram is not None:
+        """Stop the front ends and the scheduler (a running tick finishes its current await), close everything."""
+        for name, front in list(self.running.items()):
             try:
-                await self.telegram.stop()
+                await front.stop()
             except Exception as exc:  # noqa: BLE001 - stopping must go on
-                _log.warning("Telegram did not stop cleanly: {}", exc)
+                _log.warning("{} did not stop cleanly: {}", name.title(), exc)
+        self.running.clear()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.notifier.close(timeout=10)

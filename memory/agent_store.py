@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class PendingLike(Protocol):
-    """What add_pending reads (agent.types.PendingAction fits; memory does not import the agent)."""
+    """What add_pending reads (tools.gate.types.PendingAction fits; memory does not import the agent)."""
 
     code: str
     tool: str

@@ -17,6 +17,10 @@ class AutopilotArgs(Args):
     pass
 
 
+def describe_start(args: AutopilotArgs, symbol: str | None = None) -> str:
+    """What autopilot_start will do."""
+    return "let the autopilot open new trades from the next tick"
+
 
 @dataclass(frozen=True)
 class AutopilotStatusResult:

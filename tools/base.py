@@ -1,9 +1,9 @@
-"""What a tool is: name, description, typed args, permission, confirmation policy, async function."""
+"""What a tool is: name, description, typed args, permission, confirmation policy and flags, async function."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -17,15 +17,19 @@ A = TypeVar("A", bound=BaseModel)
 
 
 class Permission(StrEnum):
-    READ = "read"
-    TRADE = "trade"
-    ADMIN = "admin"
+    READ = "read"  # changes nothing
+    TRADE = "trade"  # orders, the autopilot on/off
+    ADMIN = "admin"  # risk settings, kill switch, flatten, funding, alert routing
 
 
 class ConfirmPolicy(StrEnum):
-    NEVER = "never"
-    LIVE = "live"  # confirm in LIVE, run directly in PAPER
-    ALWAYS = "always"
+    NEVER = "never"  # runs at once in every mode (reads, and changes that only make Zyn safer or quieter)
+    LIVE = "live"  # waits for a confirmation in LIVE; in PAPER only when listed in ZYN_CONFIRM_IN_PAPER
+    ALWAYS = "always"  # waits for a confirmation in every mode
+
+
+class ToolFlag(StrEnum):
+    RECHECK_PRICE = "recheck_price"  # an order: its price is taken when asked and checked again when confirmed
 
 
 class Args(BaseModel):
@@ -36,16 +40,67 @@ class Args(BaseModel):
 
 @dataclass(frozen=True)
 class Tool(Generic[A]):
+    """One action of the catalogue.
+
+    The confirmation rule, the only one (tools/gate applies it for every caller: the model, chat text, slash
+    commands, buttons, the CLI and the web):
+      - a READ tool never waits for a confirmation;
+      - a call that `dry_run` says changes nothing (an order with validate_only) runs at once;
+      - ALWAYS waits in every mode; LIVE waits in LIVE, and in PAPER only if the owner listed the tool in
+        ZYN_CONFIRM_IN_PAPER; NEVER runs at once in every mode (autopilot_stop: stopping must never wait);
+      - on top of the rule, the gate makes every state-changing call of a turn wait when that turn carried
+        instruction-like text (the agent's "taint").
+    The permission says who may call it at all: viewers READ, traders READ and TRADE, the owner everything.
+    """
+
     name: str
     description: str
     args: type[A]
     permission: Permission
     confirm: ConfirmPolicy
     fn: Callable[[ToolContext, A], Awaitable[Any]]
+    flags: frozenset[ToolFlag] = field(default_factory=frozenset)
+    # What a call will do, in words, for the confirmation question: (args, resolved pair or None) -> text.
+    describe: Callable[[A, str | None], str] | None = None
+    dry_run: Callable[[A], bool] | None = None  # True when this call changes nothing (it runs at once)
 
-    def needs_confirmation(self, mode: Mode) -> bool:
-        """Whether this call must be confirmed by the user before it runs."""
-        return self.confirm is ConfirmPolicy.ALWAYS or (self.confirm is ConfirmPolicy.LIVE and mode is Mode.LIVE)
+    def __post_init__(self) -> None:
+        if self.permission is Permission.READ and self.confirm is not ConfirmPolicy.NEVER:
+            raise ValueError(f"{self.name}: a read tool never asks for a confirmation")
+        if self.name.lower().startswith("confirm"):
+            raise ValueError(f"{self.name}: no tool may be named confirm* (only a person confirms)")
+
+    @property
+    def changes_state(self) -> bool:
+        """Whether the tool changes anything (every permission but read)."""
+        return self.permission is not Permission.READ
+
+    def has(self, flag: ToolFlag) -> bool:
+        """Whether the tool carries this flag."""
+        return flag in self.flags
+
+    def needs_confirmation(self, mode: Mode, args: A | None = None, *,
+                           confirm_in_paper: frozenset[str] = frozenset()) -> bool:
+        """The confirmation rule (see the class docstring) for this call in this mode."""
+        if not self.changes_state:
+            return False
+        if args is not None and self.dry_run is not None and self.dry_run(args):
+            return False
+        if self.confirm is ConfirmPolicy.ALWAYS:
+            return True
+        if self.confirm is ConfirmPolicy.LIVE:
+            return Mode(mode) is Mode.LIVE or self.name in confirm_in_paper
+        return False
+
+    def summary(self, args: A, mode: Mode, symbol: str | None = None) -> str:
+        """What the call will do, in words, with the mode, e.g. "buy 0.01 BTC/USD at market (PAPER)"."""
+        if self.describe is not None:
+            text = self.describe(args, symbol)
+        else:
+            given = args.model_dump(mode="json", exclude_defaults=True)
+            detail = ", ".join(f"{k}={v}" for k, v in given.items())
+            text = self.description[:1].lower() + self.description[1:] + (f" ({detail})" if detail else "")
+        return f"{text} ({Mode(mode).value.upper()})"
 
     def parse(self, raw: dict[str, Any]) -> A:
         """Validate raw arguments into the typed model, or raise one clear InputError."""
@@ -63,15 +118,15 @@ class Tool(Generic[A]):
 def describe_validation(exc: ValidationError) -> str:
     """First validation problem as one short line."""
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ())) or "input"
+    field_name = ".".join(str(p) for p in err.get("loc", ())) or "input"
     kind = err.get("type", "")
     got = err.get("input")
     if kind in ("finite_number", "decimal_parsing", "float_parsing", "decimal_type"):
-        return f"{field} must be a number (got {got!r})"
+        return f"{field_name} must be a number (got {got!r})"
     if kind in ("greater_than", "greater_than_equal"):
-        return f"{field} must be {err['msg'].lower().replace('input should be ', '')} (got {got})"
+        return f"{field_name} must be {err['msg'].lower().replace('input should be ', '')} (got {got})"
     if kind == "extra_forbidden":
-        return f"unknown argument '{field}'"
+        return f"unknown argument '{field_name}'"
     if kind == "missing":
-        return f"{field} is required"
-    return f"{field}: {err.get('msg', 'invalid value')}"
+        return f"{field_name} is required"
+    return f"{field_name}: {err.get('msg', 'invalid value')}"

@@ -1,4 +1,7 @@
-"""The catalogue: every action by name. Front ends and the agent call tools only through here."""
+"""The catalogue: every action by name, with its permission and confirmation policy (tools/base.py Tool).
+
+People's requests (chat, commands, the CLI, the web) run tools only through the gate (tools/gate); `invoke`
+is for the service's own jobs (the daily report) and for tests."""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ from typing import Any
 
 from tools import account, alerts, autopilot, charts, funding, insight, market, orders, report, risk, settings
 from tools.backtest import BacktestArgs, run_backtest
-from tools.base import ConfirmPolicy, Permission, Tool
+from tools.base import ConfirmPolicy, Permission, Tool, ToolFlag
 from tools.context import ToolContext
 from trading.errors import InputError
 
 P, C = Permission, ConfirmPolicy
+ORDER = {"flags": frozenset({ToolFlag.RECHECK_PRICE}), "describe": orders.describe_order,
+         "dry_run": orders.validates_only}
 
 CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("get_status", "Mode, data source, connectivity and credentials", market.NoArgs, P.READ, C.NEVER,
@@ -33,24 +38,26 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          settings.set_risk),
     Tool("trade_history", "Our fills, newest first", account.TradesArgs, P.READ, C.NEVER, account.trade_history),
     Tool("place_order", "Place a market, limit, stop-loss or take-profit order, or a bracket",
-         orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order),
+         orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order, **ORDER),
     Tool("place_bracket_order", "Entry with a stop and a target (prices or percentages), one cancels the other",
-         orders.BracketArgs, P.TRADE, C.LIVE, orders.place_order),
-    Tool("cancel_order", "Cancel one open order", orders.CancelArgs, P.TRADE, C.LIVE, orders.cancel_order),
-    Tool("cancel_all", "Cancel every open order", orders.CancelAllArgs, P.TRADE, C.ALWAYS, orders.cancel_all),
+         orders.BracketArgs, P.TRADE, C.LIVE, orders.place_order, **ORDER),
+    Tool("cancel_order", "Cancel one open order", orders.CancelArgs, P.TRADE, C.LIVE, orders.cancel_order,
+         describe=orders.describe_cancel),
+    Tool("cancel_all", "Cancel every open order", orders.CancelAllArgs, P.TRADE, C.ALWAYS, orders.cancel_all,
+         describe=orders.describe_cancel_all),
     Tool("list_open_orders", "Open or closed orders", orders.ListOrdersArgs, P.READ, C.NEVER, orders.list_orders),
     Tool("autopilot_status", "Autopilot state, today's trades vs limits, kill switch", autopilot.AutopilotArgs,
          P.READ, C.NEVER, autopilot.autopilot_status),
     Tool("autopilot_start", "Let the autopilot trade", autopilot.AutopilotArgs, P.TRADE, C.LIVE,
-         autopilot.autopilot_start),
+         autopilot.autopilot_start, describe=autopilot.describe_start),
     Tool("autopilot_stop", "Stop new autopilot trades", autopilot.AutopilotArgs, P.TRADE, C.NEVER,
          autopilot.autopilot_stop),
     Tool("kill_switch_status", "Daily-loss kill switch state", risk.KillSwitchArgs, P.READ, C.NEVER,
          risk.kill_switch_status),
     Tool("kill_switch_reset", "Re-arm a tripped kill switch", risk.KillResetArgs, P.ADMIN, C.ALWAYS,
-         risk.kill_switch_reset),
+         risk.kill_switch_reset, describe=risk.describe_reset),
     Tool("flatten_all", "Emergency: cancel all orders, sell every holding at market", risk.FlattenArgs, P.ADMIN,
-         C.ALWAYS, risk.flatten),
+         C.ALWAYS, risk.flatten, describe=risk.describe_flatten),
     Tool("make_chart", "Candlestick chart PNG of a pair with our trades marked", charts.ChartArgs, P.READ, C.NEVER,
          charts.make_chart),
     Tool("run_backtest", "Backtest the autopilot on a pair over past UTC days (offline replay history, at most "
@@ -58,7 +65,7 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("report", "Report of a UTC day, week or month: P&L, trades, win rate, best/worst, positions, equity "
          "curve PNG", report.ReportArgs, P.READ, C.NEVER, report.report),
     Tool("withdraw", "LIVE: withdraw to a saved Kraken withdrawal address", funding.WithdrawArgs, P.ADMIN,
-         C.ALWAYS, funding.withdraw),
+         C.ALWAYS, funding.withdraw, describe=funding.describe_withdraw),
     Tool("export_report", "LIVE: ask Kraken to build a trades or ledgers export", funding.ExportArgs, P.ADMIN,
          C.ALWAYS, funding.export_report),
     Tool("alert_settings", "Which events (fills, exits, kill switch, errors, reports) reach which channel: on, "

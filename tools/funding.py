@@ -55,6 +55,11 @@ class ExportResult:
         return f"Kraken is building the {self.report} export (id {self.export_id}); it appears under Documents."
 
 
+def describe_withdraw(args: WithdrawArgs, symbol: str | None = None) -> str:
+    """What withdraw will do."""
+    return f"withdraw {amount_str(args.amount)} {args.asset.upper()} to the saved address '{args.key}'"
+
+
 def _funding(ctx: ToolContext) -> Funding:
     if ctx.mode is not Mode.LIVE or not isinstance(ctx.exchange, Funding):
         raise InputError("withdrawals and exports are only available in LIVE mode")

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
-from tools.results import CancelResult, OrderResult, OrdersResult
+from tools.results import CancelResult, OrderResult, OrdersResult, amount_str
 from trading.domain import (
     BracketRequest,
     Mode,
@@ -165,6 +165,42 @@ async def cancel_all(ctx: ToolContext, args: CancelAllArgs) -> CancelResult:
     orders = await ctx.exchange.cancel_all(symbol)
     _record(ctx, *orders)
     return CancelResult(cancelled=orders)
+
+
+def describe_order(args: PlaceOrderArgs, symbol: str | None = None) -> str:
+    """What an order call will do, e.g. "buy 200 USD of ETH/USD at market, stop 2%, target 5%"."""
+    symbol = symbol or args.symbol
+    if args.amount is not None:
+        qty = f"{amount_str(args.amount)} {symbol}"
+    else:
+        quote = symbol.partition("/")[2] or "quote"
+        qty = f"{amount_str(args.quote_amount)} {quote} of {symbol}"
+    how = {"market": "at market", "limit": f"at limit {amount_str(args.price)}",
+           "stop-loss": f"stop-loss at {amount_str(args.trigger)}",
+           "take-profit": f"take-profit at {amount_str(args.trigger)}"}[args.type]
+    text = f"{args.side.value} {qty} {how}"
+    if args.is_bracket:
+        stop = amount_str(args.stop) if args.stop is not None else f"{amount_str(args.stop_pct)}%"
+        target = amount_str(args.take_profit) if args.take_profit is not None else f"{amount_str(args.take_profit_pct)}%"
+        text += f", stop {stop}, target {target}"
+    if args.validate_only:
+        text += ", validate only"
+    return text
+
+
+def validates_only(args: PlaceOrderArgs) -> bool:
+    """An order checked by Kraken but never placed (validate=true) changes nothing."""
+    return args.validate_only
+
+
+def describe_cancel(args: CancelArgs, symbol: str | None = None) -> str:
+    """What cancel_order will do."""
+    return f"cancel order {args.order_id}"
+
+
+def describe_cancel_all(args: CancelAllArgs, symbol: str | None = None) -> str:
+    """What cancel_all will do."""
+    return "cancel every open order" + (f" on {args.symbol}" if args.symbol else "")
 
 
 async def list_orders(ctx: ToolContext, args: ListOrdersArgs) -> OrdersResult:

@@ -55,6 +55,16 @@ class FlattenResult:
         return f"Flatten: every order cancelled and {len(self.sell_orders)} holding(s) sold: {', '.join(self.sell_orders)}"
 
 
+def describe_reset(args: KillResetArgs, symbol: str | None = None) -> str:
+    """What kill_switch_reset will do."""
+    return f"re-arm the kill switch ({args.reason})"
+
+
+def describe_flatten(args: FlattenArgs, symbol: str | None = None) -> str:
+    """What flatten_all will do."""
+    return "EMERGENCY: cancel every order and sell every holding at market"
+
+
 def _switch(ctx: ToolContext) -> KillSwitch:
     if ctx.store is None or ctx.trading_config is None:
         raise InputError("the kill switch is not available here")

@@ -18,11 +18,13 @@ class AlertInputError(click.ClickException):
 
 
 def _call(state: CliState, name: str, args: dict[str, Any]) -> Any:
-    from trading.errors import InputError
+    from bot.cli.runner import ToolFailure
 
     try:
         return state.call(name, args)
-    except InputError as exc:
+    except ToolFailure as exc:
+        if exc.exit_code != 1:
+            raise
         raise AlertInputError(f"{exc.message}; nothing changed") from None
 
 

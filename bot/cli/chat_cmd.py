@@ -26,17 +26,12 @@ def chat(state: CliState, messages: tuple[str, ...]) -> None:
 
 
 async def _session(state: CliState, settings: Any, messages: list[str]) -> None:
-    from agent.agent import Agent
-    from agent.types import Caller, Role
+    from bot.app import build_agent, build_gate
+    from bot.cli.runner import terminal_owner
 
-    if state._factory is not None:  # tests inject services
-        services = state._factory(settings)
-    else:
-        from bot.app import build_services
-
-        services = build_services(settings)
-    agent = Agent.from_settings(services.tools, services.db, settings)
-    caller = Caller(user_id="local", chat_id="terminal", channel="cli", role=Role.OWNER, name=settings.owner_name)
+    services = state.services()
+    agent = build_agent(services, build_gate(services))
+    caller = terminal_owner(settings)
     try:
         interactive = not messages and sys.stdin is not None and sys.stdin.isatty()
         if not messages:

@@ -65,7 +65,8 @@ def portfolio(state: CliState, as_json: bool) -> None:
               help="order type (default: market, or limit with --price)")
 @click.option("--trigger", help="trigger price of a stop-loss or take-profit order")
 @click.option("--auto-adjust", is_flag=True, help="PAPER: round amount and prices to the market's precision")
-@click.option("--yes", "-y", is_flag=True, help="LIVE: place the order for real (otherwise it is only validated)")
+@click.option("--yes", "-y", is_flag=True, help="LIVE: place the order for real (otherwise it is only validated); "
+              "answers yes to a confirmation")
 @json_option
 @click.pass_obj
 def order(state: CliState, side: str, pair: str, amount: str, price: str | None, stop: str | None,
@@ -80,7 +81,7 @@ def order(state: CliState, side: str, pair: str, amount: str, price: str | None,
             args[key] = value
     if state.is_live and not yes:
         args["validate_only"] = True
-    state.show(state.call("place_order", args), as_json)
+    state.show(state.call("place_order", args, yes=yes), as_json)
     if state.is_live and not yes and not as_json:
         click.echo("LIVE: validated only, nothing placed. Add --yes to place it.")
 
@@ -124,12 +125,10 @@ def cancel(state: CliState, order_id: str | None, cancel_every: bool, pair: str 
     """Cancel an order by id (or client id), or --all."""
     if bool(order_id) == cancel_every:
         fail_usage("give an order id or --all (not both)")
-    what = f"order {order_id}" if order_id else ("every open order" + (f" on {pair}" if pair else ""))
-    state.confirm(f"Cancel {what} ({state.mode_label})?", yes)
     if cancel_every:
-        result = state.call("cancel_all", {"symbol": pair} if pair else {})
+        result = state.call("cancel_all", {"symbol": pair} if pair else {}, yes=yes)
     else:
-        result = state.call("cancel_order", {"order_id": order_id})
+        result = state.call("cancel_order", {"order_id": order_id}, yes=yes)
     state.show(result, as_json)
 
 
@@ -154,7 +153,7 @@ def withdraw(state: CliState, asset: str, amount: str, withdraw_key: str, confir
     state.require_live("withdraw")
     if not confirmed:
         fail_usage("withdraw moves real money; add --confirm to do it")
-    state.show(state.call("withdraw", {"asset": asset, "amount": amount, "key": withdraw_key}), as_json)
+    state.show(state.call("withdraw", {"asset": asset, "amount": amount, "key": withdraw_key}, yes=True), as_json)
 
 
 @cli.command("export-report")
@@ -167,7 +166,7 @@ def export_report(state: CliState, report: str, confirmed: bool, as_json: bool) 
     state.require_live("export-report")
     if not confirmed:
         fail_usage("export-report asks Kraken to build a report; add --confirm to do it")
-    state.show(state.call("export_report", {"report": report}), as_json)
+    state.show(state.call("export_report", {"report": report}, yes=True), as_json)
 
 
 @cli.command()
@@ -186,9 +185,7 @@ def run(state: CliState) -> None:
 @click.pass_obj
 def auto_start(state: CliState, yes: bool) -> None:
     """Let the autopilot trade from the next tick (a running service picks it up)."""
-    if state.is_live:
-        state.confirm("Let the autopilot trade REAL money on Kraken?", yes)
-    state.show(state.call("autopilot_start", {}), False)
+    state.show(state.call("autopilot_start", {}, yes=yes), False)
 
 
 @cli.command("auto-stop")
@@ -241,8 +238,7 @@ def killswitch(state: CliState, reset: bool, reason: str, yes: bool, as_json: bo
     if not reset:
         state.show(state.call("kill_switch_status", {}), as_json)
         return
-    state.confirm(f"Re-arm the kill switch and let the autopilot trade again today ({state.mode_label})?", yes)
-    state.show(state.call("kill_switch_reset", {"reason": reason}), as_json)
+    state.show(state.call("kill_switch_reset", {"reason": reason}, yes=yes), as_json)
 
 
 @cli.command()
@@ -251,8 +247,7 @@ def killswitch(state: CliState, reset: bool, reason: str, yes: bool, as_json: bo
 @click.pass_obj
 def flatten(state: CliState, yes: bool, as_json: bool) -> None:
     """Emergency: cancel every open order and sell every holding at market."""
-    state.confirm(f"Cancel ALL orders and sell EVERY holding at market ({state.mode_label})?", yes)
-    state.show(state.call("flatten_all", {}), as_json)
+    state.show(state.call("flatten_all", {}, yes=yes), as_json)
 
 
 cli.add_command(backtest)

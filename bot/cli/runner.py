@@ -1,4 +1,10 @@
-"""CLI plumbing: settings and logging once, tools over one event loop, errors as one line and an exit code."""
+"""CLI plumbing: settings and logging once, tools through the gate over one event loop, errors as one line
+and an exit code.
+
+The CLI is the terminal owner: every command runs its tool through the same gate as the chats, so the same
+permission and confirmation rule applies. A call the rule holds back is asked as a y/N question at the
+terminal (or taken by --yes); with nobody at the terminal (a pipe, a script) it is dropped and nothing changes.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +63,7 @@ class CliState:
             raise InputError(f"`zyn {command}` is only available in LIVE mode (ZYN_MODE=live)")
 
     def confirm(self, question: str, yes: bool) -> None:
-        """Ask before a destructive action unless --yes was given."""
+        """Ask a y/N question (unless --yes); raise when the answer is no or nobody can answer."""
         if yes:
             return
         import sys
@@ -67,27 +73,44 @@ class CliState:
         if not click.confirm(question, default=False, err=True):
             raise click.Abort()
 
-    def call(self, name: str, args: dict[str, Any]) -> Any:
-        """Run one tool on fresh services and close them."""
+    def services(self) -> Any:
+        """Fresh services for one command (tests inject a factory)."""
+        if self._factory is not None:
+            return self._factory(self.settings)
+        from bot.app import build_services
+
+        return build_services(self.settings)
+
+    def call(self, name: str, args: dict[str, Any], *, yes: bool = False) -> Any:
+        """Run one tool through the gate as the terminal owner; a held-back call is asked first (or --yes)."""
         import asyncio
 
-        settings = self.settings
+        return asyncio.run(self._call(name, args, yes))
 
-        async def go() -> Any:
-            from tools.catalog import invoke
+    async def _call(self, name: str, args: dict[str, Any], yes: bool) -> Any:
+        from bot.app import build_gate
+        from tools.gate import CallerKind, ToolCall
 
-            if self._factory is not None:
-                services = self._factory(settings)
-            else:
-                from bot.app import build_services
-
-                services = build_services(settings)
-            try:
-                return await invoke(services.tools, name, args)
-            finally:
-                await services.close()
-
-        return asyncio.run(go())
+        services = self.services()
+        try:
+            gate = build_gate(services)
+            caller = terminal_owner(self.settings)
+            outcome = await gate.execute(caller, ToolCall(name, dict(args)), kind=CallerKind.CLI)
+            while outcome.pending is not None:  # held back by the rule (or asked again after a price move)
+                pending = outcome.pending
+                if outcome.error:
+                    click.echo(f"Not done yet: {outcome.error}.", err=True)
+                try:
+                    self.confirm(f"{pending.summary[:1].upper()}{pending.summary[1:]}?", yes)
+                except BaseException:
+                    await gate.cancel(caller, pending.code)  # nothing stays pending behind a "no"
+                    raise
+                outcome = await gate.confirm(caller, pending.code)
+            if not outcome.ok:
+                raise ToolFailure(outcome.error or "failed", outcome.exit_code or 2)
+            return outcome.result
+        finally:
+            await services.close()
 
     def show(self, result: Any, as_json: bool) -> None:
         """Print a result as Rich tables, or JSON."""
@@ -101,6 +124,22 @@ class CliState:
             from bot.cli.render import render
 
             render(result)
+
+
+class ToolFailure(Exception):
+    """A tool call the gate refused or that failed: its one-line message and the exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def terminal_owner(settings: Any) -> Any:
+    """The person at the terminal: the owner (the CLI runs on the owner's own machine)."""
+    from tools.gate import Caller, Role
+
+    return Caller(user_id="local", chat_id="terminal", channel="cli", role=Role.OWNER, name=settings.owner_name)
 
 
 def run_main(group: click.Group, argv: list[str], factory: Callable[..., Any] | None) -> int:
@@ -122,6 +161,9 @@ def run_main(group: click.Group, argv: list[str], factory: Callable[..., Any] | 
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except ToolFailure as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the user gets one line, the log gets the traceback
         from trading.errors import ZynError
 

@@ -1,6 +1,1 @@
-"""Zyn on Telegram: slash commands, free text to the agent, inline confirmations, alerts to chats."""
-
-from bot.telegram.app import TelegramFrontEnd, build_application
-from bot.telegram.channel import TelegramChannel
-
-__all__ = ["TelegramChannel", "TelegramFrontEnd", "build_application"]
+"""Zyn on Telegram (python-telegram-bot): the front end (app.py), its handlers, and the alert channel."""

@@ -6,7 +6,6 @@ start) and stop() its reverse, so the scheduler, the web server and Discord shar
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from loguru import logger
@@ -14,12 +13,13 @@ from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.commands.catalog import COMMANDS
+from bot.frontend import FrontEndContext
 from bot.notify.base import AlertKind
-from bot.telegram.access import Access
+from bot.telegram.bot_api import api_urls, quiet_http_logs
 from bot.telegram.channel import TelegramChannel
-from bot.telegram.commands import COMMANDS
 from bot.telegram.format import with_retry
-from bot.telegram.handlers import Handlers
+from bot.telegram.handlers import Handlers, access_from_settings
 from bot.telegram.updates import ChatOrderedProcessor
 from trading.errors import ConfigError
 
@@ -35,38 +35,6 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # to POOL_TIMEOUT for a free connection instead of failing after PTB's default second.
 POOL_SIZE = 8
 POOL_TIMEOUT = 30.0
-
-
-class _Redact(logging.Filter):
-    """Keeps the bot token out of PTB's and httpx's standard-library log records (URLs carry it)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg, record.args = message.replace(self.token, "***"), None
-        return True
-
-
-def quiet_http_logs(token: str) -> None:
-    """httpx logs every request URL (with the token) at INFO: keep those loggers at WARNING, redacted."""
-    for name in ("httpx", "httpcore", "telegram", "telegram.ext"):
-        log = logging.getLogger(name)
-        if log.level == logging.NOTSET or log.level < logging.WARNING:
-            log.setLevel(logging.WARNING)
-        if not any(isinstance(f, _Redact) for f in log.filters):
-            log.addFilter(_Redact(token))
-
-
-def api_urls(api_url: str) -> tuple[str, str]:
-    """(base_url, base_file_url) of a Bot API server given as ".../bot" (PTB appends the token)."""
-    base = api_url.rstrip("/")
-    root = base[: -len("/bot")] if base.endswith("/bot") else base
-    return f"{root}/bot", f"{root}/file/bot"
 
 
 def build_application(settings: Any, *, workers: int = WORKERS, pool_size: int = POOL_SIZE) -> Application:
@@ -93,7 +61,9 @@ async def publish_commands(bot: Any) -> None:
 
 
 class TelegramFrontEnd:
-    """Zyn on Telegram: start(runtime, agent, settings) in the service's loop, stop() on shutdown."""
+    """Zyn on Telegram, a FrontEnd (bot/frontend.py): start(ctx) in the service's loop, stop() on shutdown."""
+
+    name = "telegram"
 
     def __init__(self, *, poll_timeout: float = 10.0, workers: int = WORKERS, pool_size: int = POOL_SIZE) -> None:
         self.poll_timeout = poll_timeout  # long-poll seconds (stop() cancels a poll at once)
@@ -102,16 +72,15 @@ class TelegramFrontEnd:
         self.app: Application | None = None
         self.handlers: Handlers | None = None
         self.channel: TelegramChannel | None = None
-        self._owns_channel = True
+        self._handed_over = False
 
-    async def start(self, runtime: Any, agent: Any, settings: Any, notifier: Any = None) -> None:
-        """Connect (getMe), publish the commands, start polling, and hand the alert channel to the notifier."""
+    async def start(self, ctx: FrontEndContext) -> None:
+        """Connect (getMe), publish the commands and start polling."""
         if self.app is not None:
             raise RuntimeError("the Telegram front end is already running")
+        settings = ctx.settings
         app = build_application(settings, workers=self.workers, pool_size=self.pool_size)
-        clock = getattr(getattr(runtime, "services", None), "clock", None) or getattr(
-            getattr(agent, "ctx", None), "clock", None)
-        self.handlers = Handlers(agent, Access.from_settings(settings), clock)
+        self.handlers = Handlers(ctx.desk(access_from_settings(settings)))
         self.handlers.register(app)
         await app.initialize()
         try:
@@ -129,9 +98,29 @@ class TelegramFrontEnd:
         # The channel has its own Bot (connection pool): alerts do not depend on polling, and the notifier,
         # which closes its channels, may still drain them after this front end stopped.
         self.channel = TelegramChannel.from_settings(settings)
-        self._owns_channel = notifier is None or not _attach(notifier, self.channel)
         _log.info("Telegram bot @{} polling ({} commands; owner {}, {} allowlisted)", app.bot.username,
                   len(COMMANDS), "set" if settings.telegram_owner_id else "NOT set", len(settings.telegram_allowed))
+
+    def alert_channel(self) -> TelegramChannel | None:
+        """The alert channel, once started, if any chat is set up for alerts or reports (the notifier closes it)."""
+        channel = self.channel
+        if channel is None:
+            return None
+        if not channel.chats_for(AlertKind.FILL) and not channel.chats_for(AlertKind.DAILY_REPORT):
+            _log.warning("no Telegram chat for alerts: set ZYN_TELEGRAM_OWNER_ID or ZYN_TELEGRAM_ALERT_CHATS")
+            return None
+        self._handed_over = True
+        return channel
+
+    def commands(self) -> list[str]:
+        """The published command names."""
+        return list(COMMANDS)
+
+    def retryable(self, exc: BaseException) -> bool:
+        """Network trouble is retried; a token Telegram refuses is not."""
+        from telegram.error import InvalidToken
+
+        return not isinstance(exc, InvalidToken | ConfigError)
 
     async def stop(self) -> None:
         """Stop polling, let running handlers finish, close the HTTP connections."""
@@ -145,7 +134,7 @@ class TelegramFrontEnd:
                 await app.stop()
         finally:
             await app.shutdown()
-            if self.channel is not None and self._owns_channel:
+            if self.channel is not None and not self._handed_over:
                 await self.channel.close()
         _log.info("Telegram bot stopped")
 
@@ -153,16 +142,3 @@ class TelegramFrontEnd:
 def _poll_error(exc: TelegramError) -> None:
     """Polling failed (network, Telegram down): PTB retries; log one line, no traceback, no URL."""
     _log.warning("polling Telegram failed ({}): {}; retrying", type(exc).__name__, exc.message)
-
-
-def _attach(notifier: Any, channel: TelegramChannel) -> bool:
-    """Give the alert fan-out (bot/notify/fanout.Notifier) the channel; it closes it. False if it took none."""
-    if not channel.chats_for(AlertKind.FILL) and not channel.chats_for(AlertKind.DAILY_REPORT):
-        _log.warning("no Telegram chat for alerts: set ZYN_TELEGRAM_OWNER_ID or ZYN_TELEGRAM_ALERT_CHATS")
-        return False
-    try:
-        notifier.add_channel(channel)
-    except (AttributeError, ValueError) as exc:  # no such method, or a telegram channel is there already
-        _log.warning("Telegram alerts not added to the notifier: {}", exc)
-        return False
-    return True

@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.notify.base import Alert, AlertKind, NotifyError, RetryableNotifyError
+from bot.telegram.bot_api import api_urls, quiet_http_logs
 from bot.telegram.format import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
@@ -71,8 +72,6 @@ class TelegramChannel:
         if bot is None:
             if settings.telegram_token is None:
                 raise ValueError("a Telegram channel needs ZYN_TELEGRAM_TOKEN")
-            from bot.telegram.app import api_urls, quiet_http_logs
-
             token = settings.telegram_token.get_secret_value()
             quiet_http_logs(token)
             base, files = api_urls(settings.telegram_api_url or "https://api.telegram.org/bot")

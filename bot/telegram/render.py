@@ -1,66 +1,26 @@
-"""From replies to Telegram messages: HTML-escaped parts under the limit, photos, inline keyboards, edits.
-
-Callback data (at most 64 bytes, and forgeable by a modified client, so handlers check it again):
-  cf:CODE:USER  confirm a pending action       cx:CODE:USER  drop it
-  co:ORDER_ID   cancel that order (menu)       ca            cancel all (menu; asks to confirm)
-  x             close the menu                 rf:COMMAND LINE  re-run a read-only command (Refresh)
-"""
+"""From the command layer's answers to Telegram messages: HTML-escaped parts under the limit, photos, inline
+keyboards (bot/commands/buttons.py says what each button's data means), edits."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from agent.types import PendingAction, Reply
+from agent.reply import Reply
+from bot.commands.buttons import Rows
 from bot.telegram.format import CAPTION_LIMIT, clip, escape, html_parts, split_plain, with_retry
-from tools.results import amount_str, money
-
-MAX_DATA = 64  # bytes of callback data Telegram carries
-MENU_ORDERS = 20  # orders listed as buttons in /cancel's menu
 
 
-def _data(*parts: str) -> str | None:
-    data = ":".join(parts)
-    return data if len(data.encode()) <= MAX_DATA else None
-
-
-def confirm_keyboard(pending: PendingAction) -> InlineKeyboardMarkup:
-    """Confirm / Cancel for one pending action, bound to the person who asked."""
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton("✅ Confirm", callback_data=_data("cf", pending.code, pending.user_id)),
-        InlineKeyboardButton("✖ Cancel", callback_data=_data("cx", pending.code, pending.user_id))]])
-
-
-def refresh_keyboard(command_line: str) -> InlineKeyboardMarkup | None:
-    """A Refresh button re-running a read-only command ("price BTC/USD"); None if it does not fit."""
-    data = _data("rf", command_line)
-    return InlineKeyboardMarkup([[InlineKeyboardButton("🔄 Refresh", callback_data=data)]]) if data else None
-
-
-def cancel_menu(orders: Sequence[Any]) -> InlineKeyboardMarkup:
-    """One button per open order (newest first), then Cancel all and Close."""
-    rows = []
-    for o in orders[:MENU_ORDERS]:
-        data = _data("co", o.id)
-        if data is None:
-            continue  # an id too long for a button: /cancel ID still works
-        price = f" @ {money(o.price)}" if o.price else (f" at {money(o.stop_price)}" if o.stop_price else "")
-        label = f"{o.side.value} {amount_str(o.amount)} {o.symbol} {o.type.value}{price}"
-        rows.append([InlineKeyboardButton(label[:60], callback_data=data)])
-    rows.append([InlineKeyboardButton("Cancel all", callback_data="ca"),
-                 InlineKeyboardButton("Close", callback_data="x")])
-    return InlineKeyboardMarkup(rows)
-
-
-def reply_markup(reply: Reply, refresh: InlineKeyboardMarkup | None = None) -> InlineKeyboardMarkup | None:
-    """Confirm / Cancel when the reply waits for a confirmation, else the Refresh button, if any."""
-    return confirm_keyboard(reply.pending) if reply.pending is not None else refresh
+def keyboard(rows: Rows | None) -> InlineKeyboardMarkup | None:
+    """The command layer's buttons as an inline keyboard (None: no buttons)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
 async def send_text(bot: Bot, chat_id: int | str, text: str, *, markup: InlineKeyboardMarkup | None = None,

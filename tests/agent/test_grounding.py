@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agent.grounding import ACTION_PROBLEM, check_reply, correction_text
-from agent.types import ToolCall, ToolOutcome
+from tools.gate.types import ToolCall, ToolOutcome
 from tools.results import OrderResult, PriceResult
 from trading.domain import Order, OrderStatus, OrderType, Side, Ticker
 
@@ -72,7 +72,7 @@ def test_a_claimed_action_without_a_tool_is_flagged() -> None:
 
 
 def test_a_pending_confirmation_is_not_an_action() -> None:
-    from agent.types import PendingAction
+    from tools.gate.types import PendingAction
 
     pending = PendingAction(code="K7Q2", tool="place_order", args={"symbol": "BTC/USD"}, user_id="1", chat_id="c",
                             created_at=AT, expires_at=AT, summary="buy 0.01 BTC/USD at market (LIVE)")
@@ -98,7 +98,7 @@ def test_a_percentage_matches_a_fraction_from_the_tool() -> None:
 
 
 def test_ids_that_look_like_huge_exponents_do_not_break_the_check() -> None:
-    from agent.types import ToolCall, ToolOutcome
+    from tools.gate.types import ToolCall, ToolOutcome
 
     class Said:
         def text(self) -> str:

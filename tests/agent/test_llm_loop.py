@@ -16,9 +16,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.llm import close_chat_model, make_chat_model, schema_size, tool_schemas
 from agent.loop import TOOL_RESULT_HEADER, run_tool_loop
 from agent.prompt import system_prompt
-from agent.types import ToolCall, ToolOutcome
 from tests.standins.llm import LLMStandin
 from tools.catalog import CATALOG
+from tools.gate.types import ToolCall, ToolOutcome
 from trading.errors import ConfigError, InputError
 
 SCHEMAS = tool_schemas(CATALOG)

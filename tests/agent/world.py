@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from agent.agent import Agent
-from agent.types import Caller, Role
 from memory import open_database
 from memory.db import Database
 from tests.fakes import FakeFeed, btc_usd, eth_usd
 from tools.context import ToolContext
+from tools.gate.types import Caller, Role
 from trading.clock import ManualClock
 from trading.config import TradingConfig
 from trading.domain import Market, Mode, OrderRequest, OrderType, Side

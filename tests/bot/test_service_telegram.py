@@ -60,7 +60,7 @@ async def test_make_run_with_a_token_starts_telegram_alerts_and_reports(monkeypa
 
 
 async def test_telegram_down_at_start_is_retried_until_it_connects(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.service import TELEGRAM_RETRY_JOB
+    from bot.service import retry_job
 
     async with TelegramStandin(TOKEN) as tg:
         monkeypatch.setenv("ZYN_OFFLINE", "1")
@@ -72,10 +72,10 @@ async def test_telegram_down_at_start_is_retried_until_it_connects(monkeypatch: 
         service = Service(load_settings(), console=Console(file=out, width=160))
         await service.start()
         try:
-            assert service.telegram is None and service.scheduler.get_job(TELEGRAM_RETRY_JOB) is not None
+            assert service.telegram is None and service.scheduler.get_job(retry_job("telegram")) is not None
             assert "daily_report" in {j.id for j in service.scheduler.get_jobs()}  # reports wait for Telegram
-            await service._start_telegram(retrying=True)  # what the one-minute retry job runs
-            assert service.telegram is not None and service.scheduler.get_job(TELEGRAM_RETRY_JOB) is None
+            await service._start_front(service.front_ends[0], retrying=True)  # what the one-minute retry job runs
+            assert service.telegram is not None and service.scheduler.get_job(retry_job("telegram")) is None
             tg.push_command(OWNER, OWNER, "/status")
             await tg.wait_for(lambda: any("PAPER" in m.text for m in tg.sent_to(OWNER)), 10)
         finally:

@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.agent import Agent
+from bot.app import build_agent, build_gate
+from bot.frontend import FrontEndContext
 from bot.notify.fanout import Notifier
 from bot.service import Runtime, build_runtime
 from bot.settings import Settings, load_settings
-from bot.telegram import TelegramFrontEnd
+from bot.telegram.app import TelegramFrontEnd
 from tests.standins.telegram import Sent, TelegramStandin
 from trading.clock import ManualClock
 
@@ -78,7 +80,8 @@ async def running(*, with_notifier: bool = False, **overrides: Any) -> AsyncIter
                   "telegram_allowed_ids": str(TRADER), "telegram_report_chats": str(GROUP), "offline": True}
         settings = load_settings(**{**values, **overrides})
         runtime = build_runtime(settings, clock=clock)
-        agent = Agent.from_runtime(runtime)
+        gate = build_gate(runtime.services)
+        agent = build_agent(runtime.services, gate)
         notifier = None
         if with_notifier:  # as bot/service.py wires it
             notifier = Notifier(store=runtime.services.db, clock=clock, cooldown_seconds=0)
@@ -86,7 +89,11 @@ async def running(*, with_notifier: bool = False, **overrides: Any) -> AsyncIter
         front = TelegramFrontEnd(poll_timeout=1)
         harness = Harness(tg, front, agent, runtime, clock, settings, notifier=notifier)
         try:
-            await front.start(runtime, agent, settings, notifier)
+            await front.start(FrontEndContext(gate=gate, agent=agent, clock=clock, settings=settings,
+                                              owner_name=settings.owner_name))
+            channel = front.alert_channel() if notifier is not None else None
+            if channel is not None:  # as bot/service.py hands it over
+                notifier.add_channel(channel)
             yield harness
         finally:
             if notifier is not None:

@@ -8,7 +8,7 @@ import logging
 import pytest
 from loguru import logger
 
-from bot.telegram.commands import COMMANDS
+from bot.commands.catalog import COMMANDS
 from tests.bot.telegram.harness import GROUP, MEMBER, OTHER_GROUP, OWNER, STRANGER, TOKEN, TRADER, running
 
 

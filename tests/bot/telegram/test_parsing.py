@@ -9,8 +9,8 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken
 
-from bot.telegram.app import api_urls
-from bot.telegram.commands import COMMANDS, Step, Usage, parse_command
+from bot.commands.catalog import COMMANDS, Step, Usage, parse_command
+from bot.telegram.bot_api import api_urls
 from bot.telegram.format import clip, escape, html_parts, split_plain, tg_len
 from tests.standins.telegram import TelegramStandin, parse_html
 

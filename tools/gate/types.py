@@ -1,12 +1,28 @@
-"""Types shared by the agent's parts: who is asking, what tool was called, what came back, the reply."""
+"""The gate's types: who is asking (and through what), what tool was called, what came back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
+
+
+class CallerKind(StrEnum):
+    """How a call reached the gate (the rule is the same for all; logs and taint say which)."""
+
+    TEXT = "text"  # a chat message understood by the offline intent engine
+    MODEL = "model"  # a language model's tool call
+    COMMAND = "command"  # a slash command, a button or a web action
+    CLI = "cli"  # the terminal owner
+
+
+class Verdict(StrEnum):
+    """What the gate does with a call."""
+
+    RUN = "run"
+    CONFIRM = "confirm"  # becomes a pending action that only the asking person can approve
+    REFUSE = "refuse"
 
 
 class Role(StrEnum):
@@ -19,9 +35,14 @@ class Role(StrEnum):
 class Caller:
     user_id: str
     chat_id: str
-    channel: str  # "telegram" | "discord" | "web" | "cli"
+    channel: str  # the front end: "telegram" | "discord" | "web" | "cli"
     role: Role
     name: str = ""
+
+    @property
+    def conversation(self) -> str:
+        """This chat's key for its conversation and turn lock: a chat id is only unique within a front end."""
+        return f"{self.channel}:{self.chat_id}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,8 @@ class ToolOutcome:
     result: Any = None  # the typed tool result (has .text())
     error: str | None = None  # a short, user-safe message
     pending: PendingAction | None = None
+    exit_code: int = 0  # for a failure: 1 bad input or refused (nothing changed), 2 exchange or internal error
+    refused: bool = False  # the caller's role may not run this tool
 
     def text(self) -> str:
         """What the tool said, as the model or the user sees it."""
@@ -61,13 +84,3 @@ class ToolOutcome:
         if not self.ok:
             return f"ERROR: {self.error}"
         return self.result.text() if hasattr(self.result, "text") else str(self.result)
-
-
-@dataclass
-class Reply:
-    text: str
-    outcomes: list[ToolOutcome] = field(default_factory=list)
-    pending: PendingAction | None = None
-    source: str = "offline"  # "llm" or "offline" (the intent engine)
-    corrected: bool = False  # the grounding check replaced the model's text
-    photos: list[Path] = field(default_factory=list)  # PNGs the tools made this turn (charts, reports)

@@ -1,0 +1,58 @@
+"""What a chat front end is to the service: start, stop, the alert channel it offers, the commands it publishes.
+
+The service (bot/service.py) starts every configured front end in its one event loop, retries one whose
+platform is unreachable (every minute, until it connects) but not one whose credentials are refused, hands
+its alert channel to the notifier, and stops them all on shutdown. Telegram is the first; Discord and the
+web join the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from bot.access import Access
+from bot.commands.desk import Desk
+from tools.gate import Gate
+from trading.clock import Clock
+
+
+@dataclass
+class FrontEndContext:
+    """What a front end gets from the service: the shared gate and agent, the clock, the settings."""
+
+    gate: Gate
+    agent: Any  # agent.agent.Agent: free text
+    clock: Clock
+    settings: Any  # bot.settings.Settings (the front end's own options)
+    owner_name: str = ""
+
+    def desk(self, access: Access) -> Desk:
+        """The chat flows for a front end with these access rules."""
+        return Desk(self.gate, self.agent, access, self.clock, owner_name=self.owner_name)
+
+
+@runtime_checkable
+class FrontEnd(Protocol):
+    """One chat platform, running as tasks of the service's loop."""
+
+    name: str
+
+    async def start(self, ctx: FrontEndContext) -> None:
+        """Connect and start serving; raise if it cannot (the service decides whether to retry)."""
+
+    async def stop(self) -> None:
+        """Stop serving and close connections (safe to call when not started)."""
+
+    def alert_channel(self) -> Any:
+        """The bot.notify channel for alerts and reports through this platform, or None (started first)."""
+
+    def commands(self) -> list[str]:
+        """The command names it published to its platform."""
+
+    def retryable(self, exc: BaseException) -> bool:
+        """Whether a failed start is worth retrying (network trouble), not final (credentials refused)."""
+
+
+FrontEndFactory = Callable[[], FrontEnd]
