@@ -25,11 +25,14 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/zyn run
 
+# The layer contracts (pyproject [tool.importlinter]) run before the tests, so CI checks them too.
 test: install-dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: install-dev
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

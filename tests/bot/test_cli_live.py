@@ -84,3 +84,12 @@ def test_live_wrong_secret_is_reported_not_crashed(kraken: KrakenStandin, capsys
     code, out, err = run(capsys, "portfolio")
     assert code == 2 and err.startswith("error: ") and "Traceback" not in err
     assert "different secret" not in out + err
+
+
+def test_live_autopilot_start_asks_and_stop_never_waits(kraken: KrakenStandin, capsys) -> None:
+    code, _, err = run(capsys, "auto-start")  # LIVE policy: asked, and a pipe cannot answer
+    assert code == 1 and "Let the autopilot open new trades from the next tick (LIVE)?" in err and "--yes" in err
+    code, out, err = run(capsys, "auto-start", "--yes")
+    assert code == 0 and "Autopilot is ON" in out, err
+    code, out, err = run(capsys, "auto-stop")  # stopping is never held back, in LIVE too
+    assert code == 0 and "OFF" in out, err
