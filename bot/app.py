@@ -99,8 +99,15 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config,
                       paper_starting_balance=settings.paper_starting_balance, paper_maker_fee=settings.paper_maker_fee,
                       paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps,
-                      alert_channels=_alert_channels(settings))
+                      alert_channels=_alert_channels(settings),
+                      liveness=lambda: _liveness(settings, clock))
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
+
+
+def _liveness(settings: Settings, clock: Clock):  # noqa: ANN202 - tools.context.Liveness
+    from bot.liveness import liveness
+
+    return liveness(settings.data_dir, settings.mode, clock.now())
 
 
 def _alert_channels(settings: Settings) -> dict[str, bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +22,35 @@ class Journal(Protocol):
     def record_fill(self, fill: Fill) -> None: ...
 
     def record_balance_snapshot(self, balances: dict[str, Balance], timestamp, equity_quote, source: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Whether the service (`zyn run`) is running: "running", "stale" (alive but silent) or "stopped"."""
+
+    state: str
+    pid: int | None = None
+    since: datetime | None = None  # running or stale: started at; stopped: stopped at (None: never ran)
+    beat_at: datetime | None = None
+    next_tick_at: datetime | None = None
+
+    def text(self, now: datetime) -> str:
+        """One line for a person, e.g. "service running (pid 4242, heartbeat 12 s ago)"."""
+        if self.state == "running":
+            return f"service running (pid {self.pid}, heartbeat {_ago(now, self.beat_at)})"
+        if self.state == "stale":
+            return (f"service NOT RESPONDING: pid {self.pid} holds the lock but its last heartbeat was "
+                    f"{_ago(now, self.beat_at)}")
+        if self.since is None:
+            return "service STOPPED (never started here): nothing trades until `make run`"
+        return f"service STOPPED since {self.since:%Y-%m-%d %H:%M} UTC: nothing trades until `make run`"
+
+
+def _ago(now: datetime, at: datetime | None) -> str:
+    if at is None:
+        return "never"
+    seconds = max(0, int((now - at).total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 @dataclass
@@ -44,6 +74,7 @@ class ToolContext:
     paper_taker_fee: Decimal = Decimal("0.0040")
     paper_slippage_bps: Decimal = Decimal("5")
     alert_channels: dict[str, bool] | None = None  # channel -> configured (None: not known here)
+    liveness: Callable[[], Liveness] | None = None  # is the service running (None: not known here)
 
     @property
     def source(self) -> str:

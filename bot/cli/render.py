@@ -40,6 +40,8 @@ def _status(r: StatusResult) -> None:
     t.add_row("Log level", r.log_level)
     t.add_row("Database", r.database)
     t.add_row("Time (UTC)", f"{r.time:%Y-%m-%d %H:%M:%S}")
+    if r.service:
+        t.add_row("Service", r.service if "running" in r.service else f"[bold red]{r.service}[/]")
     console.print(t)
 
 
@@ -174,7 +176,9 @@ def _autopilot_status(r: Any) -> None:
     t.add_column()
     t.add_row("State", "[bold green]ON[/]" if r.enabled else "[bold]OFF[/]")
     t.add_row("Last tick", f"{r.last_tick_at:%Y-%m-%d %H:%M:%S} UTC" if r.last_tick_at else "never")
-    t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC")
+    t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC" if r.ticking else "[bold red]none: no service[/]")
+    if r.service_text:
+        t.add_row("Service", r.service_text if r.ticking else f"[bold red]{r.service_text}[/]")
     t.add_row("Universe", ", ".join(r.universe))
     t.add_row("Open positions", ", ".join(f"{s} {a}" for s, a in r.positions.items()) or "none")
     per = ", ".join(f"{s} {n}/{r.max_per_symbol}" for s, n in r.trades_today.items()) or "none"
