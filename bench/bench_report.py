@@ -29,7 +29,7 @@ from tools.context import ToolContext  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
 from trading.domain import Balance, Mode  # noqa: E402
-from trading.exchange.paper import PaperExchange  # noqa: E402
+from trading.exchange.paper.exchange import PaperExchange  # noqa: E402
 
 END = datetime(2024, 6, 30, 21, 0, tzinfo=UTC)
 TRADES = 200

@@ -41,7 +41,7 @@ class Notifier(Protocol):
 
 
 class ReportStore(Protocol):
-    """memory.reports.ReportStoreMixin, as the reporter uses it."""
+    """memory.stores.reports.ReportStoreMixin, as the reporter uses it."""
 
     def claim_report(self, kind: str, day: date, at: datetime, by: str = "") -> bool: ...
 
@@ -129,7 +129,7 @@ class DailyReporter:
     async def run_once(self, day: date, *, by: str = "scheduler") -> Any:
         """Claim, build and send the report of one UTC day; None when it was claimed before (not sent again).
 
-        Returns the stored record of this attempt (memory.reports.ReportRun). Never raises.
+        Returns the stored record of this attempt (memory.stores.reports.ReportRun). Never raises.
         """
         now = self.clock.now()
         if day > now.astimezone(UTC).date():

@@ -14,15 +14,15 @@ from bot.frontend import FrontEnd, FrontEndContext
 from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock
 from bot.scheduler import make_scheduler, schedule_autopilot, schedule_fill_watch
 from bot.settings import Settings
-from trading.autopilot import Autopilot, TickReport, next_tick_after
+from trading.autopilot.engine import Autopilot, TickReport, next_tick_after
 from trading.clock import Clock, SystemClock
 from trading.config import TradingConfig
+from trading.decision.evaluation import Decision
 from trading.domain import Mode
 from trading.errors import ConfigError
-from trading.evaluation import Decision
 from trading.events import Event, EventBus, EventKind, TickCompleted
 from trading.exchange.base import MarketFeed
-from trading.risk import DailyLimits, KillSwitch
+from trading.risk.limits import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
 HEARTBEAT_JOB = "heartbeat"

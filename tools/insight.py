@@ -14,9 +14,9 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import money
+from trading.decision.evaluation import Decision, Evaluation
 from trading.domain import ZERO, Side
 from trading.errors import InputError
-from trading.evaluation import Decision, Evaluation
 from trading.pnl import closing_pnls
 
 

@@ -230,7 +230,7 @@ def _fills_now(args: PlaceOrderArgs, bid: Decimal, ask: Decimal) -> list[str]:
 def _kill_switch_tripped(ctx: ToolContext) -> bool:
     if ctx.store is None or ctx.trading_config is None:
         return False
-    from trading.risk import KillSwitch
+    from trading.risk.limits import KillSwitch
 
     return KillSwitch(ctx.store, ctx.trading_config.risk, ctx.clock).is_tripped()
 

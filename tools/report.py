@@ -307,7 +307,7 @@ def _states(store, now: datetime) -> tuple[bool | None, datetime | None, bool | 
 
 async def _draw(ctx: ToolContext, r: ReportResult, trades: list[Point]) -> Path:
     """Render the curve in a worker thread (the figure is thread-local), so the event loop stays free."""
-    from trading.report_chart import render_equity_curve
+    from trading.charts.equity import render_equity_curve
 
     folder = picture_folder(ctx, "charts")
     stamp = r.generated_at or ctx.clock.now()

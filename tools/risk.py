@@ -10,9 +10,9 @@ from pydantic import Field
 
 from tools.base import Args
 from tools.context import ToolContext
+from trading.autopilot.flatten import flatten_all
 from trading.errors import InputError
-from trading.flatten import flatten_all
-from trading.risk import KillSwitch
+from trading.risk.limits import KillSwitch
 
 
 class KillSwitchArgs(Args):

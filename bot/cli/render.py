@@ -147,7 +147,7 @@ def render(result: Any) -> None:
 
 def render_trading_config(cfg: Any, path: Any) -> None:
     """The autopilot's configuration, section by section, with each value's meaning."""
-    from trading.strategies import STRATEGIES
+    from trading.decision.strategies import STRATEGIES
 
     source = f"from {path}" if path else "defaults (no config file)"
     console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {', '.join(cfg.universe)} · "

@@ -16,10 +16,10 @@ from bot.notify.fanout import ChannelResult, NotifyResult, Outcome
 from bot.reports import CATCH_UP_JOB, REPORT_JOB, DailyReporter, ReportSchedule, channel_results
 from bot.scheduler import make_scheduler
 from tests.tools.test_report import DAY, World, build_history, make_world, png_size
-from trading.autopilot import Autopilot
+from trading.autopilot.engine import Autopilot
 from trading.config import TradingConfig
 from trading.events import EventBus
-from trading.risk import DailyLimits, KillSwitch
+from trading.risk.limits import DailyLimits, KillSwitch
 
 D = Decimal
 REPORT_AT = DAY + timedelta(hours=21)

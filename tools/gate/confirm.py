@@ -17,7 +17,7 @@ _ATTEMPTS = 50  # 32**4 codes: a free one is found at once unless ~a million are
 
 
 class ConfirmationStore(Protocol):
-    """What Confirmations needs from the database (memory.agent_store.AgentStoreMixin)."""
+    """What Confirmations needs from the database (memory.stores.confirmations.ConfirmationStoreMixin)."""
 
     def add_pending(self, action: Any, *, channel: str = "") -> bool: ...
 

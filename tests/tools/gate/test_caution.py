@@ -15,7 +15,7 @@ from memory import open_database
 from tests.agent.world import OWNER, make_world
 from tools.gate import CallerKind, ToolCall
 from trading.domain import Mode
-from trading.risk_state import KillSwitchState
+from trading.risk.state import KillSwitchState
 
 
 async def test_a_limit_sell_below_the_bid_asks_first_and_says_it_fills_now(tmp_path: Path) -> None:

@@ -1,0 +1,38 @@
+"""Setting overrides, mixed into Database: what `set_risk` changed, who changed it and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from memory.tables.settings import SettingOverrideRow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+class SettingsStoreMixin:
+    """get_overrides / set_overrides on top of Database.session()."""
+
+    if TYPE_CHECKING:
+        def session(self, *, write: bool = False) -> Session: ...
+
+    def get_overrides(self, section: str) -> dict[str, str]:
+        """Overridden values of one section, as strings."""
+        with self.session() as s:
+            rows = s.exec(select(SettingOverrideRow).where(SettingOverrideRow.section == section)).all()
+        return {r.key: r.value for r in rows}
+
+    def set_overrides(self, section: str, values: dict[str, str], *, by: str, at: datetime) -> None:
+        """Store several overrides of one section in one transaction."""
+        with self.session(write=True) as s:
+            for key, value in values.items():
+                row = s.get(SettingOverrideRow, (section, key))
+                if row is None:
+                    row = SettingOverrideRow(section=section, key=key, value=value, updated_at=at, updated_by=by)
+                else:
+                    row.value, row.updated_at, row.updated_by = value, at, by
+                s.add(row)
+            s.commit()
