@@ -6,16 +6,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+from trading.charts.theme import PALETTE, figure, save, style_axes
 from trading.domain import Candle, Fill, Side
 
 
 def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path, *, title: str,
                    source: str) -> Path:
     """A PNG of the candles (green up, red down) with buys (^) and sells (v) at their prices and times."""
-    # No pyplot: a Figure of its own has no global state, so charts can be drawn in worker threads.
     import matplotlib.dates as mdates
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import StrMethodFormatter
 
@@ -23,14 +21,13 @@ def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path,
         raise ValueError("no candles to draw")
     times = [c.timestamp for c in candles]
     width = (times[1] - times[0]).total_seconds() / 86400 * 0.7 if len(times) > 1 else 0.002
-    fig = Figure(figsize=(10, 6.4), dpi=120)
-    FigureCanvasAgg(fig)
+    p = PALETTE
+    fig = figure(10, 6.4, 120)
     ax = fig.add_subplot()
-    fig.patch.set_facecolor("#111418")
-    ax.set_facecolor("#111418")
+    style_axes(ax, labelsize=11, spines=("left", "bottom", "top", "right"))
     for c in candles:
         up = c.close >= c.open
-        color = "#26a69a" if up else "#ef5350"
+        color = p.up if up else p.down
         x = mdates.date2num(c.timestamp)
         ax.vlines(x, float(c.low), float(c.high), color=color, linewidth=1)
         lo, hi = sorted((float(c.open), float(c.close)))
@@ -39,7 +36,7 @@ def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path,
     first, last = times[0], times[-1]
     step = times[1] - times[0] if len(times) > 1 else timedelta(minutes=5)
     shown = [f for f in fills if first <= f.timestamp < last + step]  # the last candle's fills count too
-    for side, marker, color, label in ((Side.BUY, "^", "#42a5f5", "buy"), (Side.SELL, "v", "#ffca28", "sell")):
+    for side, marker, color, label in ((Side.BUY, "^", p.buy, "buy"), (Side.SELL, "v", p.sell, "sell")):
         pts = [f for f in shown if f.side is side]
         if pts:
             ax.scatter([mdates.date2num(f.timestamp) for f in pts], [float(f.price) for f in pts], marker=marker,
@@ -47,17 +44,11 @@ def render_candles(candles: Sequence[Candle], fills: Sequence[Fill], path: Path,
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M\n%b %d"))
     places = 0 if float(candles[-1].close) >= 1000 else 2 if float(candles[-1].close) >= 1 else 5
     ax.yaxis.set_major_formatter(StrMethodFormatter(f"{{x:,.{places}f}}"))
-    ax.tick_params(colors="#d0d4d9", labelsize=11)
-    for spine in ax.spines.values():
-        spine.set_color("#3a3f47")
-    ax.grid(color="#2a2f36", linewidth=0.6)
-    ax.set_title(title, color="white", fontsize=16, loc="left", pad=12)
-    ax.text(1.0, 1.02, f"{source} · UTC", transform=ax.transAxes, ha="right", color="#9aa0a6", fontsize=10)
+    ax.set_title(title, color=p.text, fontsize=16, loc="left", pad=12)
+    ax.text(1.0, 1.02, f"{source} · UTC", transform=ax.transAxes, ha="right", color=p.dim, fontsize=10)
     right = max([last, *(f.timestamp for f in shown)])  # a fill in the forming candle must not be cut off
     ax.set_xlim(mdates.date2num(first) - width, mdates.date2num(right) + 2 * width)
     if shown:
-        ax.legend(loc="upper left", facecolor="#1c2026", edgecolor="#3a3f47", labelcolor="white", fontsize=11)
+        ax.legend(loc="upper left", facecolor=p.panel, edgecolor=p.spine, labelcolor=p.text, fontsize=11)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, facecolor=fig.get_facecolor())
-    return path
+    return save(fig, path)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-_BG, _FG, _DIM, _GRID, _SPINE = "#111418", "#e8eaed", "#9aa0a6", "#2a2f36", "#3a3f47"
-_LINE, _UP, _DOWN, _BASE = "#42a5f5", "#26a69a", "#ef5350", "#6b7280"
+from trading.charts.theme import PALETTE, figure, save, style_axes
+
+_P = PALETTE
 
 Point = tuple[datetime, Decimal]
 
@@ -22,24 +23,18 @@ def render_equity_curve(points: Sequence[Point], path: Path, *, title: str, subt
     of closing fills, marked on the curve; note is written across an empty-looking chart (e.g. "no trades
     in this period"). Thread-safe: no pyplot, no global state.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
     pts = sorted(((_utc(t), v) for t, v in points), key=lambda p: p[0])  # stable: same-time points keep order
     start, end = _utc(start), _utc(end)
     if end <= start:
         end = start + timedelta(minutes=1)
-    fig = Figure(figsize=(10, 6), dpi=100, facecolor=_BG)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.115, 0.13, 0.835, 0.655), facecolor=_BG)
-    fig.text(0.03, 0.955, title, color=_FG, fontsize=22, fontweight="bold", va="top", ha="left")
-    fig.text(0.03, 0.875, subtitle, color=_DIM, fontsize=13, va="top", ha="left")
+    fig = figure(10, 6, 100)
+    ax = fig.add_axes((0.115, 0.13, 0.835, 0.655))
+    fig.text(0.03, 0.955, title, color=_P.text, fontsize=22, fontweight="bold", va="top", ha="left")
+    fig.text(0.03, 0.875, subtitle, color=_P.dim, fontsize=13, va="top", ha="left")
 
     if pts:
         if len(pts) == 1:  # one figure: a flat line across the whole period
@@ -47,11 +42,11 @@ def render_equity_curve(points: Sequence[Point], path: Path, *, title: str, subt
         xs = np.array([mdates.date2num(t) for t, _ in pts])
         ys = np.array([float(v) for _, v in pts])
         first, last = pts[0][1], pts[-1][1]
-        ax.axhline(float(first), color=_BASE, linewidth=1.2, linestyle=(0, (5, 4)), zorder=1)
+        ax.axhline(float(first), color=_P.base, linewidth=1.2, linestyle=(0, (5, 4)), zorder=1)
         peak = np.maximum.accumulate(ys)
-        ax.fill_between(xs, ys, peak, where=peak > ys, color=_DOWN, alpha=0.18, linewidth=0, zorder=2)
-        ax.plot(xs, ys, color=_LINE, linewidth=2.6, zorder=3, solid_capstyle="round")
-        ax.scatter([xs[0], xs[-1]], [ys[0], ys[-1]], s=70, color=_LINE, edgecolors="white", linewidths=1.2,
+        ax.fill_between(xs, ys, peak, where=peak > ys, color=_P.down, alpha=0.18, linewidth=0, zorder=2)
+        ax.plot(xs, ys, color=_P.line, linewidth=2.6, zorder=3, solid_capstyle="round")
+        ax.scatter([xs[0], xs[-1]], [ys[0], ys[-1]], s=70, color=_P.line, edgecolors="white", linewidths=1.2,
                    zorder=5, clip_on=False)
         # Each closing fill marked on the curve while they stay readable; a crowd would hide the curve.
         size = 110 if len(trades) <= 20 else 45 if len(trades) <= 60 else 0
@@ -60,7 +55,7 @@ def render_equity_curve(points: Sequence[Point], path: Path, *, title: str, subt
             if xs[0] <= x <= xs[-1]:  # only where there is a curve to put it on
                 # At a step (two points at one time) interp gives the later value: the equity after the fill.
                 ax.scatter([x], [float(np.interp(x, xs, ys))], marker="^" if pnl > 0 else "v", s=size,
-                           color=_UP if pnl > 0 else _DOWN, edgecolors="white", linewidths=0.8, zorder=6)
+                           color=_P.up if pnl > 0 else _P.down, edgecolors="white", linewidths=0.8, zorder=6)
         _limits(ax, ys)
         _header(fig, first, last, quote)
         _start_label(ax, first)
@@ -69,13 +64,10 @@ def render_equity_curve(points: Sequence[Point], path: Path, *, title: str, subt
         note = note or "no equity data for this period"
 
     if note:
-        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color=_FG, fontsize=19,
-                zorder=8, bbox={"boxstyle": "round,pad=0.6", "facecolor": "#1c2026", "edgecolor": _SPINE})
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", color=_P.text, fontsize=19,
+                zorder=8, bbox={"boxstyle": "round,pad=0.6", "facecolor": _P.panel, "edgecolor": _P.spine})
     _axes(ax, start, end, mdates, FuncFormatter)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, facecolor=_BG)
-    return path
+    return save(fig, path)
 
 
 def _utc(t: datetime) -> datetime:
@@ -90,9 +82,9 @@ def _start_label(ax, first: Decimal) -> None:  # noqa: ANN001 - matplotlib axes
     """"start 10,000.00" for the dashed line, as a legend where the curve leaves the most room."""
     from matplotlib.lines import Line2D
 
-    handle = Line2D([], [], color=_BASE, linewidth=1.2, linestyle=(0, (5, 4)))
+    handle = Line2D([], [], color=_P.base, linewidth=1.2, linestyle=(0, (5, 4)))
     legend = ax.legend([handle], [f"start {_money(first)}"], loc="best", fontsize=13, frameon=True,
-                       facecolor=_BG, edgecolor=_SPINE, labelcolor=_DIM, handlelength=2.2, borderpad=0.5)
+                       facecolor=_P.background, edgecolor=_P.spine, labelcolor=_P.dim, handlelength=2.2, borderpad=0.5)
     legend.get_frame().set_alpha(0.9)
     legend.set_zorder(9)
 
@@ -107,8 +99,8 @@ def _header(fig, first: Decimal, last: Decimal, quote: str) -> None:  # noqa: AN
     """End equity and the change since the start, top right, coloured by sign."""
     change = last - first
     pct = change / first * 100 if first else Decimal(0)
-    color = _UP if change > 0 else _DOWN if change < 0 else _DIM
-    fig.text(0.97, 0.955, f"{_money(last)} {quote}", color=_FG, fontsize=20, fontweight="bold", va="top",
+    color = _P.up if change > 0 else _P.down if change < 0 else _P.dim
+    fig.text(0.97, 0.955, f"{_money(last)} {quote}", color=_P.text, fontsize=20, fontweight="bold", va="top",
              ha="right")
     fig.text(0.97, 0.875, f"{change:+,.2f} ({pct:+.2f}%)", color=color, fontsize=15, va="top", ha="right")
 
@@ -124,10 +116,6 @@ def _axes(ax, start: datetime, end: datetime, mdates, formatter) -> None:  # noq
     lo, hi = ax.get_ylim()
     places = 0 if hi - lo >= 40 else 2  # cents only when the ticks are close together
     ax.yaxis.set_major_formatter(formatter(lambda v, _: f"{v:,.{places}f}"))
-    ax.tick_params(colors=_FG, labelsize=14, length=0, pad=8)
-    ax.set_xlabel("UTC", color=_DIM, fontsize=12, loc="right", labelpad=2)
-    for side, spine in ax.spines.items():
-        spine.set_visible(side in ("left", "bottom"))
-        spine.set_color(_SPINE)
-    ax.grid(color=_GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
+    style_axes(ax, labelsize=14)
+    ax.tick_params(length=0, pad=8)
+    ax.set_xlabel("UTC", color=_P.dim, fontsize=12, loc="right", labelpad=2)
