@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -17,37 +17,35 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-class PendingLike(Protocol):
-    """What add_pending reads (tools.gate.types.PendingAction fits; memory does not import the agent)."""
+@dataclass(frozen=True)
+class PendingAction:
+    """A state-changing call waiting for its requester's confirmation (declared once, here; tools.gate uses it)."""
 
-    code: str
+    code: str  # short, e.g. "K7Q2"
     tool: str
     args: dict[str, Any]
     user_id: str
     chat_id: str
     created_at: datetime
     expires_at: datetime
-    summary: str
-    reference_price: str | None
+    summary: str  # what will happen, in words
+    reference_price: str | None = None  # price when asked (re-checked at execution), an exact Decimal string
 
 
 @dataclass(frozen=True)
-class ConfirmationRecord:
-    """A stored confirmation: the PendingAction's fields plus where it stands."""
+class ConfirmationRecord(PendingAction):
+    """A stored confirmation: the pending action plus where it stands."""
 
-    code: str
-    tool: str
-    args: dict[str, Any]
-    user_id: str
-    chat_id: str
-    created_at: datetime
-    expires_at: datetime
-    summary: str
-    reference_price: str | None
-    status: str
+    status: str = "pending"
     channel: str = ""
     resolved_at: datetime | None = None
     result_text: str | None = None
+
+    def action(self) -> PendingAction:
+        """Just the pending action."""
+        return PendingAction(code=self.code, tool=self.tool, args=dict(self.args), user_id=self.user_id,
+                             chat_id=self.chat_id, created_at=self.created_at, expires_at=self.expires_at,
+                             summary=self.summary, reference_price=self.reference_price)
 
 
 class ConfirmationStoreMixin:
@@ -56,7 +54,7 @@ class ConfirmationStoreMixin:
     if TYPE_CHECKING:
         def session(self, *, write: bool = False) -> Session: ...
 
-    def add_pending(self, action: PendingLike, *, channel: str = "") -> bool:
+    def add_pending(self, action: PendingAction, *, channel: str = "") -> bool:
         """Store a pending action; False if its code is already taken by another pending one."""
         row = ConfirmationRow(code=action.code, tool=action.tool, args=json.dumps(action.args, sort_keys=True),
                               user_id=action.user_id, chat_id=action.chat_id, channel=channel,
