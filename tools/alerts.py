@@ -76,7 +76,7 @@ def _matrix(ctx: ToolContext) -> dict[str, dict[str, str]]:
 
 
 def _require_store(ctx: ToolContext) -> None:
-    if ctx.store is None or not hasattr(ctx.store, "alert_deliveries"):
+    if ctx.store is None:
         raise InputError("alert settings are not available here")
 
 

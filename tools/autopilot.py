@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from tools.base import Args
 from tools.context import ToolContext
+from tools.ports import ToolStore
 from tools.results import amount_str
 from trading.clock import next_tick_after
-from trading.errors import InputError
 
 
 class AutopilotArgs(Args):
@@ -67,10 +67,8 @@ class AutopilotChangeResult:
         return f"Autopilot is {state}." if self.changed else f"Autopilot was already {state}."
 
 
-def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database, kept out of tools' imports
-    if ctx.store is None or ctx.trading_config is None:
-        raise InputError("the autopilot is not available here")
-    return ctx.store
+def _store(ctx: ToolContext) -> ToolStore:
+    return ctx.stores("the autopilot")[0]
 
 
 async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotStatusResult:

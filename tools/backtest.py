@@ -146,8 +146,7 @@ def _trading_config(ctx: ToolContext) -> TradingConfig:
     from trading.config import TradingConfig, with_risk_overrides
 
     cfg = ctx.trading_config or TradingConfig()
-    get = getattr(ctx.store, "get_overrides", None)
-    return with_risk_overrides(cfg, get("risk")) if get is not None else cfg
+    return with_risk_overrides(cfg, ctx.store.get_overrides("risk")) if ctx.store is not None else cfg
 
 
 def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: TradingConfig,

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from tools.ports import ToolStore
 from trading.clock import Clock
+from trading.config import TradingConfig
 from trading.domain import Balance, Fill, Mode, Order
+from trading.errors import InputError
 from trading.exchange.base import Exchange
 
 
@@ -65,8 +68,8 @@ class ToolContext:
     database: str  # a display form, never with a password
     log_file: Path | None = None
     probe: Callable[[], Awaitable[str]] | None = None  # connectivity check used by get_status
-    store: Any = None  # the mode's database (autopilot state, risk state, evaluations)
-    trading_config: Any = None  # trading.config.TradingConfig
+    store: ToolStore | None = None  # the mode's database (autopilot and risk state, evaluations, settings)
+    trading_config: TradingConfig | None = None
     actor: str = "cli"  # who is acting, for the audit trail
     # The paper simulator's money and costs (Settings.paper_*, same defaults), which run_backtest uses too.
     paper_starting_balance: Decimal = Decimal("10000")
@@ -75,6 +78,12 @@ class ToolContext:
     paper_slippage_bps: Decimal = Decimal("5")
     alert_channels: dict[str, bool] | None = None  # channel -> configured (None: not known here)
     liveness: Callable[[], Liveness] | None = None  # is the service running (None: not known here)
+
+    def stores(self, what: str) -> tuple[ToolStore, TradingConfig]:
+        """The database and the trading config, or one clear InputError where this context has none."""
+        if self.store is None or self.trading_config is None:
+            raise InputError(f"{what} is not available here")
+        return self.store, self.trading_config
 
     @property
     def source(self) -> str:

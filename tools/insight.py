@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
+from tools.ports import EvaluationLog
 from tools.results import money
 from trading.decision.evaluation import Decision, Evaluation
 from trading.domain import ZERO, Side
@@ -196,7 +197,7 @@ def _entry_strategies(ctx: ToolContext) -> dict[str, str]:
             if e.decision is Decision.ENTER and e.order_id}
 
 
-def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database
+def _store(ctx: ToolContext) -> EvaluationLog:
     if ctx.store is None:
         raise InputError("the evaluation log is not available here")
     return ctx.store
