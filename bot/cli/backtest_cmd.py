@@ -39,9 +39,11 @@ def _markets() -> dict[str, Market]:
 
 
 def _config(state: CliState, strategy: str | None) -> Any:
-    from trading.config import load_trading_config
+    """The settings in force (the file with the runtime overrides from chat), as the autopilot and a chat
+    backtest use them."""
+    from bot.cli.effective import effective_config
 
-    return config_for(load_trading_config(state.settings.config_file), strategy)
+    return config_for(effective_config(state.settings).cfg, strategy)
 
 
 def _progress_bar():  # noqa: ANN202 - rich types load lazily

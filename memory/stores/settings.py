@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,17 @@ from memory.tables.settings import SettingOverrideRow
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class SettingOverride:
+    """One setting changed at run time: which, to what, by whom and when."""
+
+    section: str
+    key: str
+    value: str
+    by: str
+    at: datetime
 
 
 class SettingsStoreMixin:
@@ -24,6 +36,15 @@ class SettingsStoreMixin:
         with self.session() as s:
             rows = s.exec(select(SettingOverrideRow).where(SettingOverrideRow.section == section)).all()
         return {r.key: r.value for r in rows}
+
+    def list_overrides(self, section: str | None = None) -> list[SettingOverride]:
+        """Every override (of one section), with who set it and when."""
+        query = select(SettingOverrideRow)
+        if section is not None:
+            query = query.where(SettingOverrideRow.section == section)
+        with self.session() as s:
+            rows = s.exec(query.order_by(SettingOverrideRow.section, SettingOverrideRow.key)).all()
+        return [SettingOverride(r.section, r.key, r.value, r.updated_by, r.updated_at) for r in rows]
 
     def set_overrides(self, section: str, values: dict[str, str], *, by: str, at: datetime) -> None:
         """Store several overrides of one section in one transaction."""
