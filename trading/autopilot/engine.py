@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from loguru import logger
 
 from trading.autopilot.flatten import flatten_all
+from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
+from trading.autopilot.state import AutopilotState
 from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
@@ -29,8 +31,7 @@ from trading.events import (
     OrderPlaced,
     TickCompleted,
 )
-from trading.exchange.base import Exchange
-from trading.exchange.kraken.brackets import LiveBrackets
+from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
 
@@ -50,7 +51,7 @@ class AutopilotStore(Protocol):
     def list_evaluations(self, symbol: str | None = None, start: datetime | None = None,
                          end: datetime | None = None, limit: int = 100) -> list[Evaluation]: ...
 
-    def get_autopilot_state(self) -> Any: ...
+    def get_autopilot_state(self) -> AutopilotState: ...
 
     def record_tick(self, last_tick_at: datetime, last_candle_time: datetime | None,
                     next_tick_at: datetime | None) -> None: ...
@@ -90,12 +91,16 @@ class Autopilot:
         self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
         self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
         self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
-        self.mode = getattr(exchange, "mode", "paper")
+        self.mode = exchange.mode
         self._seen_fills: set[str] | None = None
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
-        self.brackets = LiveBrackets.attach(exchange, clock)  # LIVE: places and reconciles bracket legs
+        # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
+        self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
-        self._journal = store if self.mode == Mode.LIVE and hasattr(store, "record_fills") else None
+        self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
+        self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
+        self._snapshots = store if isinstance(store, EquitySnapshots) else None
+        self._overrides = store if isinstance(store, SettingOverrides) else None
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -111,7 +116,7 @@ class Autopilot:
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
                 await self._on_kill_switch(equity, day.start_equity)
-            enabled = bool(getattr(self.store.get_autopilot_state(), "enabled", False))
+            enabled = self.store.get_autopilot_state().enabled
             # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
             fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
             for symbol, candles in zip(self.cfg.universe, fetched, strict=True):
@@ -139,21 +144,19 @@ class Autopilot:
 
     async def _record_equity(self, now: datetime, equity: Decimal) -> None:
         """A balance snapshot with this tick's equity: the reports' equity curve (never stops a tick)."""
-        record = getattr(self.store, "record_balance_snapshot", None)
-        if record is None:
+        if self._snapshots is None:
             return
         try:
-            source = str(getattr(self.exchange, "source", ""))[:40]
-            record(await self.exchange.fetch_balances(), now, equity, source)
+            source = str(self.exchange.source)[:40]
+            self._snapshots.record_balance_snapshot(await self.exchange.fetch_balances(), now, equity, source)
         except Exception as exc:  # noqa: BLE001 - a missed snapshot only thins the curve
             _log.warning("equity snapshot not recorded: {}", exc)
 
     def _apply_overrides(self) -> None:
         """Risk settings changed with set_risk take effect at the next tick, no restart needed."""
-        get = getattr(self.store, "get_overrides", None)
-        if get is None:
+        if self._overrides is None:
             return
-        self.cfg = with_risk_overrides(self.base_cfg, get("risk"))
+        self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
         self.limits.cfg = self.kill.cfg = self.cfg.risk
 
     # --- one symbol ---------------------------------------------------------------------------
@@ -221,9 +224,8 @@ class Autopilot:
         ticker = await self.exchange.fetch_ticker(symbol)
         balances = await self.exchange.fetch_balances()
         free = balances[self.quote].free if self.quote in balances else ZERO
-        taker = getattr(self.exchange, "taker_fee", market.taker_fee)
         return size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(atr)), market=market,
-                         cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=taker)
+                         cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee)
 
     async def _open_risk(self) -> Decimal:
         """Quote currency lost if every open position hit its protective stop now."""
@@ -232,9 +234,8 @@ class Autopilot:
         return open_risk([(o.amount, (await self.exchange.fetch_ticker(o.symbol)).bid, o.stop_price) for o in stops])
 
     async def _position(self, symbol: str) -> dict[str, str]:
-        positions = getattr(self.exchange, "positions", None)
-        if positions is not None:
-            pos = (await positions()).get(symbol)
+        if isinstance(self.exchange, PositionBook):
+            pos = (await self.exchange.positions()).get(symbol)
             if pos is None:
                 return {"amount": "0"}
             return {"amount": str(pos.amount), "avg_price": str(pos.avg_price), "realized_pnl": str(pos.realized_pnl)}
@@ -307,14 +308,14 @@ class Autopilot:
         async with self._fills_lock:
             recent = await self.exchange.fetch_my_trades(limit=100)
             now = self.clock.now()
-            claims = hasattr(self.store, "claim_fill_announcement")  # persisted: survives restarts
+            claims = self._claims
             if self._seen_fills is None:
                 if self._journal is not None:
                     self._journal.record_fills(recent)
-                if not claims or not self.store.any_fill_announced():
+                if claims is None or not claims.any_fill_announced():
                     # The first start ever: the history is not news.
-                    if claims:
-                        self.store.mark_fills_announced([f.id for f in recent], now)
+                    if claims is not None:
+                        claims.mark_fills_announced([f.id for f in recent], now)
                     self._seen_fills = {f.id for f in recent}
                     return
                 self._seen_fills = set()  # a restart: fills made while Zyn was down are announced now
@@ -323,7 +324,7 @@ class Autopilot:
                 self._journal.record_fills(new)  # idempotent: a journaled exchange may have done it already
             for fill in new:
                 self._seen_fills.add(fill.id)
-                if claims and not self.store.claim_fill_announcement(fill.id, now):
+                if claims is not None and not claims.claim_fill_announcement(fill.id, now):
                     continue  # announced before (another run, or another process)
                 if now - fill.timestamp > ANNOUNCE_WITHIN:
                     _log.info("fill {} of {} is too old to announce", fill.id, fill.timestamp)

@@ -25,13 +25,16 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
 from trading.clock import Clock
 from trading.domain import Bracket, BracketStatus, Order, OrderRequest, OrderStatus, OrderType, Side, Ticker
 from trading.errors import OrderNotFoundError, ZynError
+
+if TYPE_CHECKING:
+    from trading.exchange.kraken.journal import JournaledKraken
 
 _log = logger.bind(component="brackets")
 _NAMESPACE = uuid.UUID("6f1c2a9e-3b7d-4e55-9a0c-2d8e4b1f7a63")
@@ -55,20 +58,13 @@ def leg_client_id(bracket_id: str, leg: str, seq: int = 0) -> str:
 class LiveBrackets:
     """Reconciles every active LIVE bracket with Kraken (see the module docstring)."""
 
-    def __init__(self, exchange: Any, clock: Clock) -> None:
+    def __init__(self, exchange: JournaledKraken, clock: Clock) -> None:
         self.ex, self.journal, self.clock = exchange, exchange.journal, clock
         self.lock = asyncio.Lock()  # one run at a time; the autopilot's strategy exit takes it too
         self._open: dict[str, Order] = {}
         self._claimed: set[str] = set()  # stops that belong to a bracket already
         self._children: dict[str, list[Order]] | None = None
         self._tickers: dict[str, Ticker] = {}
-
-    @classmethod
-    def attach(cls, exchange: Any, clock: Clock) -> LiveBrackets | None:
-        """A reconciler for a journaled Kraken account; None for others (the paper simulator does its own OCO)."""
-        if getattr(exchange, "journal", None) is None or not hasattr(exchange, "open_orders_with_parents"):
-            return None
-        return cls(exchange, clock)
 
     async def reconcile(self) -> None:
         """One pass over the active brackets; never raises (a failure is logged and retried next run)."""

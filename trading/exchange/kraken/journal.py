@@ -6,7 +6,8 @@ KrakenExchange stays the thin adapter; this subclass adds what LIVE needs beyond
   id), so a crash between Kraken's answer and our bookkeeping leaves no bracket unmanaged;
 - fetch_my_trades copies Kraken's new trades into the journal and answers from the journal, as the paper
   simulator answers from its ledger (Kraken's history pages hold 50 trades; the journal keeps them all);
-- open_orders_with_parents exposes Kraken's refid, which links a conditional close to its entry.
+- open_orders_with_parents exposes Kraken's refid, which links a conditional close to its entry;
+- bracket_reconciler gives the LiveBrackets that keep its brackets whole (ReconciledBrackets in base).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from trading.clock import to_ms
+from trading.clock import Clock, to_ms
 from trading.domain import Bracket, BracketRequest, BracketStatus, Fill, Order, OrderRequest, OrderType
 from trading.errors import TransientError, ZynError
 from trading.exchange.kraken import convert as conv
+from trading.exchange.kraken.brackets import LiveBrackets
 from trading.exchange.kraken.client import KrakenExchange, _check_bracket, _check_order
 
 _log = logger.bind(component="kraken")
@@ -55,6 +57,10 @@ class JournaledKraken(KrakenExchange):
         super().__init__(api_key, api_secret, **kwargs)
         self.journal = journal
         self._sync_lock = asyncio.Lock()
+
+    def bracket_reconciler(self, clock: Clock) -> LiveBrackets:
+        """The reconciler that places, adopts and cancels this account's bracket legs."""
+        return LiveBrackets(self, clock)
 
     async def create_bracket(self, request: BracketRequest) -> Bracket:
         """Journal the bracket, then place its entry (with the conditional stop); the reconciler does the rest."""
