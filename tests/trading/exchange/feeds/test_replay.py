@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
@@ -195,16 +194,6 @@ async def test_the_cycle_is_seamless_and_every_row_is_sane(clock: ManualClock, s
     assert [(c.open, c.high, c.low, c.close, c.volume) for c in later] == [
         (c.open, c.high, c.low, c.close, c.volume) for c in candles[: len(later)]
     ]
-
-
-async def test_loading_all_three_is_fast(tmp_path: Path, clock: ManualClock) -> None:
-    for name in ("markets.json", *(s.replace("/", "_") + "-5m.csv.gz" for s in SYMBOLS)):
-        shutil.copy(package_data_dir() / name, tmp_path / name)
-    feed = ReplayFeed(clock, data_dir=tmp_path)  # a new folder: nothing cached yet
-    started = time.perf_counter()
-    for symbol in SYMBOLS:
-        await feed.fetch_ticker(symbol)
-    print(f"replay data for {len(SYMBOLS)} symbols loaded in {time.perf_counter() - started:.3f} s")
 
 
 async def test_damaged_data_is_refused(tmp_path: Path, clock: ManualClock) -> None:
