@@ -11,6 +11,7 @@ from tools.context import ToolContext
 from tools.ports import ToolStore
 from tools.results import amount_str
 from trading.clock import next_tick_after
+from trading.exchange.base import PositionBook
 
 
 class AutopilotArgs(Args):
@@ -80,9 +81,8 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
     kill = store.get_kill_switch()
     tripped = bool(kill.tripped and kill.day is not None and kill.day >= now.date())
     positions: dict[str, str] = {}
-    book = getattr(ctx.exchange, "positions", None)
-    if book is not None:
-        positions = {s: amount_str(p.amount) for s, p in (await book()).items() if p.amount > 0}
+    if isinstance(ctx.exchange, PositionBook):
+        positions = {s: amount_str(p.amount) for s, p in (await ctx.exchange.positions()).items() if p.amount > 0}
     return AutopilotStatusResult(
         enabled=state.enabled, last_tick_at=state.last_tick_at, last_candle_time=state.last_candle_time,
         next_tick_at=next_tick_after(now, cfg.tick_delay_seconds), universe=list(cfg.universe), positions=positions,
