@@ -38,7 +38,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "id": order.id, "client_id": order.client_id, "symbol": order.symbol, "side": order.side.value,
         "type": order.type.value, "amount": order.amount, "price": order.price, "stop_price": order.stop_price,
         "status": order.status.value, "filled": order.filled, "average": order.average, "fee": order.fee,
-        "fee_currency": order.fee_currency, "bracket_id": order.bracket_id, "reason": order.reason,
+        "fee_currency": order.fee_currency, "bracket_id": order.bracket_id,
+        "reason": order.reason[:500] if order.reason else order.reason,  # the column's size (PostgreSQL enforces it)
         "created_at": order.created_at, "updated_at": order.updated_at,
     }
 

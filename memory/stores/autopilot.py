@@ -138,7 +138,7 @@ class AutopilotStoreMixin:
         self._put_singleton(KillSwitchRow, 1, {
             "tripped": state.tripped, "tripped_at": state.tripped_at, "day": state.day, "reason": state.reason,
             "equity_at_trip": state.equity_at_trip, "start_equity": state.start_equity,
-            "reset_at": state.reset_at, "reset_by": state.reset_by})
+            "reset_at": state.reset_at, "reset_by": state.reset_by[:200] if state.reset_by else state.reset_by})
 
     # ---- the evaluation log -----------------------------------------------------------------------
 

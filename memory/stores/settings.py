@@ -52,8 +52,8 @@ class SettingsStoreMixin:
             for key, value in values.items():
                 row = s.get(SettingOverrideRow, (section, key))
                 if row is None:
-                    row = SettingOverrideRow(section=section, key=key, value=value, updated_at=at, updated_by=by)
+                    row = SettingOverrideRow(section=section, key=key, value=value, updated_at=at, updated_by=by[:200])
                 else:
-                    row.value, row.updated_at, row.updated_by = value, at, by
+                    row.value, row.updated_at, row.updated_by = value, at, by[:200]
                 s.add(row)
             s.commit()
