@@ -1,9 +1,10 @@
-"""The autopilot's persistence: idempotent tick claims, run state, risk state and the evaluation log."""
+"""The autopilot's persistence on SQLite and PostgreSQL: idempotent tick claims, run state, risk state, evaluations."""
 
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
+import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
@@ -11,8 +12,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import inspect
 
 from memory import Database, open_database
+from tests.memory.conftest import Backend
 from trading.autopilot.state import AutopilotState
 from trading.decision.evaluation import Decision, Evaluation, FilterResult, SkipReason
 from trading.domain import Mode
@@ -23,8 +26,8 @@ FIVE = timedelta(minutes=5)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(Mode.PAPER, tmp_path)
+def db(backend: Backend) -> Iterator[Database]:
+    database = backend.open(Mode.PAPER)
     yield database
     database.close()
 
@@ -47,12 +50,12 @@ def evaluation(symbol: str = "BTC/USD", candle: datetime = T0, **kw: object) -> 
 # ---- tick claims ------------------------------------------------------------------------------------
 
 
-def test_claim_tick_is_true_once_even_after_reopening(db: Database, tmp_path: Path) -> None:
+def test_claim_tick_is_true_once_even_after_reopening(db: Database, backend: Backend) -> None:
     assert db.claim_tick("BTC/USD", T0)
     assert not db.claim_tick("BTC/USD", T0)  # a duplicate fire
     assert db.claim_tick("ETH/USD", T0) and db.claim_tick("BTC/USD", T0 + FIVE)
     db.close()
-    reopened = open_database(Mode.PAPER, tmp_path)  # a restart mid-tick
+    reopened = backend.open(Mode.PAPER)  # a restart mid-tick
     try:
         assert not reopened.claim_tick("BTC/USD", T0)
         assert not reopened.claim_tick("BTC/USD", T0.astimezone(ZoneInfo("Europe/Paris")))
@@ -61,27 +64,32 @@ def test_claim_tick_is_true_once_even_after_reopening(db: Database, tmp_path: Pa
         reopened.close()
 
 
-def _claim_all(args: tuple[str, int]) -> int:
-    """In another process: claim n candles, return how many this process won."""
-    folder, n = args
-    database = open_database(Mode.PAPER, Path(folder))
+def _claim_all(args: tuple[str, str, int]) -> int:
+    """In another process: when both are ready, open the database (nobody has created it yet) and claim n
+    candles; returns how many this process won."""
+    folder, url, n = args
+    (Path(folder) / f"ready-{os.getpid()}").touch()
+    deadline = time.monotonic() + 30
+    while len(list(Path(folder).glob("ready-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)  # both processes have imported everything: now they race
+    database = open_database(Mode.PAPER, Path(folder), url=url)
     try:
         return sum(database.claim_tick("BTC/USD", T0 + i * FIVE) for i in range(n))
     finally:
         database.close()
 
 
-def test_two_processes_never_both_claim_a_candle(tmp_path: Path) -> None:
-    open_database(Mode.PAPER, tmp_path).close()  # created and stamped before the race
+def test_two_processes_create_the_database_at_once_and_never_both_claim_a_candle(backend: Backend) -> None:
     with multiprocessing.get_context("spawn").Pool(2) as pool:
-        won = pool.map(_claim_all, [(str(tmp_path), 40)] * 2)
+        won = pool.map(_claim_all, [(str(backend.data_dir), backend.url, 40)] * 2, chunksize=1)
     assert sum(won) == 40
+    assert backend.sql("SELECT mode FROM meta") == [("paper",)]  # stamped once
 
 
 # ---- run state --------------------------------------------------------------------------------------
 
 
-def test_autopilot_state_defaults_then_persists(db: Database, tmp_path: Path) -> None:
+def test_autopilot_state_defaults_then_persists(db: Database, backend: Backend) -> None:
     assert db.get_autopilot_state() == AutopilotState(enabled=False)
     db.set_autopilot_enabled(True, by="telegram:42", at=T0)
     db.record_tick(T0 + timedelta(seconds=5), T0 - FIVE, T0 + FIVE + timedelta(seconds=5))
@@ -92,7 +100,7 @@ def test_autopilot_state_defaults_then_persists(db: Database, tmp_path: Path) ->
     assert db.get_autopilot_state() == expected
     db.set_autopilot_enabled(False, by="cli", at=T0 + FIVE)
     db.close()
-    reopened = open_database(Mode.PAPER, tmp_path)
+    reopened = backend.open(Mode.PAPER)
     try:
         state = reopened.get_autopilot_state()
         assert not state.enabled and state.note == "stopped by cli" and state.updated_at == T0 + FIVE
@@ -130,7 +138,7 @@ def test_risk_day_and_kill_switch_round_trip(db: Database) -> None:
 # ---- the evaluation log -----------------------------------------------------------------------------
 
 
-def test_evaluation_round_trip_is_exact(db: Database, tmp_path: Path) -> None:
+def test_evaluation_round_trip_is_exact(db: Database, backend: Backend) -> None:
     evs = [evaluation(),
            evaluation("ETH/USD", decision=Decision.ENTER, skip_reason=None, signal=1, order_id="O1-ABC",
                       filters=(), reasons=(), position={}, regime=None, strategy=None, regime_values={}),
@@ -138,7 +146,7 @@ def test_evaluation_round_trip_is_exact(db: Database, tmp_path: Path) -> None:
     ids = [db.record_evaluation(e) for e in evs]
     assert ids == sorted(set(ids))
     db.close()
-    reopened = open_database(Mode.PAPER, tmp_path)
+    reopened = backend.open(Mode.PAPER)
     try:
         loaded = {e.symbol: e for e in reopened.list_evaluations()}
         for e in evs:
@@ -151,15 +159,11 @@ def test_evaluation_round_trip_is_exact(db: Database, tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_non_finite_indicators_are_stored_as_missing(db: Database) -> None:
+def test_non_finite_indicators_are_stored_as_missing(db: Database, backend: Backend) -> None:
     db.record_evaluation(evaluation(indicators={"ratio": float("inf"), "x": float("nan"), "y": 1.5}))
     [got] = db.list_evaluations()
     assert got.indicators == {"ratio": None, "x": None, "y": 1.5}
-    con = sqlite3.connect(db.path)
-    try:
-        [(text,)] = con.execute("SELECT indicators FROM evaluations").fetchall()
-    finally:
-        con.close()
+    [(text,)] = backend.sql("SELECT indicators FROM evaluations")
     assert text == '{"ratio":null,"x":null,"y":1.5}'  # strict JSON any reader can parse
 
 
@@ -191,10 +195,5 @@ def test_why_not_finds_the_candle_containing_the_time_or_the_latest_before(db: D
 
 
 def test_evaluations_are_indexed_by_symbol_and_candle_time(db: Database) -> None:
-    con = sqlite3.connect(db.path)
-    try:
-        [(sql,)] = con.execute("SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name='evaluations' "
-                               "AND name='ix_evaluations_symbol_candle_time'").fetchall()
-    finally:
-        con.close()
-    assert "symbol, candle_time" in sql
+    indexes = {ix["name"]: ix for ix in inspect(db.engine).get_indexes("evaluations")}
+    assert indexes["ix_evaluations_symbol_candle_time"]["column_names"] == ["symbol", "candle_time"]

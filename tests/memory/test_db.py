@@ -1,8 +1,9 @@
-"""The mode's database: stamping, refusal without writes, SQLite settings, exact round trips."""
+"""The mode's database on SQLite and PostgreSQL: stamping, refusal without writes, exact round trips."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from memory import Database, default_path, open_database
 from memory.tables.ledger import SCHEMA_VERSION
+from tests.memory.conftest import Backend
 from trading.domain import (
     Balance,
     Bracket,
@@ -57,11 +60,10 @@ def rows(path: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
-def test_fresh_database_is_stamped_with_its_mode(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_fresh_database_is_stamped_with_its_mode(backend: Backend) -> None:
+    db = backend.open(Mode.PAPER)
     try:
         assert db.mode is Mode.PAPER
-        assert db.path == default_path(Mode.PAPER, tmp_path) == tmp_path / "paper" / "zyn.db"
         ledger: PaperLedger = db  # the paper simulator's persistence protocol
         assert all(callable(getattr(ledger, n)) for n in
                    ("load_paper", "commit_paper", "list_orders", "get_order", "list_fills"))
@@ -69,49 +71,60 @@ def test_fresh_database_is_stamped_with_its_mode(tmp_path: Path) -> None:
             mode, version, created = conn.execute(text("SELECT mode, schema_version, created_at FROM meta")).one()
         assert (mode, version) == ("paper", SCHEMA_VERSION)
         assert created
-        assert set(rows(db.path)) >= {"meta", "orders", "fills", "positions", "brackets", "paper_balances",
-                                      "balance_snapshots"}
+        assert set(backend.tables()) >= {"meta", "orders", "fills", "positions", "brackets", "paper_balances",
+                                         "balance_snapshots"}
     finally:
         db.close()
 
 
-def test_reopening_in_the_same_mode_keeps_the_data(tmp_path: Path) -> None:
-    db = open_database(Mode.LIVE, tmp_path)
+def test_without_a_url_each_mode_has_its_own_sqlite_file(tmp_path: Path) -> None:
+    paper, live = open_database(Mode.PAPER, tmp_path), open_database(Mode.LIVE, tmp_path)
+    try:
+        assert paper.path == default_path(Mode.PAPER, tmp_path) == tmp_path / "paper" / "zyn.db"
+        assert live.path == tmp_path / "live" / "zyn.db"
+        assert set(rows(paper.path)) >= {"meta", "orders", "fills"}
+    finally:
+        paper.close(), live.close()
+
+
+def test_reopening_in_the_same_mode_keeps_the_data(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
     db.record_order(order())
     db.close()
-    again = open_database(Mode.LIVE, tmp_path)
+    again = backend.open(Mode.LIVE)
     try:
         assert again.get_order("client-1") == order()
-        assert again.path == tmp_path / "live" / "zyn.db"
+        assert again.path == (backend.data_dir / "zyn.db" if backend.name == "sqlite" else None)
     finally:
         again.close()
 
 
-def test_other_mode_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_other_mode_is_refused_and_nothing_is_written(backend: Backend) -> None:
+    db = backend.open(Mode.PAPER)
     db.record_order(order())
-    path = db.path
+    where = str(db.path) if db.path else db.url
     db.close()
-    before_bytes, before_rows = path.read_bytes(), rows(path)
-    before_files = sorted(p.name for p in path.parent.iterdir())
+    before_rows, before_tables = backend.rows(), backend.tables()
+    path = backend.data_dir / "zyn.db"
+    before_bytes = path.read_bytes() if backend.name == "sqlite" else b""
+    before_files = sorted(p.name for p in backend.data_dir.iterdir())
     with pytest.raises(ModeMismatchError) as err:
-        open_database(Mode.LIVE, tmp_path, url=f"sqlite:///{path}")
-    assert str(err.value) == (f"this database ({path}) belongs to PAPER mode; refusing to open it in LIVE mode")
-    assert path.read_bytes() == before_bytes
-    assert rows(path) == before_rows
-    assert sorted(p.name for p in path.parent.iterdir()) == before_files
+        backend.open(Mode.LIVE)
+    assert str(err.value) == (f"this database ({where}) belongs to PAPER mode; refusing to open it in LIVE mode")
+    assert make_url(backend.url).password is None or make_url(backend.url).password not in str(err.value)
+    assert backend.rows() == before_rows and backend.tables() == before_tables
+    assert sorted(p.name for p in backend.data_dir.iterdir()) == before_files
+    if backend.name == "sqlite":
+        assert path.read_bytes() == before_bytes
 
 
-def test_refusal_happens_before_any_table_is_created(tmp_path: Path) -> None:
-    path = tmp_path / "stamped-only.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, mode VARCHAR, schema_version INTEGER, created_at DATETIME)")
-    con.execute("INSERT INTO meta VALUES (1, 'live', 1, '2025-01-01 00:00:00')")
-    con.commit()
-    con.close()
+def test_refusal_happens_before_any_table_is_created(backend: Backend) -> None:
+    backend.sql("CREATE TABLE meta (id INTEGER PRIMARY KEY, mode VARCHAR(16), schema_version INTEGER, "
+                "created_at TIMESTAMP)")
+    backend.sql("INSERT INTO meta VALUES (1, 'live', 1, '2025-01-01 00:00:00')")
     with pytest.raises(ModeMismatchError, match="belongs to LIVE mode; refusing to open it in PAPER mode"):
-        open_database(Mode.PAPER, tmp_path, url=f"sqlite:///{path}")
-    assert list(rows(path)) == ["meta"]
+        backend.open(Mode.PAPER)
+    assert backend.tables() == ["meta"]
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
@@ -125,8 +138,8 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_busy_timeout(tmp_path: Pa
         db.close()
 
 
-def test_decimals_round_trip_exactly(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_decimals_round_trip_exactly(backend: Backend) -> None:
+    db = backend.open(Mode.PAPER)
     try:
         tricky = [D("0.00000001"), D("1E-8"), D("65000.10"), D("123456789012345678901234567890.123456789"),
                   D("0.1") + D("0.2"), D("-3.000000000000000000000000000001")]
@@ -142,37 +155,44 @@ def test_decimals_round_trip_exactly(tmp_path: Path) -> None:
         db.close()
 
 
-def test_times_come_back_as_aware_utc(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_times_come_back_as_aware_utc(backend: Backend) -> None:
+    if backend.name == "postgresql":  # a server whose sessions are not in UTC changes nothing
+        backend.sql(f"ALTER DATABASE \"{make_url(backend.url).database}\" SET timezone TO 'Pacific/Chatham'")
+    db = backend.open(Mode.PAPER)
     try:
         plus_two = datetime(2025, 3, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
         db.record_order(order(when=plus_two))
+        db.record_order(order(2, when=plus_two - timedelta(microseconds=1)))
         back = db.get_order("client-1")
         assert back.created_at == plus_two
         assert back.created_at.tzinfo is UTC and back.created_at.hour == 12
+        assert [o.client_id for o in db.list_orders()] == ["client-1", "client-2"]  # ordered to the microsecond
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT created_at FROM orders WHERE client_id = 'client-1'")).scalar()
+        assert str(stored).startswith("2025-03-01 12:30:15.123456")  # UTC on disk, whatever the session zone
         with pytest.raises(Exception, match="naive"):
-            db.record_order(order(2, when=datetime(2025, 1, 1)))
+            db.record_order(order(3, when=datetime(2025, 1, 1)))
     finally:
         db.close()
 
 
-def test_commit_paper_is_all_or_nothing(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_commit_paper_is_all_or_nothing(backend: Backend) -> None:
+    db = backend.open(Mode.PAPER)
     try:
         assert db.load_paper() is None
         db.commit_paper(PaperChange(balances={"USD": D("10000")}, fills=[fill(1)]))
-        before = rows(db.path)
+        before = backend.rows()
         bad = PaperChange(balances={"USD": D("1")}, orders=[order(2)], fills=[fill(1)],  # fill 1 exists
                           positions=[Position("BTC/USD", D("1"), D("1"))])
         with pytest.raises(IntegrityError):
             db.commit_paper(bad)
-        assert rows(db.path) == before
+        assert backend.rows() == before
     finally:
         db.close()
 
 
-def test_paper_snapshot_holds_only_active_orders_and_brackets(tmp_path: Path) -> None:
-    db = open_database(Mode.PAPER, tmp_path)
+def test_paper_snapshot_holds_only_active_orders_and_brackets(backend: Backend) -> None:
+    db = backend.open(Mode.PAPER)
     try:
         b_active = Bracket("B1", "BTC/USD", Side.BUY, "O1", "O2", "O3", BracketStatus.ACTIVE, T0, D("60000"), D("70000"))
         b_done = Bracket("B2", "BTC/USD", Side.BUY, "O4", None, None, BracketStatus.CLOSED, T0)
@@ -190,8 +210,8 @@ def test_paper_snapshot_holds_only_active_orders_and_brackets(tmp_path: Path) ->
         db.close()
 
 
-def test_lists_are_newest_first_even_within_one_instant(tmp_path: Path) -> None:
-    db = open_database(Mode.LIVE, tmp_path)
+def test_lists_are_newest_first_even_within_one_instant(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
     try:
         for i in range(1, 6):
             db.record_order(order(i, when=T0 if i < 5 else T0 - timedelta(seconds=1)))
@@ -208,8 +228,8 @@ def test_lists_are_newest_first_even_within_one_instant(tmp_path: Path) -> None:
         db.close()
 
 
-def test_balance_snapshots_group_by_moment(tmp_path: Path) -> None:
-    db: Database = open_database(Mode.LIVE, tmp_path)
+def test_balance_snapshots_group_by_moment(backend: Backend) -> None:
+    db: Database = backend.open(Mode.LIVE)
     try:
         for minute in range(3):
             db.record_balance_snapshot(
@@ -241,35 +261,43 @@ def test_in_memory_database_has_no_path(tmp_path: Path) -> None:
         db.close()
 
 
-def test_a_schema_1_file_gains_the_new_bracket_columns_and_keeps_its_rows(tmp_path: Path) -> None:
-    db = open_database(Mode.LIVE, tmp_path)
-    path = db.path
+def test_a_schema_1_database_gains_the_new_bracket_columns_and_keeps_its_rows(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
     db.save_bracket(Bracket("B1", "BTC/USD", Side.BUY, "O1", "O2", None, BracketStatus.ACTIVE, T0, D("60000"),
                             D("70000")))
     db.close()
-    con = sqlite3.connect(path)  # turn it into what schema 1 wrote
-    for column in ("exit_kind", "leg_seq", "note", "updated_at"):
-        con.execute(f"ALTER TABLE brackets DROP COLUMN {column}")
-    con.execute("UPDATE meta SET schema_version = 1")
-    con.commit()
-    con.close()
+    for column in ("exit_kind", "leg_seq", "note", "updated_at"):  # turn it into what schema 1 wrote
+        backend.sql(f"ALTER TABLE brackets DROP COLUMN {column}")
+    backend.sql("UPDATE meta SET schema_version = 1")
 
-    again = open_database(Mode.LIVE, tmp_path)
+    again = backend.open(Mode.LIVE)
     try:
         old = again.get_bracket("B1")
         assert (old.stop_order_id, old.exit_kind, old.leg_seq, old.note) == ("O2", None, 0, None)
         again.save_bracket(old.evolve(status=BracketStatus.CLOSED, exit_kind="stop-loss", leg_seq=2, note="done",
-                                      updated_at=T0))
-        assert again.get_bracket("B1").exit_kind == "stop-loss" and again.get_bracket("B1").leg_seq == 2
+                                      updated_at=T0 + timedelta(minutes=1)))
+        back = again.get_bracket("B1")
+        assert (back.exit_kind, back.leg_seq, back.updated_at) == ("stop-loss", 2, T0 + timedelta(minutes=1))
         with again.engine.connect() as conn:
             assert conn.execute(text("SELECT schema_version FROM meta")).scalar() == SCHEMA_VERSION
     finally:
         again.close()
-    open_database(Mode.LIVE, tmp_path).close()  # a second open finds nothing left to add
+    backend.open(Mode.LIVE).close()  # a second open finds nothing left to add
 
 
-def test_live_journal_is_idempotent_and_keeps_bracket_links(tmp_path: Path) -> None:
-    db = open_database(Mode.LIVE, tmp_path)
+def test_a_table_introduced_since_is_created_on_open(backend: Backend) -> None:
+    backend.open(Mode.PAPER).close()
+    backend.sql("DROP TABLE announced_fills")
+    db = backend.open(Mode.PAPER)
+    try:
+        assert "announced_fills" in backend.tables()
+        assert db.claim_fill_announcement("T1", T0) and not db.claim_fill_announcement("T1", T0)
+    finally:
+        db.close()
+
+
+def test_live_journal_is_idempotent_and_keeps_bracket_links(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
     try:
         assert db.record_fill(fill(1)) is True and db.record_fill(fill(1)) is False
         assert [f.id for f in db.record_fills([fill(1), fill(2), fill(2)])] == ["T00002"]
@@ -284,3 +312,38 @@ def test_live_journal_is_idempotent_and_keeps_bracket_links(tmp_path: Path) -> N
         assert len(db.list_fills()) == 3
     finally:
         db.close()
+
+
+def test_writers_wait_for_each_other_on_both_backends(backend: Backend) -> None:
+    """SQLite's BEGIN IMMEDIATE and PostgreSQL's advisory lock: a second writer starts only after the first."""
+    one, two = backend.open(Mode.LIVE), backend.open(Mode.LIVE)  # as if two processes
+    try:
+        first = one.session(write=True)
+        first.execute(text("SELECT 1"))  # the transaction has begun and holds the write lock
+        done = threading.Event()
+        writer = threading.Thread(target=lambda: (two.record_order(order(2)), done.set()), daemon=True)
+        writer.start()
+        assert not done.wait(0.3)  # blocked behind the first writer
+        assert one.list_orders() == [] and two.list_orders() == []  # readers are not blocked
+        first.commit()
+        first.close()
+        assert done.wait(5)
+        writer.join(5)
+        assert [o.id for o in one.list_orders()] == [order(2).id]
+    finally:
+        one.close(), two.close()
+
+
+def test_sequence_numbers_stay_unique_when_two_databases_write(backend: Backend) -> None:
+    one, two = backend.open(Mode.LIVE), backend.open(Mode.LIVE)
+    try:
+        threads = [threading.Thread(target=lambda db=db, k=k: [db.record_fills([fill(k * 100 + i)])
+                                                               for i in range(15)]) for k, db in ((1, one), (2, two))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        seqs = [r[0] for r in backend.sql("SELECT seq FROM fills")]
+        assert len(seqs) == 30 and len(set(seqs)) == 30
+    finally:
+        one.close(), two.close()
