@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import Field
 
+from tools.balance_check import checked_balances, remember
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
@@ -28,7 +30,8 @@ class TradesArgs(Args):
 async def get_portfolio(ctx: ToolContext, args: PortfolioArgs) -> PortfolioResult:
     """Balances, positions with marks, equity and P&L in the quote currency."""
     ex = ctx.exchange
-    balances = await ex.fetch_balances()
+    checked = await checked_balances(ctx)
+    balances = checked.balances
     markets = await ex.load_markets()
     quote = ctx.quote_currency
     if isinstance(ex, PositionBook):
@@ -57,11 +60,15 @@ async def get_portfolio(ctx: ToolContext, args: PortfolioArgs) -> PortfolioResul
         lines.append(PositionLine(position=pos, mark=mark, value=value, unrealized_pnl=upnl))
     if equity is not None and any(a not in held and a != quote and b.total > 0 for a, b in balances.items()):
         equity = None  # an asset we cannot value in the quote currency
+    if checked.as_of is not None:  # Kraken's answer contradicted what Zyn knows: the last good equity, dated
+        equity, unrealized = checked.equity, ZERO
+    remember(ctx, checked, equity)
     return PortfolioResult(
         mode=ctx.mode, source=ctx.source, quote_currency=quote,
         balances=[balances[a] for a in sorted(balances)], positions=lines, equity=equity,
         realized_pnl=sum((p.realized_pnl for p in positions.values()), ZERO), unrealized_pnl=unrealized,
-        fees_paid=sum((p.fees_paid for p in positions.values()), ZERO), time=ctx.clock.now())
+        fees_paid=sum((p.fees_paid for p in positions.values()), ZERO), time=ctx.clock.now(),
+        warning=checked.warning, as_of=checked.as_of)
 
 
 async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult:
@@ -75,11 +82,15 @@ class BalancesResult:
     balances: list[Balance]
     mode: Mode
     source: str
+    warning: str = ""
+    as_of: datetime | None = None  # the figures are the last good ones from then (Kraken's answer contradicted)
 
     def text(self) -> str:
+        head = f"⚠️ {self.warning}\n" if self.warning else ""
+        when = f", as of {self.as_of:%H:%M} UTC" if self.as_of else ""
         if not self.balances:
-            return f"No balances ({self.mode.value})."
-        return f"Balances ({self.mode.value}): " + ", ".join(
+            return f"{head}No balances ({self.mode.value}{when})."
+        return f"{head}Balances ({self.mode.value}{when}): " + ", ".join(
             f"{b.asset} {amount_str(b.total)}" + (f" ({amount_str(b.used)} held)" if b.used else "")
             for b in self.balances)
 
@@ -101,8 +112,11 @@ class PositionsResult:
 
 async def get_balances(ctx: ToolContext, args: PortfolioArgs) -> BalancesResult:
     """Balances per asset, with what open orders hold."""
-    balances = await ctx.exchange.fetch_balances()
-    return BalancesResult(balances=[balances[a] for a in sorted(balances)], mode=ctx.mode, source=ctx.source)
+    checked = await checked_balances(ctx)
+    balances = checked.balances
+    remember(ctx, checked, None)
+    return BalancesResult(balances=[balances[a] for a in sorted(balances)], mode=ctx.mode, source=ctx.source,
+                          warning=checked.warning, as_of=checked.as_of)
 
 
 async def get_positions(ctx: ToolContext, args: PortfolioArgs) -> PositionsResult:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from trading.autopilot.state import AutopilotState
 from trading.decision.evaluation import Evaluation
+from trading.domain import Balance, Fill
 from trading.risk.state import RiskStore
 
 
@@ -55,6 +56,17 @@ class AlertDeliveries(Protocol):
     def set_alert_deliveries(self, changes: dict[tuple[str, str], str], *, by: str, at: datetime) -> None: ...
 
 
+class BalanceHistory(Protocol):
+    """Earlier balance reads and the fill journal, to check a new read against."""
+
+    def list_balance_snapshots(self, limit: int | None = None) -> list[Any]: ...
+
+    def record_balance_snapshot(self, balances: dict[str, Balance], timestamp: datetime,
+                                equity_quote: Decimal | None, source: str) -> None: ...
+
+    def list_fills(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]: ...
+
+
 class ToolStore(AutopilotSwitch, RiskStore, EvaluationLog, EquityHistory, SettingOverrides, AlertDeliveries,
-                Protocol):
+                BalanceHistory, Protocol):
     """Everything the catalogue's tools read or write in the database, and nothing else."""

@@ -98,10 +98,14 @@ class PortfolioResult:
     unrealized_pnl: Decimal
     fees_paid: Decimal
     time: datetime
+    warning: str = ""  # a contradiction or an unexplained change, said first
+    as_of: datetime | None = None  # the figures are the last good ones from then, not this read's
 
     def text(self) -> str:
         eq = money(self.equity) if self.equity is not None else "unknown"
-        return (f"Equity {eq} {self.quote_currency} · realised {money(self.realized_pnl)}"
+        when = f" as of {self.as_of:%H:%M} UTC" if self.as_of else ""
+        head = f"⚠️ {self.warning}\n" if self.warning else ""
+        return (f"{head}Equity {eq} {self.quote_currency}{when} · realised {money(self.realized_pnl)}"
                 f" · unrealised {money(self.unrealized_pnl)} [{self.mode.value}, {self.source}]")
 
 

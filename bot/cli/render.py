@@ -6,6 +6,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tools.results import (
@@ -58,7 +59,10 @@ def _prices(rs: list[PriceResult]) -> None:
 
 
 def _portfolio(r: PortfolioResult) -> None:
-    t = Table(title=f"Balances ({r.mode.value.upper()})")
+    if r.warning:
+        console.print(f"[bold yellow]⚠ {escape(r.warning)}[/]")
+    when = f", as of {r.as_of:%Y-%m-%d %H:%M} UTC" if r.as_of else ""
+    t = Table(title=f"Balances ({r.mode.value.upper()}{when})")
     for col in ("Asset", "Total", "Held", "Free"):
         t.add_column(col, justify="left" if col == "Asset" else "right")
     for b in r.balances:
@@ -75,7 +79,8 @@ def _portfolio(r: PortfolioResult) -> None:
                       money(pos.fees_paid, 4))
         console.print(p)
     equity = money(r.equity) if r.equity is not None else "unknown"
-    console.print(f"Equity [bold]{equity} {r.quote_currency}[/] · realised {money(r.realized_pnl)} · "
+    when = f" (as of {r.as_of:%H:%M} UTC)" if r.as_of else ""
+    console.print(f"Equity [bold]{equity} {r.quote_currency}[/]{when} · realised {money(r.realized_pnl)} · "
                   f"unrealised {money(r.unrealized_pnl)} · fees {money(r.fees_paid, 4)}{_source_note(r.source)}")
 
 
