@@ -13,6 +13,7 @@ import asyncio
 from contextlib import suppress
 from typing import Any
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
@@ -24,13 +25,14 @@ from bot.commands.catalog import COMMANDS
 from bot.discord.channel import DiscordChannel
 from bot.discord.handlers import DEFER_AFTER, Handlers, access_from_settings, answer_failure, describe
 from bot.discord.tree import PairCompleter, build_commands
-from bot.discord.views import ZynButton
+from bot.discord.views import PREFIX, ZynButton, buttons_on
 from bot.frontend import FrontEndContext
 from bot.notify.base import AlertKind
 from trading.errors import ConfigError
 
 _log = logger.bind(component="discord")
 READY_WITHIN = 30.0  # seconds for the gateway's READY after login
+CONNECTIONS = 100  # REST connections at once (8: a burst queues; unlimited: set-ups dominate; bench_discord.py)
 
 
 class ZynClient(discord.Client):
@@ -41,8 +43,11 @@ class ZynClient(discord.Client):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # Zyn has no voice: no warning
         intents = discord.Intents.default()
         intents.message_content = True  # free text in channels (DMs and mentions carry their content anyway)
+        # discord.py's default connector opens a new connection for every concurrent request (no limit); a
+        # burst of interactions then spends its time on connection set-ups (bench/bench_discord.py).
+        connector = aiohttp.TCPConnector(limit=CONNECTIONS)
         super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout, max_ratelimit_timeout=30.0,
-                         enable_debug_events=False)
+                         enable_debug_events=False, connector=connector)
         self.handlers = handlers
         self.completer = completer
         self.settings = settings
@@ -82,10 +87,12 @@ class ZynClient(discord.Client):
             await answer_failure(interaction, exc)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """A press of a component whose custom id Zyn never makes: answered as stale (a forged client)."""
+        """A press whose custom id Zyn never makes, or that is not on the pressed message (a forged client):
+        discord.py drops those without an answer, so they are answered as stale here."""
         if interaction.type is discord.InteractionType.component:
             custom_id = str((interaction.data or {}).get("custom_id", ""))
-            if not ZynButton.__discord_ui_compiled_template__.fullmatch(custom_id):
+            on_message = {f"{PREFIX}{d}" for d, _, _ in buttons_on(interaction.message, enabled_only=False)}
+            if not ZynButton.__discord_ui_compiled_template__.fullmatch(custom_id) or custom_id not in on_message:
                 await self.handlers.stale(interaction)
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
@@ -107,7 +114,7 @@ class DiscordFrontEnd:
 
     name = "discord"
 
-    def __init__(self, *, defer_after: float = DEFER_AFTER, guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, *, defer_after: float = DEFER_AFTER, guild_ready_timeout: float = 0.5) -> None:
         self.defer_after = defer_after
         self.guild_ready_timeout = guild_ready_timeout
         self.client: ZynClient | None = None

@@ -99,6 +99,7 @@ class Interaction:
     original: Msg | None = None
     followups: list[Msg] = field(default_factory=list)
     choices: list[dict[str, Any]] | None = None
+    at: float = field(default_factory=time.monotonic)  # when it was dispatched to the client
 
     @property
     def deferred(self) -> bool:
