@@ -51,7 +51,8 @@ class Press:
     remove_buttons: bool = False  # take the buttons off, text unchanged
     unchanged_toast: str | None = None  # the toast when the edit turned out to change nothing
     photos: list[Path] = field(default_factory=list)  # pictures to send after the edit
-    answer: Answer | None = None  # a new message to send (a control-panel action: its result or its question)
+    answer: Answer | None = None  # a new message to send (a control-panel action: its result or its question);
+    # with an answer, text and rows are the pressed message's new state, edited after the answer is sent
 
 
 class Desk:
@@ -218,7 +219,8 @@ class Desk:
         answer = await self.command(caller, words[0], words[1:])
         toast = "Confirm below." if answer.reply and answer.reply.pending else \
             ("Done." if answer.reply is not None and answer.reply.done else "Not done.")
-        return Press(toast, alert=toast == "Not done.", answer=answer)
+        fresh = await self.panel(caller)  # the panel shows the state after the action
+        return Press(toast, alert=toast == "Not done.", answer=answer, text=fresh.text, rows=fresh.rows)
 
     async def _menu(self, caller: Caller, kind: str, order_id: str) -> Press:
         tool, args = ("cancel_all", {}) if kind == "ca" else ("cancel_order", {"order_id": order_id})

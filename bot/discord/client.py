@@ -99,6 +99,9 @@ class ZynClient(discord.Client):
         if isinstance(error, app_commands.TransformerError | app_commands.CommandSignatureMismatch):
             await self.handlers.bad_options(interaction, "That option does not fit")
             return
+        if isinstance(error, app_commands.CommandNotFound):  # disabled here, or an old client's command list
+            await self.handlers.unavailable(interaction)
+            return
         await answer_failure(interaction, error)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
+from contextlib import suppress
 from typing import Any, TypeVar
 
 import discord
@@ -102,6 +103,12 @@ class Handlers:
         else:
             await interaction.response.send_message(clip(text, 2000), ephemeral=True)
 
+    async def unavailable(self, interaction: discord.Interaction) -> None:
+        """A command Zyn does not publish here (ZYN_DISCORD_DISABLED_COMMANDS): refused, logged."""
+        name = str((interaction.data or {}).get("name", "?"))[:32]
+        self.access.refused(interaction.user.id, interaction.channel_id or 0, f"/{name}", "not available here")
+        await interaction.response.send_message(f"/{name} is not available here.", ephemeral=True)
+
     async def _within(self, interaction: discord.Interaction, work: Awaitable[T], *, ephemeral: bool,
                       update: bool = False) -> tuple[T, bool]:
         """The work's result, deferring the interaction first when it runs longer than defer_after."""
@@ -141,7 +148,7 @@ class Handlers:
 
     async def _show_press(self, interaction: discord.Interaction, press: Press, deferred: bool) -> None:
         message = interaction.message
-        edit = press.text is not None or press.remove_buttons
+        edit = (press.text is not None or press.remove_buttons) and press.answer is None
         if edit and message is not None:
             view = view_of(press.rows) if press.text is not None and press.rows else disabled_copy(message)
             kwargs: dict[str, Any] = {"view": view}
@@ -161,6 +168,10 @@ class Handlers:
                 await interaction.followup.send(**kwargs, ephemeral=ephemeral)
             else:
                 await interaction.response.send_message(**kwargs, ephemeral=ephemeral)
+            if press.text is not None and message is not None:  # the panel, with the state after the action
+                embed = edited_embed(message, press.text)
+                with suppress(discord.HTTPException):
+                    await message.edit(embed=embed, view=view_of(press.rows))
         elif deferred:
             await interaction.followup.send(clip(press.toast, 2000), ephemeral=True)
         else:
@@ -218,7 +229,7 @@ async def answer_failure(interaction: discord.Interaction, exc: BaseException) -
             await interaction.followup.send(OOPS, ephemeral=True)
         else:
             await interaction.response.send_message(OOPS, ephemeral=True)
-    except discord.HTTPException as err:
+    except Exception as err:  # noqa: BLE001 - shutting down, or Discord unreachable: the log has it
         _log.warning("could not tell the user about a failure: {}", describe(err))
 
 

@@ -1,5 +1,6 @@
-"""From the command layer's answers and alerts to Discord messages: an embed (status, portfolio, orders and
-reports get fields), the chart PNGs attached and shown with attachment://, and the buttons as a View."""
+"""From the command layer's answers and alerts to Discord messages: an embed whose description is the desk's
+text (lists such as balances, positions and orders also as fields), the PNGs (report equity curve, charts)
+attached and shown in it with attachment://, and the buttons as a View."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from bot.commands.desk import Answer
 from bot.discord.views import view_of
 from bot.notify.base import Alert, AlertKind
 from tools.account import BalancesResult, PositionsResult
-from tools.report import ReportResult
-from tools.results import OrdersResult, PortfolioResult, StatusResult, amount_str, money
+from tools.results import OrdersResult, PortfolioResult, amount_str, money
 
 DESCRIPTION_LIMIT = 4096
 FIELDS = 24  # Discord allows 25 fields an embed; the last one says how many more there were
@@ -65,12 +65,7 @@ def photo_files(photos: Sequence[Path]) -> list[discord.File]:
 
 def _fields(embed: discord.Embed, reply: Reply) -> None:
     result = reply.outcomes[-1].result if reply.outcomes and reply.outcomes[-1].ok else None
-    if isinstance(result, StatusResult):
-        embed.add_field(name="Mode", value=result.mode.value.upper())
-        embed.add_field(name="Data", value=clip(result.data_source, 1024))
-        embed.add_field(name="Connectivity", value=clip(result.connectivity, 1024))
-        embed.add_field(name="Kraken keys", value="present" if result.credentials_present else "not set")
-    elif isinstance(result, PortfolioResult):
+    if isinstance(result, PortfolioResult):
         q = result.quote_currency
         embed.add_field(name="Equity", value=f"{money(result.equity)} {q}" if result.equity is not None else "unknown")
         embed.add_field(name="Realised P&L", value=f"{money(result.realized_pnl)} {q}")
@@ -88,14 +83,6 @@ def _fields(embed: discord.Embed, reply: Reply) -> None:
         _rows(embed, [(f"{o.side.value} {o.symbol}", f"{amount_str(o.amount)} {o.type.value}"
                        f"{' @ ' + money(o.price) if o.price else ''} · {o.status.value} · `{o.id}`")
                       for o in result.orders])
-    elif isinstance(result, ReportResult):
-        q = result.quote
-        embed.add_field(name="Period", value=result.label)
-        embed.add_field(name="Realised P&L", value=f"{money(result.realized_pnl)} {q}")
-        embed.add_field(name="Trades", value=f"{result.trades} ({result.wins} won)")
-        if result.equity_now is not None:
-            embed.add_field(name="Equity", value=f"{money(result.equity_now)} {q}")
-        embed.add_field(name="Fees", value=f"{money(result.fees)} {q}")
 
 
 def _rows(embed: discord.Embed, rows: list[tuple[str, str]]) -> None:

@@ -69,3 +69,11 @@ def test_library_logs_go_through_the_redacting_sinks(tmp_path: Path) -> None:
     text = log.read_text(encoding="utf-8")
     assert "getUpdates failed" in text and "[telegram]" in text and "[httpx]" in text
     assert token not in text and "ZYN-library-token" not in text
+
+
+def test_a_discord_shaped_token_is_redacted_even_unregistered(tmp_path: Path) -> None:
+    log = tmp_path / "d.log"
+    setup_logging("DEBUG", log_file=log, console_level=None, secrets=[])
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GZyn01.abcdefghijklmnopqrstuvwxyz0123456789"
+    logger.info("discord login with {}", token)
+    assert token not in log.read_text() and "***" in log.read_text()

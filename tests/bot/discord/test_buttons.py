@@ -54,7 +54,8 @@ async def test_cancel_and_expiry_disable_the_buttons() -> None:
         h.clock.advance(180)
         it = await h.press(TRADER, ask, button(ask, "Confirm"))
         assert "expired" in ask.text() and all(b["disabled"] for b in ask.buttons)
-        assert any("expired" in m.text() for m in it.followups) and await h.orders() == 0
+        [toast] = await h.dc.wait_for(lambda: it.followups)  # the press's own short answer
+        assert toast.ephemeral and "expired" in toast.text() and await h.orders() == 0
 
 
 async def test_a_confirmation_still_works_after_the_client_restarts() -> None:
@@ -84,9 +85,12 @@ async def test_the_control_panel_acts_through_the_gate_for_the_owner_only() -> N
         off = await h.press(OWNER, panel, button(panel, "Autopilot off"))
         assert off.original.ephemeral and "off" in off.original.text().lower()
         assert h.runtime.services.db.get_autopilot_state().enabled is False
+        await h.dc.wait_for(lambda: panel.edits == 1)  # the panel then shows the fresh state
+        assert "Autopilot OFF" in panel.text() and len(panel.buttons) == 5
         flat = await h.press(OWNER, panel, button(panel, "Flatten"))
         ask = flat.original
         assert "EMERGENCY" in ask.text() and button(ask, "Confirm").startswith("zyn:cf:")
         await h.press(OWNER, ask, button(ask, "Confirm"))
         assert "no holdings to sell" in ask.text()
-        assert panel.edits == 0  # the panel stays as it is
+        await h.dc.wait_for(lambda: panel.edits == 2)
+        assert not any(b["disabled"] for b in panel.buttons)  # the panel stays usable

@@ -25,6 +25,8 @@ async def test_price_round_trip_with_typed_options() -> None:
         placed = await h.slash(OWNER, "buy", {"pair": "BTC/USD", "amount": "$100", "limit": "50000"})
         assert "buy" in placed.text() and "BTC/USD limit @ 50,000.00" in placed.text()
         assert len(await h.exchange.fetch_open_orders()) == 1
+        off = await h.slash(OWNER, "backtest", {"pair": "BTC/USD"})  # an old client still shows it
+        assert off.ephemeral and off.content == "/backtest is not available here."
 
 
 async def test_a_bad_option_gets_the_usage_line_only_for_the_asker() -> None:
@@ -63,3 +65,15 @@ async def test_account_answers_are_ephemeral_in_guilds_and_strangers_are_refused
         assert "Read-only here" in viewer.text() and await h.orders() == 0
         status = await h.slash(MEMBER, "status", roles=(VIEWER_ROLE,))
         assert "PAPER" in status.text()
+
+
+async def test_a_report_is_an_embed_with_its_equity_chart_attached() -> None:
+    async with running() as h:
+        await h.slash(OWNER, "buy", {"pair": "BTC/USD", "amount": "0.01"})
+        report = await h.slash(OWNER, "report", {"period": "today"}, timeout=20)
+        [(name, png)] = report.files
+        embed = report.embeds[0]
+        assert png.startswith(b"\x89PNG") and embed["image"]["url"] == f"attachment://{name}"
+        assert "P&L +" in embed["description"] and "Equity 10,000.00 →" in embed["description"]
+        assert not report.ephemeral
+        assert embed["title"] == "P&L, trades and the equity curve" and embed["footer"]["text"] == "Zyn · PAPER"
