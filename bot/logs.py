@@ -20,6 +20,7 @@ _PATTERNS = [
     re.compile(r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b"),  # Discord bot tokens
     re.compile(r"(?i)(api[-_]?sign|api[-_]?key|secret|password|token)(\s*[=:]\s*)['\"]?[^\s'\",}]+"),
     re.compile(r"(?i)(://[^:/\s]+:)[^@\s]+(@)"),  # passwords inside URLs
+    re.compile(r"(/(?:webhooks|interactions)/\d+)(/)[A-Za-z0-9_.:-]{8,}"),  # Discord interaction tokens in URLs
 ]
 
 

@@ -45,10 +45,14 @@ def view_of(rows: Rows | None, *, disabled: bool = False) -> discord.ui.View | N
     if not rows:
         return None
     view = discord.ui.View(timeout=None)
-    for r, row in enumerate(rows[:5]):
-        for b in row[:5]:
-            view.add_item(ZynButton(b.data, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary),
-                                    disabled=disabled, row=r))
+    if len(rows) <= 5 and all(len(row) <= 5 for row in rows):
+        placed = [(r, b) for r, row in enumerate(rows) for b in row]
+    else:  # a long menu (the cancel menu's one order a row): packed 5 a row, its last row (Cancel all, Close) kept
+        flat = [b for row in rows[:-1] for b in row][: 25 - len(rows[-1])] + list(rows[-1])
+        placed = [(i // 5, b) for i, b in enumerate(flat)]
+    for r, b in placed:
+        view.add_item(ZynButton(b.data, b.label, STYLES.get(b.style, discord.ButtonStyle.secondary),
+                                disabled=disabled, row=r))
     return view
 
 

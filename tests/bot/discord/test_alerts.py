@@ -34,6 +34,19 @@ async def test_an_alert_and_a_daily_report_with_its_chart_reach_their_channels()
         assert h.dc.in_channel(ALERTS)[-1].flags & 4096  # suppress notifications
 
 
+async def test_the_daily_report_goes_to_its_channels_once_with_the_equity_chart() -> None:
+    from bot.reports import DailyReporter
+
+    async with running(with_notifier=True, report_time="14:00") as h:
+        reporter = DailyReporter(h.runtime.services.tools, h.notifier, h.clock, h.settings)
+        await reporter.run_once(h.clock.now().date())
+        await reporter.run_once(h.clock.now().date())  # a second run (a restart, another process): nothing
+        [daily] = h.dc.in_channel(REPORTS)
+        [(name, png)] = daily.files
+        assert png.startswith(b"\x89PNG") and daily.embeds[0]["image"]["url"] == f"attachment://{name}"
+        assert "2024-05-06" in daily.text() and "P&L" in daily.text()
+
+
 async def test_a_429_on_a_send_is_honoured() -> None:
     async with running(with_notifier=True) as h:
         h.dc.rate_limit_next(f"/channels/{ALERTS}/messages", 0.4)

@@ -94,3 +94,15 @@ async def test_the_control_panel_acts_through_the_gate_for_the_owner_only() -> N
         assert "no holdings to sell" in ask.text()
         await h.dc.wait_for(lambda: panel.edits == 2)
         assert not any(b["disabled"] for b in panel.buttons)  # the panel stays usable
+
+
+async def test_the_cancel_menu_cancels_the_chosen_order() -> None:
+    async with running() as h:
+        for i in range(7):
+            await h.slash(OWNER, "buy", {"pair": "BTC/USD", "amount": "0.001", "limit": str(50000 + i)})
+        menu = await h.slash(OWNER, "cancel")
+        assert menu.ephemeral and "Which order should I cancel?" in menu.text()
+        labels = [b["label"] for b in menu.buttons]
+        assert len(labels) == 9 and labels[-2:] == ["Cancel all", "Close"] and len(menu.components) == 2
+        await h.press(OWNER, menu, menu.buttons[0]["custom_id"])
+        assert "\nCancelled O" in menu.text() and len(await h.exchange.fetch_open_orders()) == 6
