@@ -20,7 +20,7 @@ from bot.access import Access, Verdict
 from bot.commands.catalog import COMMANDS
 from bot.commands.desk import STALE, Answer, Desk, Press
 from bot.discord.render import answer_message, clip, edited_embed, photo_files
-from bot.discord.tree import PANEL_DESCRIPTION
+from bot.discord.tree import PANEL_DESCRIPTION, PRIVATE
 from bot.discord.views import buttons_on, disabled_copy, view_of
 from tools.gate import Role
 
@@ -29,8 +29,7 @@ T = TypeVar("T")
 DEFER_AFTER = 2.0  # seconds of work before an interaction is deferred (Discord's limit is 3)
 OOPS = "Something went wrong on my side. Check /orders and /status before trying again."
 NOT_FOR_YOU = "Sorry, Zyn is private here; nothing was done."
-# Commands (and tools, for free text) whose answers show the account: only the asker sees them in a guild.
-PRIVATE = frozenset({"balance", "positions", "orders", "pnl", "history", "cancel"})
+# Tools whose answers show the account: free text asking for them in a guild is answered by direct message.
 PRIVATE_TOOLS = frozenset({"get_balances", "get_positions", "list_open_orders", "trade_history",
                            "performance_report", "get_portfolio"})
 
@@ -70,18 +69,22 @@ class Handlers:
         return self.check(interaction.user, interaction.channel_id or 0, interaction.guild_id is not None, what)
 
     # --- slash commands -----------------------------------------------------------------------------------
-    async def run_command(self, interaction: discord.Interaction, name: str, values: dict[str, Any]) -> None:
-        """A slash command with typed options: the desk's answer as an embed (deferred when it takes long)."""
+    async def run_command(self, interaction: discord.Interaction, name: str, values: dict[str, Any],
+                          public: bool = False) -> None:
+        """A slash command with typed options: the desk's answer as an embed (deferred when it takes long).
+
+        In a guild, account answers are ephemeral unless asked public; usage lines and refusals always are."""
         verdict = self._verdict(interaction, f"/{name}")
         if verdict.caller is None:
             await interaction.response.send_message(verdict.say or NOT_FOR_YOU, ephemeral=True)
             return
-        private = interaction.guild_id is not None and name in PRIVATE
+        private = interaction.guild_id is not None and name in PRIVATE and not public
         raw = {k: (v.value if isinstance(v, discord.app_commands.Choice) else v) for k, v in values.items()}
         answer, deferred = await self._within(interaction, self.desk.command(verdict.caller, name, values=raw),
                                               ephemeral=private)
+        quiet = answer.usage or (answer.reply is None and interaction.guild_id is not None)  # usage, refusal, help
         await self._reply(interaction, answer, title=COMMANDS[name].description, deferred=deferred,
-                          ephemeral=private or answer.usage)
+                          ephemeral=private or quiet)
 
     async def panel(self, interaction: discord.Interaction) -> None:
         """/panel: the owner's control panel message."""

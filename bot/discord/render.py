@@ -20,6 +20,7 @@ from tools.account import BalancesResult, PositionsResult
 from tools.results import OrdersResult, PortfolioResult, amount_str, money
 
 DESCRIPTION_LIMIT = 4096
+EMBED_LIMIT = 6000  # title, description, fields, footer together
 FIELDS = 24  # Discord allows 25 fields an embed; the last one says how many more there were
 COLORS = {"paper": 0x5865F2, "live": 0xED4245, "usage": 0xFEE75C, "error": 0xED4245, "ok": 0x57F287}
 ALERT_COLORS = {AlertKind.FILL: 0x57F287, AlertKind.BRACKET_EXIT: 0xFEE75C, AlertKind.KILL_SWITCH: 0xED4245,
@@ -51,7 +52,7 @@ def answer_message(answer: Answer, *, title: str, mode: str, now: datetime) -> d
     files = [discord.File(p, filename=p.name) for p in photos]
     if photos:
         embed.set_image(url=f"attachment://{photos[0].name}")
-    out: dict[str, Any] = {"embed": embed, "files": files}
+    out: dict[str, Any] = {"embed": fit(embed), "files": files}
     view = view_of(answer.rows)
     if view is not None:
         out["view"] = view
@@ -85,6 +86,15 @@ def _fields(embed: discord.Embed, reply: Reply) -> None:
                       for o in result.orders])
 
 
+def fit(embed: discord.Embed) -> discord.Embed:
+    """The embed within Discord's 6,000 characters in all: the last fields go first, then the text is cut."""
+    while len(embed) > EMBED_LIMIT and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    if len(embed) > EMBED_LIMIT and embed.description:
+        embed.description = clip(embed.description, max(1, len(embed.description) - (len(embed) - EMBED_LIMIT)))
+    return embed
+
+
 def _rows(embed: discord.Embed, rows: list[tuple[str, str]]) -> None:
     for name, value in rows[:FIELDS]:
         embed.add_field(name=clip(name, 256), value=clip(value, 1024), inline=False)
@@ -98,7 +108,7 @@ def alert_message(alert: Alert, *, silent: bool) -> dict[str, Any]:
                           description=clip(alert.text or "…", DESCRIPTION_LIMIT),
                           color=ALERT_COLORS.get(alert.kind, COLORS["paper"]), timestamp=alert.at)
     embed.set_footer(text=f"Zyn · {alert.kind.value.replace('_', ' ')}")
-    out: dict[str, Any] = {"embed": embed, "silent": silent}
+    out: dict[str, Any] = {"embed": fit(embed), "silent": silent}
     if alert.photo:
         name = alert.photo_name or "chart.png"
         out["file"] = discord.File(io.BytesIO(alert.photo), filename=name)

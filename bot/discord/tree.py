@@ -17,11 +17,14 @@ from discord import app_commands
 from bot.commands.catalog import COMMANDS
 from bot.commands.spec import Command, Kind, Option
 
-Run = Callable[[discord.Interaction, str, dict[str, Any]], Awaitable[None]]
+Run = Callable[[discord.Interaction, str, dict[str, Any], bool], Awaitable[None]]
 Markets = Callable[[], Awaitable[Iterable[str]]]
 PANEL = "panel"
 PANEL_DESCRIPTION = "Owner: control panel (autopilot, kill switch, flatten)"
 MARKETS_TTL = 600.0  # seconds the market list is kept for autocomplete
+# Commands whose answers show the account: in a guild only the asker sees them, unless `public:True` is given.
+PRIVATE = frozenset({"balance", "positions", "orders", "pnl", "history", "cancel"})
+PUBLIC = "public"
 
 
 def annotation(option: Option) -> Any:
@@ -39,16 +42,20 @@ def annotation(option: Option) -> Any:
 
 def _callback(command: Command, run: Run) -> Callable[..., Awaitable[None]]:
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
-        await run(interaction, command.name, {k: v for k, v in values.items() if v is not None})
+        public = bool(values.pop(PUBLIC, False))
+        await run(interaction, command.name, {k: v for k, v in values.items() if v is not None}, public)
 
     params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                 annotation=discord.Interaction)]
     for o in command.options:
         params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation(o),
                                         default=inspect.Parameter.empty if o.required else None))
+    described = {o.name: o.description[:100] for o in command.options}
+    if command.name in PRIVATE:
+        params.append(inspect.Parameter(PUBLIC, inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=None))
+        described[PUBLIC] = "show the answer to everyone in this channel (default: only you)"
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        o.name: o.description[:100] for o in command.options}
+    callback.__discord_app_commands_param_description__ = described  # type: ignore[attr-defined]
     callback.__name__ = callback.__qualname__ = f"cmd_{command.name}"
     return callback
 

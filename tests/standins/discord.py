@@ -259,7 +259,10 @@ class DiscordStandin:
         if len(content) > 2000 or len(data.get("embeds") or []) > 10:
             raise ValueError("content over 2,000 characters or over 10 embeds")
         for e in data.get("embeds") or []:
-            if len(e.get("description", "")) > 4096 or len(e.get("fields", [])) > 25:
+            total = sum(len(e.get(k) or "") for k in ("title", "description")) + len(
+                (e.get("footer") or {}).get("text", "")) + sum(len(f["name"]) + len(f["value"])
+                                                            for f in e.get("fields", []))
+            if len(e.get("description", "")) > 4096 or len(e.get("fields", [])) > 25 or total > 6000:
                 raise ValueError("embed too long")
         msg = Msg(snowflake(), channel_id, content, BOT, list(data.get("embeds") or []),
                   list(data.get("components") or []), int(data.get("flags") or 0), files)

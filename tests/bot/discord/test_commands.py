@@ -22,6 +22,9 @@ async def test_price_round_trip_with_typed_options() -> None:
         assert "BTC/USD: last" in answer.text() and not answer.ephemeral
         assert answer.embeds[0]["footer"]["text"] == "Zyn · PAPER"
         assert any(b["custom_id"] == "zyn:rf:price BTC/USD" for b in answer.buttons)
+        refreshed = await h.press(MEMBER, answer, "zyn:rf:price BTC/USD", roles=(VIEWER_ROLE,))  # viewers may
+        assert refreshed.callbacks[0]["type"] == 7 and answer.edits == 1 and "BTC/USD: last" in answer.text()
+        assert not answer.buttons[0]["disabled"]
         placed = await h.slash(OWNER, "buy", {"pair": "BTC/USD", "amount": "$100", "limit": "50000"})
         assert "buy" in placed.text() and "BTC/USD limit @ 50,000.00" in placed.text()
         assert len(await h.exchange.fetch_open_orders()) == 1
@@ -59,10 +62,12 @@ async def test_account_answers_are_ephemeral_in_guilds_and_strangers_are_refused
         assert balance.ephemeral and "USD: 10000 (free 10000, held 0)" in balance.text()
         dm = await h.slash(OWNER, "balance", channel=None)
         assert not dm.ephemeral
+        shown = await h.slash(TRADER, "balance", {"public": True})  # asked otherwise
+        assert not shown.ephemeral and "USD" in shown.text()
         stranger = await h.slash(STRANGER, "status")
         assert stranger.ephemeral and "Nothing was done" in stranger.text()
         viewer = await h.slash(MEMBER, "buy", {"pair": "BTC/USD", "amount": "0.01"}, roles=(VIEWER_ROLE,))
-        assert "Read-only here" in viewer.text() and await h.orders() == 0
+        assert viewer.ephemeral and "Read-only here" in viewer.text() and await h.orders() == 0
         status = await h.slash(MEMBER, "status", roles=(VIEWER_ROLE,))
         assert "PAPER" in status.text()
 
@@ -77,3 +82,14 @@ async def test_a_report_is_an_embed_with_its_equity_chart_attached() -> None:
         assert "P&L +" in embed["description"] and "Equity 10,000.00 →" in embed["description"]
         assert not report.ephemeral
         assert embed["title"] == "P&L, trades and the equity curve" and embed["footer"]["text"] == "Zyn · PAPER"
+
+
+def test_a_long_answer_fits_discords_embed_limits() -> None:
+    from agent.reply import Reply
+    from bot.commands.desk import Answer
+    from bot.discord.render import answer_message
+    from tests.bot.discord.harness import NOW
+
+    kwargs = answer_message(Answer("line\n" * 2000, Reply("x")), title="t" * 300, mode="paper", now=NOW)
+    embed = kwargs["embed"]
+    assert len(embed) <= 6000 and len(embed.description) <= 4096 and len(embed.title) <= 256
