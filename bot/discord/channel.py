@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import discord
-from discord.http import HTTPClient, handle_message_parameters
+from discord.http import HTTPClient, Route, handle_message_parameters
 from loguru import logger
 
 from bot.discord.render import alert_message
@@ -27,14 +27,29 @@ _log = logger.bind(component="discord")
 _REMEMBERED = 200
 
 
+class PinnedHTTPClient(HTTPClient):
+    """discord.py's REST client, always talking to one base URL (Route.BASE is process-wide and the front end
+    puts it back when it stops, while the notifier may still be draining alerts through this channel)."""
+
+    def __init__(self, *args: Any, base: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.base = base.rstrip("/")
+
+    async def request(self, route: Route, **kwargs: Any) -> Any:
+        if route.url.startswith(route.BASE):
+            route.url = self.base + route.url[len(route.BASE):]
+        return await super().request(route, **kwargs)
+
+
 class DiscordChannel:
     """Alerts over Discord's REST API, with the bot's token."""
 
     name = "discord"
     max_ratelimit_timeout = 30.0  # a 429 asking for longer goes back to the fan-out
 
-    def __init__(self, token: str, chats: Mapping[AlertKind, Sequence[int]]) -> None:
+    def __init__(self, token: str, chats: Mapping[AlertKind, Sequence[int]], *, api_url: str | None = None) -> None:
         self._token = token
+        self._base = api_url or Route.BASE
         self._http: HTTPClient | None = None
         self.chats = {AlertKind(k): tuple(dict.fromkeys(v)) for k, v in chats.items()}
         self._delivered: OrderedDict[tuple, set[int]] = OrderedDict()
@@ -45,7 +60,7 @@ class DiscordChannel:
         alerts = tuple(settings.discord_alert_channel_ids)
         chats: dict[AlertKind, Sequence[int]] = {k: alerts for k in AlertKind}
         chats[AlertKind.DAILY_REPORT] = (*settings.discord_report_channel_ids, *alerts)
-        return cls(settings.discord_token.get_secret_value(), chats)
+        return cls(settings.discord_token.get_secret_value(), chats, api_url=settings.discord_api_url)
 
     def chats_for(self, kind: AlertKind) -> tuple[int, ...]:
         return self.chats.get(AlertKind(kind), ())
@@ -93,7 +108,8 @@ class DiscordChannel:
 
     async def _connect(self) -> HTTPClient:
         if self._http is None:
-            http = HTTPClient(asyncio.get_running_loop(), max_ratelimit_timeout=self.max_ratelimit_timeout)
+            http = PinnedHTTPClient(asyncio.get_running_loop(), max_ratelimit_timeout=self.max_ratelimit_timeout,
+                                    base=self._base)
             try:
                 await http.static_login(self._token)
             except discord.LoginFailure:

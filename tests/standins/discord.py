@@ -296,7 +296,9 @@ class DiscordStandin:
             it.original = msg
         elif kind == 8:
             it.choices = data.get("choices", [])
-        elif kind != 6:
+        elif kind == 6:  # a deferred update: @original is the pressed message
+            it.original = self.messages[int(self._pressed[iid])] if iid in self._pressed else None
+        else:
             raise ValueError(f"callback type {kind}")
         return self._json({"interaction": {"id": str(iid), "type": 2, "response_message_id":
                                            str(it.original.id) if it.original else None,

@@ -72,3 +72,14 @@ async def test_the_gateway_drops_the_socket_and_the_client_resumes() -> None:
         answer = await h.slash(OWNER, "status")
         assert "PAPER" in answer.text()
         h.assert_alive()
+
+
+async def test_alerts_drained_after_the_front_end_stopped_still_reach_the_same_server() -> None:
+    import discord.http
+
+    async with running(with_notifier=True) as h:
+        await h.front.stop()  # the service stops its front ends before the notifier drains
+        assert discord.http.Route.BASE == "https://discord.com/api/v10"  # put back for the process
+        result = await h.notifier.notify(Alert(AlertKind.FILL, "Filled late", "x", AT))
+        assert result.sent == ("discord",) and len(h.dc.in_channel(ALERTS)) == 1  # the stand-in, not discord.com
+        await h.front.start(h.ctx)

@@ -35,6 +35,16 @@ async def test_the_owners_confirm_places_the_order_and_another_members_press_is_
         assert "no longer valid" in replay.original.text() and await h.orders() == 1
 
 
+async def test_a_slow_confirmation_is_deferred_and_the_message_edited_after() -> None:
+    async with running(confirm_in_paper=ORDER_CONFIRMS, defer_after=0.0) as h:
+        it = await h.dc.slash(OWNER, "buy", {"pair": "BTC/USD", "amount": "0.01"}, channel=None)
+        [ask] = await h.dc.answer(it)
+        press = await h.dc.press(OWNER, ask, button(ask, "Confirm"))
+        await h.dc.wait_for(lambda: "✅ Order" in ask.text())
+        assert press.callbacks == [{"type": 6}] and all(b["disabled"] for b in ask.buttons)
+        assert await h.orders() == 1
+
+
 async def test_forged_custom_ids_are_refused() -> None:
     async with running() as h:
         price = await h.slash(OWNER, "price", {"pair": "BTC/USD"})
