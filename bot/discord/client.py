@@ -58,6 +58,9 @@ class ZynClient(discord.Client):
     async def setup_hook(self) -> None:
         """Async start-up (runs inside login): commands, persistent buttons, the sync."""
         self.add_dynamic_items(ZynButton)
+        unknown = sorted(self.settings.discord_disabled - {*COMMANDS, "panel"})
+        if unknown:
+            _log.warning("ZYN_DISCORD_DISABLED_COMMANDS names no command: {}", ", ".join(unknown))
         for command in build_commands(self.handlers.run_command, self.completer,
                                       disabled=self.settings.discord_disabled, panel=self.handlers.panel):
             self.tree.add_command(command)

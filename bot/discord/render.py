@@ -22,7 +22,7 @@ from tools.results import OrdersResult, PortfolioResult, amount_str, money
 DESCRIPTION_LIMIT = 4096
 EMBED_LIMIT = 6000  # title, description, fields, footer together
 FIELDS = 24  # Discord allows 25 fields an embed; the last one says how many more there were
-COLORS = {"paper": 0x5865F2, "live": 0xED4245, "usage": 0xFEE75C, "error": 0xED4245, "ok": 0x57F287}
+COLORS = {"paper": 0x5865F2, "live": 0xED4245, "usage": 0xFEE75C, "pending": 0xF0B232}
 ALERT_COLORS = {AlertKind.FILL: 0x57F287, AlertKind.BRACKET_EXIT: 0xFEE75C, AlertKind.KILL_SWITCH: 0xED4245,
                 AlertKind.AUTOPILOT_ERROR: 0xED4245, AlertKind.DAILY_REPORT: 0x5865F2}
 
@@ -43,7 +43,8 @@ def answer_message(answer: Answer, *, title: str, mode: str, now: datetime) -> d
     """send() keyword arguments for a desk answer: embed, attached pictures, the buttons as a View."""
     reply = answer.reply
     photos = [p for p in (reply.photos if reply else []) if p.is_file()]
-    color = COLORS["usage"] if answer.usage else COLORS.get(mode, COLORS["paper"])
+    color = COLORS["usage"] if answer.usage else COLORS["pending"] if reply is not None and reply.pending \
+        else COLORS.get(mode, COLORS["paper"])
     embed = discord.Embed(title=clip(title, 256), description=clip(without_paths(answer.text, photos) or "…",
                                                                    DESCRIPTION_LIMIT), color=color, timestamp=now)
     if reply is not None and not answer.usage:
