@@ -16,10 +16,10 @@ from typing import Any
 
 from loguru import logger
 
+from agent.conversation import ConversationMemory
 from agent.grounding import check_reply, correction_text
-from agent.intents import HELP_TEXT, Parsed, looks_like_injection, parse
+from agent.intents.engine import HELP_TEXT, Parsed, looks_like_injection, parse
 from agent.loop import StopReason, run_tool_loop
-from agent.memory import ConversationMemory
 from agent.prompt import system_prompt
 from agent.reply import Reply, cancel_reply, confirm_hint, confirm_reply, last_pending, photos_of, reply_from
 from tools.catalog import CATALOG

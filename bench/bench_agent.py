@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.agent import Agent  # noqa: E402
-from agent.intents import parse  # noqa: E402
+from agent.intents.engine import parse  # noqa: E402
 from agent.llm import close_chat_model, make_chat_model, schema_size, tool_schemas  # noqa: E402
 from tests.agent.test_scenarios_offline import ALL, NOW  # noqa: E402
 from tests.agent.world import OWNER, make_world  # noqa: E402

@@ -9,7 +9,7 @@
 How the semantics were aligned (so the trade lists can be identical):
 - Crossing: backtesting.py's crossover(a, b) is `a[-2] < b[-2] and a[-1] > b[-1]` (strict on both bars);
   Zyn's strategies/base.py crosses_above() is the same test, vectorised. Equal values are no cross.
-- Indicator values: backtesting.py's strategy uses trading.indicators.sma, so both engines compare the
+- Indicator values: backtesting.py's strategy uses trading.decision.indicators.sma, so both engines compare the
   very same floats; two SMA implementations can differ in the last bit and flip an exact tie.
 - Fills: backtesting.py with trade_on_close=False fills an order placed in next() at the next bar's open;
   Zyn fills decisions made on bar i's close at bar i+1's open. Zero slippage and spread on both sides.
@@ -41,12 +41,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from loguru import logger  # noqa: E402
 
-from trading.backtest import BacktestSettings, ExitReason, run_backtest  # noqa: E402
-from trading.backtest_data import replay_history  # noqa: E402
+from trading.backtest.data import replay_history  # noqa: E402
+from trading.backtest.engine import BacktestSettings, ExitReason, run_backtest  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
-from trading.exchange.replay import ReplayFeed  # noqa: E402
-from trading.indicators import OHLCV, compute_all, sma  # noqa: E402
-from trading.orchestrator import plan_all  # noqa: E402
+from trading.decision.indicators import OHLCV, compute_all, sma  # noqa: E402
+from trading.decision.orchestrator import plan_all  # noqa: E402
+from trading.exchange.feeds.replay import ReplayFeed  # noqa: E402
 
 START, END = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC)  # 365 days = 105,120 bars
 

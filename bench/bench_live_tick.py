@@ -22,13 +22,13 @@ sys.path.insert(0, str(ROOT))
 
 from memory import open_database  # noqa: E402
 from tests.standins.kraken import KrakenStandin  # noqa: E402
-from trading.autopilot import Autopilot  # noqa: E402
+from trading.autopilot.engine import Autopilot  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
 from trading.domain import Mode  # noqa: E402
 from trading.events import EventBus  # noqa: E402
-from trading.exchange.kraken import KrakenExchange  # noqa: E402
-from trading.risk import DailyLimits, KillSwitch  # noqa: E402
+from trading.exchange.kraken.client import KrakenExchange  # noqa: E402
+from trading.risk.limits import DailyLimits, KillSwitch  # noqa: E402
 
 NOW = datetime(2024, 6, 3, 12, 0, 5, tzinfo=UTC)
 SYMBOLS = 20

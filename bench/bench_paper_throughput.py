@@ -18,7 +18,7 @@ from memory import open_database  # noqa: E402
 from tests.fakes import FakeFeed  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
 from trading.domain import BracketRequest, Mode, OrderRequest, OrderType, Side  # noqa: E402
-from trading.exchange.paper import PaperExchange  # noqa: E402
+from trading.exchange.paper.exchange import PaperExchange  # noqa: E402
 
 N = 2000
 

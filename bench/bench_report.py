@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable as `pyt
 
 from loguru import logger  # noqa: E402
 
+from bot.notify.fanout import NotifyResult  # noqa: E402
 from bot.reports import DailyReporter  # noqa: E402
 from memory import open_database  # noqa: E402
 from tests.fakes import FakeFeed  # noqa: E402
@@ -28,7 +29,7 @@ from tools.context import ToolContext  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
 from trading.domain import Balance, Mode  # noqa: E402
-from trading.exchange.paper import PaperExchange  # noqa: E402
+from trading.exchange.paper.exchange import PaperExchange  # noqa: E402
 
 END = datetime(2024, 6, 30, 21, 0, tzinfo=UTC)
 TRADES = 200
@@ -36,8 +37,8 @@ RUNS = 5
 
 
 class NullNotifier:
-    async def notify(self, alert) -> None:  # noqa: ANN001
-        return None
+    async def notify(self, alert) -> NotifyResult:  # noqa: ANN001
+        return NotifyResult(alert)
 
 
 async def timed(label: str, make) -> None:  # noqa: ANN001

@@ -33,7 +33,7 @@ from bot.settings import load_settings  # noqa: E402
 from bot.telegram.app import WORKERS, TelegramFrontEnd  # noqa: E402
 from tests.standins.telegram import TelegramStandin  # noqa: E402
 from trading.clock import SystemClock  # noqa: E402
-from trading.exchange.replay import ReplayFeed  # noqa: E402
+from trading.exchange.feeds.replay import ReplayFeed  # noqa: E402
 
 TOKEN = "123456789:bench-token-not-a-real-one-0123456789"
 COMMANDS = [("/price BTC/USD", "BTC/USD: last"), ("/status", "Mode PAPER"), ("/price ETH/USD", "ETH/USD: last"),

@@ -41,12 +41,12 @@ class Services:
 
 def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
     """Kraken public data (falling back to the offline replay), or the replay alone when offline."""
-    from trading.exchange.replay import ReplayFeed
+    from trading.exchange.feeds.replay import ReplayFeed
 
     if settings.offline:
         return ReplayFeed(clock)
-    from trading.exchange.feeds import FallbackFeed
-    from trading.exchange.kraken import KrakenPublicFeed
+    from trading.exchange.feeds.fallback import FallbackFeed
+    from trading.exchange.kraken.client import KrakenPublicFeed
 
     # One quick retry only: when Kraken is unreachable, the replay feed should take over in seconds.
     primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock, retries=1, retry_wait=0.25,
@@ -57,7 +57,7 @@ def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
 def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object) -> Exchange:
     """The paper simulator in PAPER; Kraken itself in LIVE (which then is also the feed)."""
     if settings.mode is Mode.PAPER:
-        from trading.exchange.paper import PaperExchange
+        from trading.exchange.paper.exchange import PaperExchange
 
         return PaperExchange(feed, db, clock, quote_currency=settings.quote_currency,
                              starting_balance=settings.paper_starting_balance,
@@ -65,7 +65,7 @@ def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object
                              slippage_bps=settings.paper_slippage_bps)
     if not settings.has_kraken_keys:
         raise ConfigError("LIVE mode needs KRAKEN_API_KEY and KRAKEN_API_SECRET (run `zyn config-setup`)")
-    from trading.exchange.kraken_journal import JournaledKraken
+    from trading.exchange.kraken.journal import JournaledKraken
 
     # Journaled: brackets and fills are kept in the LIVE database (the reports' source, the reconciler's state).
     return JournaledKraken(settings.kraken_api_key.get_secret_value(), settings.kraken_api_secret.get_secret_value(),
@@ -99,8 +99,15 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       probe=lambda: probe(settings, feed, exchange), store=db, trading_config=trading_config,
                       paper_starting_balance=settings.paper_starting_balance, paper_maker_fee=settings.paper_maker_fee,
                       paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps,
-                      alert_channels=_alert_channels(settings))
+                      alert_channels=_alert_channels(settings),
+                      liveness=lambda: _liveness(settings, clock))
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
+
+
+def _liveness(settings: Settings, clock: Clock):  # noqa: ANN202 - tools.context.Liveness
+    from bot.liveness import liveness
+
+    return liveness(settings.data_dir, settings.mode, clock.now())
 
 
 def _alert_channels(settings: Settings) -> dict[str, bool]:

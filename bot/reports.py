@@ -12,7 +12,6 @@ the report time, today's report is sent at once if it was not sent yet (catch-up
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from loguru import logger
 
 from bot.notify.base import Alert, AlertKind
+from bot.notify.fanout import NotifyResult
 from tools.catalog import invoke
 from tools.context import ToolContext
 from tools.report import ReportResult, signed
@@ -37,11 +37,11 @@ _log = logger.bind(component="report")
 class Notifier(Protocol):
     """The alert fan-out (bot/notify/fanout.py): sends one alert to every configured channel."""
 
-    async def notify(self, alert: Alert) -> Any: ...
+    async def notify(self, alert: Alert) -> NotifyResult: ...
 
 
 class ReportStore(Protocol):
-    """memory.reports.ReportStoreMixin, as the reporter uses it."""
+    """memory.stores.reports.ReportStoreMixin, as the reporter uses it."""
 
     def claim_report(self, kind: str, day: date, at: datetime, by: str = "") -> bool: ...
 
@@ -129,7 +129,7 @@ class DailyReporter:
     async def run_once(self, day: date, *, by: str = "scheduler") -> Any:
         """Claim, build and send the report of one UTC day; None when it was claimed before (not sent again).
 
-        Returns the stored record of this attempt (memory.reports.ReportRun). Never raises.
+        Returns the stored record of this attempt (memory.stores.reports.ReportRun). Never raises.
         """
         now = self.clock.now()
         if day > now.astimezone(UTC).date():
@@ -179,71 +179,6 @@ class DailyReporter:
             return None
 
 
-def channel_results(result: Any) -> tuple[list[str], dict[str, str]]:
-    """(channels that delivered, channel -> error) from what notify() returned, whatever its shape.
-
-    None or True: delivered (the fan-out logs its own failures); False: nothing delivered; a mapping
-    channel -> True/False/None/exception/"ok"/error text/a result with .ok; an object with ok (or sent)
-    and failed attributes; the names of the channels that delivered it; or per-channel results with a
-    channel (or name) and ok or error.
-    A channel switched off ("off", "skipped") is neither.
-    """
-    if result is None or result is True:
-        return ["notifier"], {}
-    if result is False:
-        return [], {"notifier": "not delivered"}
-    if isinstance(result, Mapping):
-        return _sort_out(result.items())
-    sent = _first_attr(result, ("ok", "sent", "delivered"))
-    if isinstance(sent, bool):
-        error = str(getattr(result, "error", None) or "failed")
-        return (["notifier"], {}) if sent else ([], {"notifier": error})
-    if sent is not None:
-        failed = getattr(result, "failed", None) or {}
-        failed = dict(failed) if isinstance(failed, Mapping) else {str(n): "failed" for n in failed}
-        return sorted(str(n) for n in sent), {str(k): str(v)[:300] for k, v in failed.items()}
-    if isinstance(result, Iterable) and not isinstance(result, (str, bytes)):
-        result = list(result)
-        if all(isinstance(item, str) for item in result):
-            return sorted(result), {}  # the names of the channels that delivered it
-        named = ((_first_attr(item, ("channel", "name")) or "channel", item) for item in result)
-        return _sort_out((getattr(n, "name", n), item) for n, item in named)
-    return ["notifier"], {}
-
-
-def _sort_out(pairs: Iterable[tuple[Any, Any]]) -> tuple[list[str], dict[str, str]]:
-    ok: list[str] = []
-    failed: dict[str, str] = {}
-    for name, value in pairs:
-        verdict = _verdict(value)
-        if verdict == "ok":
-            ok.append(str(name))
-        elif verdict != "skip":
-            failed[str(name)] = verdict[:300]
-    return sorted(ok), failed
-
-
-def _verdict(value: Any) -> str:
-    """"ok", "skip", or an error text for one channel's result."""
-    if hasattr(value, "ok") and not isinstance(value, (str, bytes, Mapping)):
-        error = getattr(value, "error", None)
-        value = True if value.ok else (error or False)
-    if value is True or value is None:
-        return "ok"
-    if value is False:
-        return "failed"
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    text = str(value)
-    low = text.lower()
-    if low in ("ok", "sent", "delivered", "on", "silent"):
-        return "ok"
-    return "skip" if low in ("off", "skipped") else text
-
-
-def _first_attr(obj: Any, names: tuple[str, ...]) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
+def channel_results(result: NotifyResult) -> tuple[list[str], dict[str, str]]:
+    """(channels that delivered, channel -> error) of one notify(); switched-off or suppressed are neither."""
+    return sorted(result.sent), {k: v[:300] for k, v in result.failed.items()}

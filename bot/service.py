@@ -11,19 +11,21 @@ from rich.console import Console
 
 from bot.app import Services, build_agent, build_gate, build_services
 from bot.frontend import FrontEnd, FrontEndContext
+from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock
 from bot.scheduler import make_scheduler, schedule_autopilot, schedule_fill_watch
 from bot.settings import Settings
-from trading.autopilot import Autopilot, TickReport, next_tick_after
+from trading.autopilot.engine import Autopilot, TickReport, next_tick_after
 from trading.clock import Clock, SystemClock
 from trading.config import TradingConfig
+from trading.decision.evaluation import Decision
 from trading.domain import Mode
 from trading.errors import ConfigError
-from trading.evaluation import Decision
 from trading.events import Event, EventBus, EventKind, TickCompleted
 from trading.exchange.base import MarketFeed
-from trading.risk import DailyLimits, KillSwitch
+from trading.risk.limits import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
+HEARTBEAT_JOB = "heartbeat"
 RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
 
 
@@ -123,6 +125,8 @@ class Service:
             raise
         self.front_ends = configured_front_ends(settings) if front_ends is None else list(front_ends)
         self.running: dict[str, FrontEnd] = {}
+        self.lock: ServiceLock | None = None
+        self.heartbeat = Heartbeat(settings.data_dir, settings.mode, services.clock)
 
     @property
     def telegram(self) -> FrontEnd | None:
@@ -143,10 +147,23 @@ class Service:
         """One autopilot tick, shown on the console (the scheduled job)."""
         report = await self.rt.autopilot.tick()
         self.view.show_tick(report)
+        self.beat()
         return report
+
+    def beat(self, *, stopped: bool = False) -> None:
+        """Write the heartbeat every status reads (running, stale or stopped)."""
+        try:
+            now = self.rt.services.clock.now()
+            state = self.rt.services.db.get_autopilot_state()
+            self.heartbeat.beat(last_tick_at=state.last_tick_at, stopped=stopped,
+                                next_tick_at=None if stopped else next_tick_after(now, self.rt.cfg.tick_delay_seconds))
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat shows as stale; it must not stop trading
+            _log.warning("heartbeat not written: {}", exc)
 
     async def start(self) -> None:
         """Enable PAPER trading on first start, schedule the autopilot, start the front ends, print the banner."""
+        # One service per data folder and mode, first: a second one would trade the same account twice.
+        self.lock = ServiceLock.acquire(self.settings.data_dir, self.settings.mode, self.rt.services.clock)
         db = self.rt.services.db
         if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
             db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start
@@ -156,6 +173,9 @@ class Service:
         # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
         await self.rt.autopilot.watch_fills()
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
+        self.beat()
+        self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
+                               replace_existing=True, max_instances=1, coalesce=True)
         for front in self.front_ends:
             await self._start_front(front)
         if self.notifier.channels or self.front_ends:
@@ -235,7 +255,12 @@ class Service:
             self.scheduler.shutdown(wait=False)
         await self.notifier.close(timeout=10)
         await self.agent.close()
+        if self.lock is not None:
+            self.beat(stopped=True)
         await self.rt.services.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
         self.view.console.print("Zyn stopped cleanly.")
         _log.info("service stopped")
 
@@ -251,8 +276,8 @@ async def run_service(settings: Settings, *, stop: asyncio.Event | None = None, 
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
-    await service.start()
     try:
+        await service.start()
         await stop.wait()
     finally:
         await service.stop()

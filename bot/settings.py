@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     llm_token_budget: int = Field(20000, ge=1000, le=500000,
                                   validation_alias=AliasChoices("ZYN_LLM_TOKEN_BUDGET", "llm_token_budget"))
     # PAPER: which state-changing tools still ask for confirmation (LIVE: all of them, always).
-    confirm_in_paper: str = Field("flatten_all,cancel_all,kill_switch_reset", pattern=r"^[a-z_, ]*$",
+    confirm_in_paper: str = Field("", pattern=r"^[a-z_, ]*$",
                                   validation_alias=AliasChoices("ZYN_CONFIRM_IN_PAPER", "confirm_in_paper"))
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from memory.tables import BracketRow, FillRow, OrderRow, PositionRow
+from memory.tables.ledger import BracketRow, FillRow, OrderRow, PositionRow
 from trading.domain import (
     Balance,
     Bracket,

@@ -11,25 +11,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlmodel import SQLModel
 
-import memory.agent_tables  # noqa: F401  (registers the confirmations and conversations)
-import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
-import memory.settings_tables  # noqa: F401  (registers the setting overrides)
-import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
-from memory.agent_store import AgentStoreMixin
-from memory.alerts import AlertStoreMixin
-from memory.autopilot_store import AutopilotStoreMixin
-from memory.reports import ReportStoreMixin
-from memory.settings_store import SettingsStoreMixin
-from memory.store import Database as LedgerDatabase
-from memory.tables import SCHEMA_VERSION, MetaRow
+import memory.tables.agent  # noqa: F401  (registers the confirmations and conversations)
+import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
+import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
+import memory.tables.settings  # noqa: F401  (registers the setting overrides)
+from memory.stores.alerts import AlertStoreMixin
+from memory.stores.autopilot import AutopilotStoreMixin
+from memory.stores.confirmations import ConfirmationStoreMixin
+from memory.stores.conversations import ConversationStoreMixin
+from memory.stores.ledger import Database as LedgerDatabase
+from memory.stores.reports import ReportStoreMixin
+from memory.stores.settings import SettingsStoreMixin
+from memory.tables.ledger import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(AlertStoreMixin, ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin,
-               LedgerDatabase):
+class Database(AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
+               SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

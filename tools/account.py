@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -14,13 +13,7 @@ from tools.market import resolve_symbol
 from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, money
 from trading.domain import ZERO, Balance, Mode, Position
 from trading.errors import ZynError
-
-
-@runtime_checkable
-class PositionBook(Protocol):
-    """An exchange that tracks average-cost positions (the paper simulator does)."""
-
-    async def positions(self) -> dict[str, Position]: ...
+from trading.exchange.base import PositionBook
 
 
 class PortfolioArgs(Args):

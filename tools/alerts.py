@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from memory.alerts import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES
+from memory.stores.alerts import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES
 from tools.base import Args
 from tools.context import ToolContext
 from trading.errors import InputError
@@ -76,7 +76,7 @@ def _matrix(ctx: ToolContext) -> dict[str, dict[str, str]]:
 
 
 def _require_store(ctx: ToolContext) -> None:
-    if ctx.store is None or not hasattr(ctx.store, "alert_deliveries"):
+    if ctx.store is None:
         raise InputError("alert settings are not available here")
 
 

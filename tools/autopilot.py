@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from tools.base import Args
 from tools.context import ToolContext
+from tools.ports import ToolStore
 from tools.results import amount_str
 from trading.clock import next_tick_after
-from trading.errors import InputError
+from trading.exchange.base import PositionBook
 
 
 class AutopilotArgs(Args):
@@ -38,13 +39,23 @@ class AutopilotStatusResult:
     kill_switch_tripped: bool
     kill_switch_reason: str | None
     kill_switch_at: datetime | None
+    service: str = "unknown"  # "running" | "stale" | "stopped" | "unknown" (the service's liveness)
+    service_text: str = ""  # the liveness in words, e.g. "service STOPPED since 2024-05-06 21:30 UTC: ..."
+
+    @property
+    def ticking(self) -> bool:
+        """Whether ticks really happen: the service runs (or nobody can tell from here)."""
+        return self.service in ("running", "unknown")
 
     def text(self) -> str:
         kill = f"TRIPPED ({self.kill_switch_reason})" if self.kill_switch_tripped else "armed"
         last = f"{self.last_tick_at:%H:%M:%S}" if self.last_tick_at else "never"
         pos = ", ".join(f"{s} {a}" for s, a in self.positions.items()) or "none"
-        return (f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last} · next {self.next_tick_at:%H:%M:%S} UTC"
-                f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}")
+        nxt = f"next {self.next_tick_at:%H:%M:%S} UTC" if self.ticking else "no next tick"
+        head = f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last} · {nxt}"
+        tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
+        return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
+                              and not self.ticking else "")
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,8 @@ class AutopilotChangeResult:
         return f"Autopilot is {state}." if self.changed else f"Autopilot was already {state}."
 
 
-def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database, kept out of tools' imports
-    if ctx.store is None or ctx.trading_config is None:
-        raise InputError("the autopilot is not available here")
-    return ctx.store
+def _store(ctx: ToolContext) -> ToolStore:
+    return ctx.stores("the autopilot")[0]
 
 
 async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotStatusResult:
@@ -72,16 +81,24 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
     kill = store.get_kill_switch()
     tripped = bool(kill.tripped and kill.day is not None and kill.day >= now.date())
     positions: dict[str, str] = {}
-    book = getattr(ctx.exchange, "positions", None)
-    if book is not None:
-        positions = {s: amount_str(p.amount) for s, p in (await book()).items() if p.amount > 0}
+    if isinstance(ctx.exchange, PositionBook):
+        positions = {s: amount_str(p.amount) for s, p in (await ctx.exchange.positions()).items() if p.amount > 0}
     return AutopilotStatusResult(
         enabled=state.enabled, last_tick_at=state.last_tick_at, last_candle_time=state.last_candle_time,
         next_tick_at=next_tick_after(now, cfg.tick_delay_seconds), universe=list(cfg.universe), positions=positions,
         trades_today=dict(day.trades_by_symbol) if day else {}, trades_total=day.trades_total if day else 0,
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
-        kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None)
+        kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
+        **_service(ctx, now))
+
+
+def _service(ctx: ToolContext, now: datetime) -> dict[str, str]:
+    """The service's liveness, when this context can tell (the CLI and the chats can)."""
+    if ctx.liveness is None:
+        return {}
+    alive = ctx.liveness()
+    return {"service": alive.state, "service_text": alive.text(now)}
 
 
 async def _set(ctx: ToolContext, enabled: bool) -> AutopilotChangeResult:

@@ -20,7 +20,7 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.pictures import picture_folder
 from tools.results import money
-from trading.backtest_run import (
+from trading.backtest.run import (
     backtest_settings,
     chart_name,
     check_period,
@@ -30,16 +30,16 @@ from trading.backtest_run import (
     replay_candles,
     require_warmup,
 )
-from trading.exchange.replay import REPLAY_SOURCE, ReplayFeed
+from trading.exchange.feeds.replay import REPLAY_SOURCE, ReplayFeed
 
 if TYPE_CHECKING:
-    from trading.backtest import BacktestResult, BacktestSettings
+    from trading.backtest.engine import BacktestResult, BacktestSettings
     from trading.config import TradingConfig
     from trading.domain import Market
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 14
-# The names of trading.strategies.STRATEGIES (importing it here would load numpy at start-up; a test
+# The names of trading.decision.strategies.STRATEGIES (importing it here would load numpy at start-up; a test
 # keeps the two lists equal).
 StrategyName = Literal["auto", "trend_following", "mean_reversion", "breakout", "ma_crossover", "macd", "rsi"]
 
@@ -61,7 +61,7 @@ class BacktestToolResult:
     quote: str
     start_equity: Decimal
     final_equity: Decimal
-    total_return: float  # fractions, as trading.backtest_metrics.Metrics: 0.012 = 1.2 %
+    total_return: float  # fractions, as trading.backtest.metrics.Metrics: 0.012 = 1.2 %
     max_drawdown: float
     trades: int
     win_rate: float | None  # None without trades
@@ -146,14 +146,13 @@ def _trading_config(ctx: ToolContext) -> TradingConfig:
     from trading.config import TradingConfig, with_risk_overrides
 
     cfg = ctx.trading_config or TradingConfig()
-    get = getattr(ctx.store, "get_overrides", None)
-    return with_risk_overrides(cfg, get("risk")) if get is not None else cfg
+    return with_risk_overrides(cfg, ctx.store.get_overrides("risk")) if ctx.store is not None else cfg
 
 
 def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: TradingConfig,
           settings: BacktestSettings, path: Path) -> tuple[BacktestResult, float | None]:
     """Candles, simulation and chart (blocking: for a worker thread)."""
-    from trading.backtest import run_backtest as simulate
+    from trading.backtest.engine import run_backtest as simulate
 
     ohlcv = replay_candles(market.symbol, start, end, now)
     require_warmup(ohlcv, cfg)

@@ -48,8 +48,9 @@ class Tool(Generic[A]):
       - a call that `dry_run` says changes nothing (an order with validate_only) runs at once;
       - ALWAYS waits in every mode; LIVE waits in LIVE, and in PAPER only if the owner listed the tool in
         ZYN_CONFIRM_IN_PAPER; NEVER runs at once in every mode (autopilot_stop: stopping must never wait);
-      - on top of the rule, the gate makes every state-changing call of a turn wait when that turn carried
-        instruction-like text (the agent's "taint").
+      - on top of the rule, a call waits when its `caution` names a reason (an order that would execute at
+        once, a buy while the kill switch is tripped), and every state-changing call of a turn waits when
+        that turn carried instruction-like text (the agent's "taint").
     The permission says who may call it at all: viewers READ, traders READ and TRADE, the owner everything.
     """
 
@@ -63,6 +64,9 @@ class Tool(Generic[A]):
     # What a call will do, in words, for the confirmation question: (args, resolved pair or None) -> text.
     describe: Callable[[A, str | None], str] | None = None
     dry_run: Callable[[A], bool] | None = None  # True when this call changes nothing (it runs at once)
+    # Why this call needs the person's explicit yes now, whatever the rule (an order that fills at once, a buy
+    # while the kill switch is tripped): a short text, or None.
+    caution: Callable[[ToolContext, A], Awaitable[str | None]] | None = None
 
     def __post_init__(self) -> None:
         if self.permission is Permission.READ and self.confirm is not ConfirmPolicy.NEVER:

@@ -15,7 +15,7 @@ from trading.errors import InputError
 
 P, C = Permission, ConfirmPolicy
 ORDER = {"flags": frozenset({ToolFlag.RECHECK_PRICE}), "describe": orders.describe_order,
-         "dry_run": orders.validates_only}
+         "dry_run": orders.validates_only, "caution": orders.order_caution}
 
 CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("get_status", "Mode, data source, connectivity and credentials", market.NoArgs, P.READ, C.NEVER,

@@ -35,7 +35,7 @@ class ChartResult:
 
 async def make_chart(ctx: ToolContext, args: ChartArgs) -> ChartResult:
     """Render the last hours of 5-minute candles with our fills marked, as a PNG file."""
-    from trading.charts import render_candles
+    from trading.charts.candles import render_candles
 
     symbol = await resolve_symbol(ctx, args.symbol)
     now = ctx.clock.now()

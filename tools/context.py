@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from tools.ports import ToolStore
 from trading.clock import Clock
+from trading.config import TradingConfig
 from trading.domain import Balance, Fill, Mode, Order
+from trading.errors import InputError
 from trading.exchange.base import Exchange
 
 
@@ -21,6 +25,35 @@ class Journal(Protocol):
     def record_fill(self, fill: Fill) -> None: ...
 
     def record_balance_snapshot(self, balances: dict[str, Balance], timestamp, equity_quote, source: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Whether the service (`zyn run`) is running: "running", "stale" (alive but silent) or "stopped"."""
+
+    state: str
+    pid: int | None = None
+    since: datetime | None = None  # running or stale: started at; stopped: stopped at (None: never ran)
+    beat_at: datetime | None = None
+    next_tick_at: datetime | None = None
+
+    def text(self, now: datetime) -> str:
+        """One line for a person, e.g. "service running (pid 4242, heartbeat 12 s ago)"."""
+        if self.state == "running":
+            return f"service running (pid {self.pid}, heartbeat {_ago(now, self.beat_at)})"
+        if self.state == "stale":
+            return (f"service NOT RESPONDING: pid {self.pid} holds the lock but its last heartbeat was "
+                    f"{_ago(now, self.beat_at)}")
+        if self.since is None:
+            return "service STOPPED (never started here): nothing trades until `make run`"
+        return f"service STOPPED since {self.since:%Y-%m-%d %H:%M} UTC: nothing trades until `make run`"
+
+
+def _ago(now: datetime, at: datetime | None) -> str:
+    if at is None:
+        return "never"
+    seconds = max(0, int((now - at).total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 @dataclass
@@ -35,8 +68,8 @@ class ToolContext:
     database: str  # a display form, never with a password
     log_file: Path | None = None
     probe: Callable[[], Awaitable[str]] | None = None  # connectivity check used by get_status
-    store: Any = None  # the mode's database (autopilot state, risk state, evaluations)
-    trading_config: Any = None  # trading.config.TradingConfig
+    store: ToolStore | None = None  # the mode's database (autopilot and risk state, evaluations, settings)
+    trading_config: TradingConfig | None = None
     actor: str = "cli"  # who is acting, for the audit trail
     # The paper simulator's money and costs (Settings.paper_*, same defaults), which run_backtest uses too.
     paper_starting_balance: Decimal = Decimal("10000")
@@ -44,6 +77,13 @@ class ToolContext:
     paper_taker_fee: Decimal = Decimal("0.0040")
     paper_slippage_bps: Decimal = Decimal("5")
     alert_channels: dict[str, bool] | None = None  # channel -> configured (None: not known here)
+    liveness: Callable[[], Liveness] | None = None  # is the service running (None: not known here)
+
+    def stores(self, what: str) -> tuple[ToolStore, TradingConfig]:
+        """The database and the trading config, or one clear InputError where this context has none."""
+        if self.store is None or self.trading_config is None:
+            raise InputError(f"{what} is not available here")
+        return self.store, self.trading_config
 
     @property
     def source(self) -> str:

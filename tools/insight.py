@@ -13,10 +13,11 @@ from pydantic import AwareDatetime, Field
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
+from tools.ports import EvaluationLog
 from tools.results import money
+from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.domain import ZERO, Side
 from trading.errors import InputError
-from trading.evaluation import Decision, Evaluation
 from trading.pnl import closing_pnls
 
 
@@ -61,6 +62,15 @@ class EvaluationResult:
 
 
 @dataclass(frozen=True)
+class Blocker:
+    """One rule that kept the autopilot out, how often over the window, and its newest example."""
+
+    rule: str  # a filter's name (atr, rsi, volume...) or a skip reason (no signal, daily limit...)
+    count: int
+    example: str  # e.g. "BTC/USD 14:05: ATR 0.08% below the 0.15% minimum"
+
+
+@dataclass(frozen=True)
 class WhyNotResult:
     symbol: str | None
     start: datetime
@@ -69,17 +79,37 @@ class WhyNotResult:
     entries: int
     reasons: dict[str, int]
     latest: list[Evaluation] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)  # most frequent first; failed filters by name
 
     def text(self) -> str:
         who = self.symbol or "all symbols"
         if not self.evaluations:
             return f"No autopilot evaluations for {who} between {self.start:%H:%M} and {self.end:%H:%M} UTC."
-        counts = ", ".join(f"{k.replace('_', ' ')} x{v}" for k, v in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
         out = [f"{who}, {self.start:%m-%d %H:%M} to {self.end:%m-%d %H:%M} UTC: {self.evaluations} evaluations, "
-               f"{self.entries} entries. Reasons for not trading: {counts or 'none'}."]
-        if self.latest:
-            out.append("Latest: " + _evaluation_text(self.latest[0]))
+               f"{self.entries} entries."]
+        if self.blockers:
+            counts = ", ".join(f"{b.rule} {b.count}" for b in self.blockers)
+            out.append(f"What kept it out: {counts}.")
+            out.extend(f"- {b.rule}: e.g. {b.example}" for b in self.blockers)
+        else:
+            out.append("Nothing kept it out.")
         return "\n".join(out)
+
+
+def blockers(evs: list[Evaluation]) -> list[Blocker]:
+    """Counts per blocking rule (each failed filter by its name; other skips by their reason), newest example."""
+    counts: Counter[str] = Counter()
+    examples: dict[str, str] = {}
+    for ev in evs:  # newest first
+        if ev.skip_reason is None:
+            continue
+        failed = [f for f in ev.filters if not f.passed] if ev.skip_reason is SkipReason.FILTER_FAILED else []
+        items = [(f.name.replace("_", " "), f.detail) for f in failed] or [
+            (ev.skip_reason.value.replace("_", " "), ev.reasons[-1] if ev.reasons else "")]
+        for rule, detail in items:
+            counts[rule] += 1
+            examples.setdefault(rule, f"{ev.symbol} {ev.candle_time:%m-%d %H:%M}: {detail or rule}")
+    return [Blocker(rule, n, examples[rule]) for rule, n in counts.most_common()]
 
 
 async def explain_evaluation(ctx: ToolContext, args: ExplainArgs) -> EvaluationResult:
@@ -112,7 +142,7 @@ async def why_not_trade(ctx: ToolContext, args: WhyNotArgs) -> WhyNotResult | Ev
     reasons = Counter(e.skip_reason.value for e in evs if e.skip_reason is not None)
     return WhyNotResult(symbol=symbol, start=start, end=end, evaluations=len(evs),
                         entries=sum(1 for e in evs if e.decision is Decision.ENTER), reasons=dict(reasons),
-                        latest=[e for e in evs if e.skip_reason is not None][:1])
+                        latest=[e for e in evs if e.skip_reason is not None][:1], blockers=blockers(evs))
 
 
 @dataclass(frozen=True)
@@ -196,7 +226,7 @@ def _entry_strategies(ctx: ToolContext) -> dict[str, str]:
             if e.decision is Decision.ENTER and e.order_id}
 
 
-def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database
+def _store(ctx: ToolContext) -> EvaluationLog:
     if ctx.store is None:
         raise InputError("the evaluation log is not available here")
     return ctx.store

@@ -42,7 +42,8 @@ async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:
         connectivity = "unknown"
     return StatusResult(mode=ctx.mode, data_source=ctx.source, connectivity=connectivity,
                         credentials_present=ctx.credentials_present, log_level=ctx.log_level,
-                        database=ctx.database, time=ctx.clock.now())
+                        database=ctx.database, time=ctx.clock.now(),
+                        service=ctx.liveness().text(ctx.clock.now()) if ctx.liveness is not None else "")
 
 
 async def get_price(ctx: ToolContext, args: PriceArgs) -> PriceResult:

@@ -21,7 +21,7 @@ from trading.domain import (
     quantize_down,
     quantize_up,
 )
-from trading.errors import InputError
+from trading.errors import InputError, ZynError
 
 
 class PlaceOrderArgs(Args):
@@ -186,6 +186,53 @@ def describe_order(args: PlaceOrderArgs, symbol: str | None = None) -> str:
     if args.validate_only:
         text += ", validate only"
     return text
+
+
+async def order_caution(ctx: ToolContext, args: PlaceOrderArgs) -> str | None:
+    """Why this order deserves the owner's explicit yes even where the rule would place it at once: a limit or
+    trigger that executes immediately (it is on the wrong side of the market), or a buy while the daily-loss
+    kill switch is tripped. None when there is nothing to say (or the price cannot be checked right now)."""
+    notes: list[str] = []
+    if args.side is Side.BUY and _kill_switch_tripped(ctx):
+        notes.append("the daily-loss kill switch is TRIPPED today: the autopilot stopped opening trades")
+    try:
+        symbol = await resolve_symbol(ctx, args.symbol)
+        ticker = await ctx.exchange.fetch_ticker(symbol)
+    except ZynError:
+        return "; ".join(notes) or None
+    notes.extend(_fills_now(args, ticker.bid, ticker.ask))
+    return "; ".join(notes) or None
+
+
+def _fills_now(args: PlaceOrderArgs, bid: Decimal, ask: Decimal) -> list[str]:
+    buy = args.side is Side.BUY
+    touch, word = (ask, "ask") if buy else (bid, "bid")
+    notes: list[str] = []
+    if args.type == "limit" and args.price is not None and (args.price >= ask if buy else args.price <= bid):
+        notes.append(f"this limit {args.side.value} at {amount_str(args.price)} fills now at about "
+                     f"{amount_str(touch)} (the {word})")
+    if args.type == "stop-loss" and args.trigger is not None and (args.trigger <= ask if buy else args.trigger >= bid):
+        notes.append(f"a stop at {amount_str(args.trigger)} is already crossed (the {word} is {amount_str(touch)}): "
+                     f"it triggers now and {args.side.value}s at about {amount_str(touch)}")
+    if args.type == "take-profit" and args.trigger is not None and (
+            args.trigger >= ask if buy else args.trigger <= bid):
+        notes.append(f"a take-profit at {amount_str(args.trigger)} is already reached (the {word} is "
+                     f"{amount_str(touch)}): it triggers now")
+    if args.stop is not None and (args.stop >= bid if buy else args.stop <= ask):
+        notes.append(f"the bracket's stop {amount_str(args.stop)} is on the wrong side of the market "
+                     f"(bid {amount_str(bid)}, ask {amount_str(ask)}): it would close the position at once")
+    if args.take_profit is not None and (args.take_profit <= ask if buy else args.take_profit >= bid):
+        notes.append(f"the bracket's target {amount_str(args.take_profit)} is already reached "
+                     f"(bid {amount_str(bid)}, ask {amount_str(ask)})")
+    return notes
+
+
+def _kill_switch_tripped(ctx: ToolContext) -> bool:
+    if ctx.store is None or ctx.trading_config is None:
+        return False
+    from trading.risk.limits import KillSwitch
+
+    return KillSwitch(ctx.store, ctx.trading_config.risk, ctx.clock).is_tripped()
 
 
 def validates_only(args: PlaceOrderArgs) -> bool:

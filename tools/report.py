@@ -23,6 +23,7 @@ from tools.account import PortfolioArgs, get_portfolio
 from tools.base import Args
 from tools.context import ToolContext
 from tools.pictures import picture_folder
+from tools.ports import EquityHistory, ToolStore
 from tools.results import PositionLine, amount_str, money
 from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
@@ -248,11 +249,11 @@ async def _portfolio(ctx: ToolContext) -> tuple[list[PositionLine], Decimal, Dec
     return folio.positions, folio.unrealized_pnl, folio.equity
 
 
-def _curve(store, trades: list[TradeLine], start: datetime, stop: datetime, now: datetime,  # noqa: ANN001
+def _curve(store: EquityHistory | None, trades: list[TradeLine], start: datetime, stop: datetime, now: datetime,
            equity_now: Decimal | None, unrealized: Decimal) -> tuple[list[Point], str, datetime | None]:
     """Equity over the period, what it was drawn from (snapshots, fills, or both), and the first snapshot."""
     end = min(stop, now)
-    snaps = store.equity_points(start, end) if hasattr(store, "equity_points") else []
+    snaps = store.equity_points(start, end) if store is not None else []
     base = equity_now - unrealized if equity_now is not None else None
     if snaps:
         points: list[Point] = []
@@ -296,7 +297,7 @@ def _rebuilt(trades: list[TradeLine], start: datetime, until: datetime, base: De
     return points
 
 
-def _states(store, now: datetime) -> tuple[bool | None, datetime | None, bool | None]:  # noqa: ANN001
+def _states(store: ToolStore | None, now: datetime) -> tuple[bool | None, datetime | None, bool | None]:
     """(kill switch tripped now, when it tripped, autopilot on); None where there is no store."""
     if store is None:
         return None, None, None
@@ -307,7 +308,7 @@ def _states(store, now: datetime) -> tuple[bool | None, datetime | None, bool | 
 
 async def _draw(ctx: ToolContext, r: ReportResult, trades: list[Point]) -> Path:
     """Render the curve in a worker thread (the figure is thread-local), so the event loop stays free."""
-    from trading.report_chart import render_equity_curve
+    from trading.charts.equity import render_equity_curve
 
     folder = picture_folder(ctx, "charts")
     stamp = r.generated_at or ctx.clock.now()

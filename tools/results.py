@@ -60,11 +60,13 @@ class StatusResult:
     log_level: str
     database: str
     time: datetime
+    service: str = ""  # the service's liveness in words ("" where it cannot be told)
 
     def text(self) -> str:
         creds = "present" if self.credentials_present else "not set"
-        return (f"Mode {self.mode.value.upper()} · data: {self.data_source} · connectivity: {self.connectivity}"
+        text = (f"Mode {self.mode.value.upper()} · data: {self.data_source} · connectivity: {self.connectivity}"
                 f" · Kraken keys {creds}")
+        return f"{text}\n{self.service[:1].upper()}{self.service[1:]}." if self.service else text
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from pydantic import Field
 
 from tools.base import Args
 from tools.context import ToolContext
+from trading.autopilot.flatten import flatten_all
 from trading.errors import InputError
-from trading.flatten import flatten_all
-from trading.risk import KillSwitch
+from trading.risk.limits import KillSwitch
 
 
 class KillSwitchArgs(Args):
@@ -66,9 +66,8 @@ def describe_flatten(args: FlattenArgs, symbol: str | None = None) -> str:
 
 
 def _switch(ctx: ToolContext) -> KillSwitch:
-    if ctx.store is None or ctx.trading_config is None:
-        raise InputError("the kill switch is not available here")
-    return KillSwitch(ctx.store, ctx.trading_config.risk, ctx.clock)
+    store, cfg = ctx.stores("the kill switch")
+    return KillSwitch(store, cfg.risk, ctx.clock)
 
 
 def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> KillSwitchResult:

@@ -10,7 +10,6 @@ from pydantic import Field, model_validator
 from tools.base import Args
 from tools.context import ToolContext
 from trading.config import with_risk_overrides
-from trading.errors import InputError
 
 
 class SetRiskArgs(Args):
@@ -42,10 +41,9 @@ class RiskSettingsResult:
 
 async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
     """Change bounded risk settings (persisted; takes effect at the next tick)."""
-    if ctx.store is None or ctx.trading_config is None:
-        raise InputError("risk settings are not available here")
+    store, base = ctx.stores("risk settings")
     changed = {k: str(v) for k, v in args.model_dump(exclude_none=True).items()}
-    merged = {**ctx.store.get_overrides("risk"), **changed}
-    cfg = with_risk_overrides(ctx.trading_config, merged)
-    ctx.store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
+    merged = {**store.get_overrides("risk"), **changed}
+    cfg = with_risk_overrides(base, merged)
+    store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
     return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()})

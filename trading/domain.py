@@ -241,7 +241,7 @@ class Bracket:
     created_at: datetime
     stop_price: Decimal | None = None
     take_profit_price: Decimal | None = None
-    # LIVE bookkeeping (trading.exchange.kraken_brackets); PAPER leaves these at their defaults.
+    # LIVE bookkeeping (trading.exchange.kraken.brackets); PAPER leaves these at their defaults.
     exit_kind: str | None = None  # how it ended ("stop-loss", "take-profit", ...) or the exit under way
     leg_seq: int = 0  # generation of Zyn's own stop order, part of its client id
     note: str | None = None  # the last step or failure, for people reading the journal

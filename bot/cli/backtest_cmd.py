@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.runner import CliState
-from trading.backtest_run import (
+from trading.backtest.run import (
     REPLAY_LABEL,
     backtest_settings,
     chart_name,
@@ -24,7 +24,7 @@ from trading.backtest_run import (
 )
 
 if TYPE_CHECKING:
-    from trading.backtest import BacktestResult
+    from trading.backtest.engine import BacktestResult
     from trading.domain import Market
 
 
@@ -33,15 +33,17 @@ def _markets() -> dict[str, Market]:
     import asyncio
 
     from trading.clock import SystemClock
-    from trading.exchange.replay import ReplayFeed
+    from trading.exchange.feeds.replay import ReplayFeed
 
     return asyncio.run(ReplayFeed(SystemClock()).load_markets())
 
 
 def _config(state: CliState, strategy: str | None) -> Any:
-    from trading.config import load_trading_config
+    """The settings in force (the file with the runtime overrides from chat), as the autopilot and a chat
+    backtest use them."""
+    from bot.cli.effective import effective_config
 
-    return config_for(load_trading_config(state.settings.config_file), strategy)
+    return config_for(effective_config(state.settings).cfg, strategy)
 
 
 def _progress_bar():  # noqa: ANN202 - rich types load lazily
@@ -69,8 +71,8 @@ def _progress_bar():  # noqa: ANN202 - rich types load lazily
 def backtest(state: CliState, pair: str, start_text: str | None, end_text: str | None, strategy: str | None,
              candles_file: str | None, sizing: str, chart_file: str | None, as_json: bool) -> None:
     """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01."""
-    from trading.backtest import run_backtest
-    from trading.backtest_data import load_candles, slice_range
+    from trading.backtest.data import load_candles, slice_range
+    from trading.backtest.engine import run_backtest
     from trading.errors import InputError
 
     start, end = parse_when(start_text, "--from"), parse_when(end_text, "--to")

@@ -211,20 +211,23 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     """Show the strategies, parameters, risk levels and universe; validate a config file with clear errors."""
     from pathlib import Path
 
+    from bot.cli.effective import Effective, effective_config, overrides_json
     from trading.config import load_trading_config
 
     path = Path(config_file) if config_file else state.settings.config_file
     if config_file and not path.is_file():
         fail_usage(f"no such file: {config_file}")
-    cfg = load_trading_config(path)
+    # A file given to validate is shown as written; otherwise what the autopilot uses now (with overrides).
+    eff = Effective(load_trading_config(path), None) if config_file else effective_config(state.settings)
     if as_json:
         import json
 
-        click.echo(json.dumps(cfg.model_dump(mode="json"), indent=2))
+        click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff)}, indent=2))
         return
     from bot.cli.render import render_trading_config
 
-    render_trading_config(cfg, path if path.is_file() else None)
+    render_trading_config(eff.cfg, path if path.is_file() else None, eff.overrides,
+                          validating=bool(config_file))
 
 
 @cli.command()

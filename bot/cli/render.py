@@ -40,6 +40,8 @@ def _status(r: StatusResult) -> None:
     t.add_row("Log level", r.log_level)
     t.add_row("Database", r.database)
     t.add_row("Time (UTC)", f"{r.time:%Y-%m-%d %H:%M:%S}")
+    if r.service:
+        t.add_row("Service", r.service if "running" in r.service else f"[bold red]{r.service}[/]")
     console.print(t)
 
 
@@ -143,11 +145,18 @@ def render(result: Any) -> None:
         console.print(result.text() if hasattr(result, "text") else str(result))
 
 
-def render_trading_config(cfg: Any, path: Any) -> None:
-    """The autopilot's configuration, section by section, with each value's meaning."""
-    from trading.strategies import STRATEGIES
+def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = None, *,
+                          validating: bool = False) -> None:
+    """The autopilot's configuration, section by section, with each value's meaning; overridden values say
+    who changed them and when (or, validating a file, that runtime overrides are not shown)."""
+    from trading.decision.strategies import STRATEGIES
 
+    changed = {(o.section, o.key): o for o in overrides or ()}
     source = f"from {path}" if path else "defaults (no config file)"
+    if validating:
+        source += "; the file as written, without the runtime overrides set from chat"
+    elif changed:
+        source += f"; {len(changed)} value(s) overridden at run time (marked *)"
     console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {', '.join(cfg.universe)} · "
                   f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
     s = Table(title="Strategies by regime", box=box.SIMPLE_HEAD)
@@ -164,7 +173,12 @@ def render_trading_config(cfg: Any, path: Any) -> None:
         t.add_column("Value", justify="right", no_wrap=True)
         t.add_column("Meaning")
         for name, field in type(model).model_fields.items():
-            t.add_row(name, str(getattr(model, name)), field.description or "")
+            o = changed.get((section, name))
+            value = f"[bold yellow]{getattr(model, name)}*[/]" if o else str(getattr(model, name))
+            meaning = field.description or ""
+            if o:
+                meaning += f" [yellow](* set by {o.by} at {o.at:%Y-%m-%d %H:%M} UTC)[/]"
+            t.add_row(name, value, meaning)
         console.print(t)
 
 
@@ -174,7 +188,9 @@ def _autopilot_status(r: Any) -> None:
     t.add_column()
     t.add_row("State", "[bold green]ON[/]" if r.enabled else "[bold]OFF[/]")
     t.add_row("Last tick", f"{r.last_tick_at:%Y-%m-%d %H:%M:%S} UTC" if r.last_tick_at else "never")
-    t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC")
+    t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC" if r.ticking else "[bold red]none: no service[/]")
+    if r.service_text:
+        t.add_row("Service", r.service_text if r.ticking else f"[bold red]{r.service_text}[/]")
     t.add_row("Universe", ", ".join(r.universe))
     t.add_row("Open positions", ", ".join(f"{s} {a}" for s, a in r.positions.items()) or "none")
     per = ", ".join(f"{s} {n}/{r.max_per_symbol}" for s, n in r.trades_today.items()) or "none"

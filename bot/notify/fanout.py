@@ -21,7 +21,7 @@ from loguru import logger
 
 from bot.notify.base import Alert, AlertKind, Channel, Delivery, NotifyError
 from bot.notify.messages import alert_for
-from memory.alerts import default_delivery
+from memory.stores.alerts import default_delivery
 from trading.clock import Clock, SystemClock
 from trading.events import Event, EventBus
 
@@ -75,7 +75,7 @@ class NotifyResult:
 
 
 class AlertSettings(Protocol):
-    """memory.alerts.AlertStoreMixin, as the notifier reads it (at every alert, so CLI changes apply at once)."""
+    """memory.stores.alerts.AlertStoreMixin, as the notifier reads it (at every alert, so CLI changes apply at once)."""
 
     def alert_deliveries(self, kind: str | None = None) -> dict[tuple[str, str], str]: ...
 

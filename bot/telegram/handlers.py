@@ -9,7 +9,8 @@ Chats run concurrently, one chat's updates one at a time in arrival order (bot/t
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +40,7 @@ OOPS = "Something went wrong on my side. Check /orders and /status before trying
 GROUP_TYPES = frozenset({"group", "supergroup"})
 ANSWER_WITHIN = 1.5  # seconds a button press may work before its spinner is answered with "Working on it…"
 WORKING = "Working on it…"
+TYPING_EVERY = 4.0  # seconds between two "typing…" actions while a turn runs (Telegram shows one for 5 s)
 
 
 def access_from_settings(settings: Any) -> Access:
@@ -63,6 +65,7 @@ class Handlers:
         self.access = desk.access
         self.bot_id: int | None = None
         self.bot_username: str = ""
+        self.typing_every = TYPING_EVERY
 
     def register(self, app: Application) -> None:
         """Commands, unknown commands, free text, buttons and the error handler (edited messages never run)."""
@@ -108,9 +111,8 @@ class Handlers:
         caller = await self._caller(update, context, "a message")
         if caller is None:
             return
-        with suppress(TelegramError):  # "typing…" is a courtesy; a failure must not lose the answer
-            await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-        answer = await self.desk.text(caller, text)
+        async with typing(context.bot, chat.id, self.typing_every):
+            answer = await self.desk.text(caller, text)
         await self._send(context, chat.id, answer, quote=msg.message_id if chat.type != "private" else None)
 
     async def _caller(self, update: Update, context: Context, what: str) -> Any:
@@ -189,6 +191,29 @@ class Handlers:
         if isinstance(update, Update) and update.effective_chat and update.callback_query is None:
             with suppress(TelegramError):
                 await render.send_text(context.bot, update.effective_chat.id, OOPS)
+
+
+@asynccontextmanager
+async def typing(bot: Any, chat_id: int, every: float = TYPING_EVERY) -> AsyncIterator[None]:
+    """Show "typing…" for as long as the block runs (Telegram clears it after 5 s, so it is sent again)."""
+
+    async def show() -> None:
+        with suppress(TelegramError):  # a courtesy: a failure must not lose the answer
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await show()
+
+    await show()
+    task = asyncio.ensure_future(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 def _with_text(answer: Answer) -> Reply:

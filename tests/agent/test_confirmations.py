@@ -21,7 +21,7 @@ from tools.gate.types import Caller, Role, ToolCall
 from trading.clock import ManualClock
 from trading.config import TradingConfig
 from trading.domain import Mode
-from trading.exchange.paper import PaperExchange
+from trading.exchange.paper.exchange import PaperExchange
 
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)
 OWNER = Caller(user_id="100", chat_id="chat-1", channel="telegram", role=Role.OWNER, name="jimmy")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.intent_words import osa_distance, repair
-from agent.intents import HELP_TEXT, INJECTION_NOTE, Parsed, parse
+from agent.intents.engine import HELP_TEXT, INJECTION_NOTE, Parsed, parse
+from agent.intents.words import osa_distance, repair
 from tools.catalog import CATALOG
 
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.memory import ConversationMemory, summarise
+from agent.conversation import ConversationMemory, summarise
 from memory import open_database
-from memory.agent_store import StoredMessage
+from memory.stores.conversations import StoredMessage
 from trading.domain import Mode
 
 T0 = datetime(2024, 5, 6, 14, 0, tzinfo=UTC)

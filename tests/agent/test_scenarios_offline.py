@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.intents import parse
+from agent.intents.engine import parse
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)

@@ -17,7 +17,7 @@ from tools.gate.types import Caller, Role
 from trading.clock import ManualClock
 from trading.config import TradingConfig
 from trading.domain import Market, Mode, OrderRequest, OrderType, Side
-from trading.exchange.paper import PaperExchange
+from trading.exchange.paper.exchange import PaperExchange
 
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)
 OWNER = Caller(user_id="100", chat_id="chat-1", channel="test", role=Role.OWNER, name="jimmy")

@@ -12,7 +12,7 @@ import pytest
 from bot.cli.main import main
 from memory import open_database
 from trading.domain import Mode
-from trading.risk_state import KillSwitchState
+from trading.risk.state import KillSwitchState
 
 
 @pytest.fixture(autouse=True)

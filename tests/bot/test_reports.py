@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from bot.notify.base import Alert, AlertKind
+from bot.notify.fanout import ChannelResult, NotifyResult, Outcome
 from bot.reports import CATCH_UP_JOB, REPORT_JOB, DailyReporter, ReportSchedule, channel_results
 from bot.scheduler import make_scheduler
 from tests.tools.test_report import DAY, World, build_history, make_world, png_size
-from trading.autopilot import Autopilot
+from trading.autopilot.engine import Autopilot
 from trading.config import TradingConfig
 from trading.events import EventBus
-from trading.risk import DailyLimits, KillSwitch
+from trading.risk.limits import DailyLimits, KillSwitch
 
 D = Decimal
 REPORT_AT = DAY + timedelta(hours=21)
@@ -30,18 +31,27 @@ class Settings:
 
 
 class RecordingNotifier:
-    """Our notify(alert) interface, recorded; answers per channel like a fan-out would."""
+    """Our notify(alert) interface, recorded; answers per channel (channel -> True, False, "off" or an error
+    text) as the fan-out's NotifyResult."""
 
-    def __init__(self, answer: Any = None, fail: Exception | None = None) -> None:
+    def __init__(self, answer: dict[str, Any] | None = None, fail: Exception | None = None) -> None:
         self.alerts: list[Alert] = []
-        self.answer = answer if answer is not None else {"telegram": True, "email": RuntimeError("smtp down")}
+        self.answer = answer if answer is not None else {"telegram": True, "email": "RuntimeError: smtp down"}
         self.fail = fail
 
-    async def notify(self, alert: Alert) -> Any:
+    async def notify(self, alert: Alert) -> NotifyResult:
         self.alerts.append(alert)
         if self.fail is not None:
             raise self.fail
-        return self.answer
+        return NotifyResult(alert, tuple(_result(channel, v) for channel, v in self.answer.items()))
+
+
+def _result(channel: str, value: Any) -> ChannelResult:
+    if value is True:
+        return ChannelResult(channel, Outcome.SENT)
+    if value == "off":
+        return ChannelResult(channel, Outcome.OFF)
+    return ChannelResult(channel, Outcome.FAILED, error=None if value is False else str(value))
 
 
 @pytest.fixture
@@ -96,9 +106,9 @@ async def test_a_report_nobody_received_is_sent_again(world: World) -> None:
     run = await reporter(world, nobody).run_once(DAY.date())
     assert run.status == "failed" and run.attempts == 2 and run.channels_failed == {"telegram": "failed",
                                                                                     "sms": "HTTP 500"}
-    ok = RecordingNotifier(answer=True)
+    ok = RecordingNotifier(answer={"telegram": True})
     run = await reporter(world, ok).run_once(DAY.date())
-    assert run.status == "sent" and run.attempts == 3 and run.channels_ok == ("notifier",)
+    assert run.status == "sent" and run.attempts == 3 and run.channels_ok == ("telegram",)
     assert await reporter(world, ok).run_once(DAY.date()) is None and len(ok.alerts) == 1
 
 
@@ -154,7 +164,7 @@ async def test_the_scheduled_job_reports_the_day_so_far_and_midnight_the_day_bef
 
 async def test_an_empty_day_report(tmp_path: Path) -> None:
     w = make_world(tmp_path, REPORT_AT)
-    notifier = RecordingNotifier(answer=["telegram"])
+    notifier = RecordingNotifier(answer={"telegram": True})
     run = await reporter(w, notifier).run_once(DAY.date())
     assert run.status == "sent" and "No trades in this period" in notifier.alerts[0].text
     assert notifier.alerts[0].title == "Daily report 2024-05-06: +0.00 USD [PAPER]"
@@ -177,15 +187,8 @@ async def test_autopilot_ticks_record_the_equity_the_report_draws(world: World) 
     assert "Curve: from fills until 21:00" in notifier.alerts[0].text
 
 
-class _Result:
-    def __init__(self, channel: str, ok: bool, error: str | None = None) -> None:
-        self.channel, self.ok, self.error = channel, ok, error
-
-
-def test_channel_results_of_any_shape() -> None:
-    assert channel_results(None) == (["notifier"], {})
-    assert channel_results(False) == ([], {"notifier": "not delivered"})
-    assert channel_results({"telegram": True, "webhook": "off", "sms": None}) == (["sms", "telegram"], {})
-    assert channel_results([_Result("email", False, "auth"), _Result("telegram", True)]) == (
-        ["telegram"], {"email": "auth"})
-    assert channel_results({"email": _Result("email", False)}) == ([], {"email": "failed"})
+def test_channel_results_name_who_got_it_and_why_not() -> None:
+    alert = Alert(kind=AlertKind.DAILY_REPORT, title="t", text="x", at=datetime(2024, 6, 30, tzinfo=UTC))
+    result = RecordingNotifier({"telegram": True, "webhook": "off", "sms": True, "email": "auth"})
+    assert channel_results(NotifyResult(alert, tuple(_result(c, v) for c, v in result.answer.items()))) == (
+        ["sms", "telegram"], {"email": "auth"})

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from memory import Database, open_database
-from trading.autopilot_state import AutopilotState
+from trading.autopilot.state import AutopilotState
+from trading.decision.evaluation import Decision, Evaluation, FilterResult, SkipReason
 from trading.domain import Mode
-from trading.evaluation import Decision, Evaluation, FilterResult, SkipReason
-from trading.risk_state import DayState, KillSwitchState
+from trading.risk.state import DayState, KillSwitchState
 
 T0 = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 FIVE = timedelta(minutes=5)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from memory import Database, default_path, open_database
-from memory.tables import SCHEMA_VERSION
+from memory.tables.ledger import SCHEMA_VERSION
 from trading.domain import (
     Balance,
     Bracket,
@@ -28,7 +28,7 @@ from trading.domain import (
     Side,
 )
 from trading.errors import ConfigError, ModeMismatchError
-from trading.exchange.ledger import PaperChange, PaperLedger
+from trading.exchange.paper.ledger import PaperChange, PaperLedger
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.intents import parse
+from agent.intents.engine import parse
 from agent.llm import schema_size, tool_schemas
 from bot.cli.main import main
 from memory import open_database
@@ -19,15 +19,15 @@ from tools.backtest import BacktestToolResult, StrategyName
 from tools.base import ConfirmPolicy, Permission
 from tools.catalog import CATALOG, invoke
 from tools.context import ToolContext
-from trading.backtest import BacktestSettings, run_backtest
-from trading.backtest_data import replay_history_async
+from trading.backtest.data import replay_history_async
+from trading.backtest.engine import BacktestSettings, run_backtest
 from trading.clock import ManualClock
 from trading.config import IndicatorSettings, TradingConfig, with_risk_overrides
+from trading.decision.strategies import STRATEGIES
 from trading.domain import Mode
 from trading.errors import InputError
-from trading.exchange.paper import PaperExchange
-from trading.exchange.replay import ReplayFeed
-from trading.strategies import STRATEGIES
+from trading.exchange.feeds.replay import ReplayFeed
+from trading.exchange.paper.exchange import PaperExchange
 
 # Inside the bundled history's first cycle (it starts 2024-01-01 and is 40 days long).
 NOW = datetime(2024, 2, 5, 14, 7, tzinfo=UTC)
@@ -55,7 +55,7 @@ async def _direct(symbol: str, start: datetime, end: datetime, cfg: TradingConfi
     return ohlcv, run_backtest(ohlcv, market, cfg, settings)
 
 
-def _same_figures(r: BacktestToolResult, direct) -> None:  # noqa: ANN001 - a trading.backtest.BacktestResult
+def _same_figures(r: BacktestToolResult, direct) -> None:  # noqa: ANN001 - a trading.backtest.engine.BacktestResult
     m = direct.metrics
     assert (r.start, r.end, r.candles) == (direct.start, direct.end, len(direct.equity))
     assert (r.start_equity, r.final_equity, r.fees) == (direct.start_equity, direct.final_equity, direct.fees)

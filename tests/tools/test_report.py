@@ -19,7 +19,7 @@ from trading.clock import ManualClock
 from trading.config import TradingConfig
 from trading.domain import Balance, Mode
 from trading.errors import InputError
-from trading.exchange.paper import PaperExchange
+from trading.exchange.paper.exchange import PaperExchange
 
 D = Decimal
 DAY = datetime(2024, 5, 6, tzinfo=UTC)
@@ -197,7 +197,7 @@ async def test_snapshots_make_the_curve_when_recorded(world: World) -> None:
 
 
 async def test_kill_switch_and_autopilot_show(world: World) -> None:
-    from trading.risk_state import KillSwitchState
+    from trading.risk.state import KillSwitchState
 
     world.db.set_autopilot_enabled(True, by="test", at=world.clock.now())
     world.db.put_kill_switch(KillSwitchState(tripped=True, tripped_at=DAY + timedelta(hours=7, minutes=5),

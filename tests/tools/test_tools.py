@@ -14,10 +14,10 @@ from tools.catalog import CATALOG, invoke
 from tools.context import ToolContext
 from trading.clock import ManualClock
 from trading.config import TradingConfig, with_risk_overrides
+from trading.decision.evaluation import Decision, Evaluation, FilterResult, SkipReason
 from trading.domain import Mode, OrderType
 from trading.errors import InputError
-from trading.evaluation import Decision, Evaluation, FilterResult, SkipReason
-from trading.exchange.paper import PaperExchange
+from trading.exchange.paper.exchange import PaperExchange
 
 NOW = datetime(2024, 5, 6, 14, 7, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from memory.stores.confirmations import ConfirmationRecord
 from tools.gate.types import Caller, PendingAction, ToolCall
 from trading.clock import Clock
 from trading.errors import InputError
@@ -17,7 +18,7 @@ _ATTEMPTS = 50  # 32**4 codes: a free one is found at once unless ~a million are
 
 
 class ConfirmationStore(Protocol):
-    """What Confirmations needs from the database (memory.agent_store.AgentStoreMixin)."""
+    """What Confirmations needs from the database (memory.stores.confirmations.ConfirmationStoreMixin)."""
 
     def add_pending(self, action: Any, *, channel: str = "") -> bool: ...
 
@@ -29,7 +30,7 @@ class ConfirmationStore(Protocol):
     def record_confirmation_result(self, code: str, result_text: str, *, created_at: Any = None) -> bool: ...
 
     def list_pending(self, chat_id: str | None = None, user_id: str | None = None, *,
-                     now: Any = None, channel: str | None = None) -> list[Any]: ...
+                     now: Any = None, channel: str | None = None) -> list[ConfirmationRecord]: ...
 
     def expire_confirmations(self, now: Any) -> int: ...
 
@@ -129,7 +130,7 @@ class Confirmations:
         """Whether the price moved beyond the tolerance since the action was asked."""
         return price_moved(action.reference_price, current_price, self.price_tolerance)
 
-    def _own(self, caller: Caller, code: str, verb: str) -> Any:
+    def _own(self, caller: Caller, code: str, verb: str) -> ConfirmationRecord:
         wanted = normalize_code(code or "")
         record = self.store.get_confirmation(wanted) if wanted else None
         if record is None:
@@ -141,7 +142,7 @@ class Confirmations:
             raise InputError(f"{verb} it in the chat where you asked")
         return record
 
-    def _live(self, record: Any) -> PendingAction:
+    def _live(self, record: ConfirmationRecord) -> PendingAction:
         """The record as a PendingAction if it is still pending and unexpired; else why not."""
         if record.status != "pending":
             raise InputError(_why_not_pending(record.status))
@@ -166,7 +167,5 @@ def _why_not_pending(status: str) -> str:
             "cancelled": "that confirmation was cancelled", "refused": "already handled"}.get(status, "already handled")
 
 
-def _action(record: Any) -> PendingAction:
-    return PendingAction(code=record.code, tool=record.tool, args=dict(record.args), user_id=record.user_id,
-                         chat_id=record.chat_id, created_at=record.created_at, expires_at=record.expires_at,
-                         summary=record.summary, reference_price=record.reference_price)
+def _action(record: ConfirmationRecord) -> PendingAction:
+    return record.action()

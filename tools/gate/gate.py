@@ -113,9 +113,20 @@ class Gate:
             return _fail(call, exc.message)
         verdict = decide(tool, caller.role, self.mode, kind, args, confirm_in_paper=self.confirm_in_paper,
                          tainted=force_confirm)
-        if verdict is Verdict.CONFIRM:
-            return await self._ask(caller, call, tool, args)
+        caution = await self._caution(tool, args)
+        if verdict is Verdict.CONFIRM or caution:
+            return await self._ask(caller, call, tool, args, caution)
         return await self._run(caller, call, tool, args)
+
+    async def _caution(self, tool: Tool, args: BaseModel) -> str | None:
+        """The tool's reason to ask now (never for a dry run); a failing check is logged and says nothing."""
+        if tool.caution is None or (tool.dry_run is not None and tool.dry_run(args)):
+            return None
+        try:
+            return await tool.caution(self.ctx, args)
+        except Exception:  # noqa: BLE001 - the rule still applies; the check is extra care
+            _log.exception("caution check of {} failed", tool.name)
+            return None
 
     async def confirm(self, caller: Caller, code: str) -> ToolOutcome:
         """A person's button press or /confirm CODE: run the stored call exactly once, if still valid."""
@@ -172,7 +183,8 @@ class Gate:
             return _fail(asked, exc.message)
         return ToolOutcome(call=asked, ok=True, result=f"Cancelled {action.code}: {action.summary}")
 
-    async def _ask(self, caller: Caller, call: ToolCall, tool: Tool, args: BaseModel) -> ToolOutcome:
+    async def _ask(self, caller: Caller, call: ToolCall, tool: Tool, args: BaseModel,
+                   caution: str | None = None) -> ToolOutcome:
         symbol, price = None, None
         if tool.has(ToolFlag.RECHECK_PRICE):
             try:
@@ -181,7 +193,8 @@ class Gate:
                 return _fail(call, exc.message)
         stored = ToolCall(name=tool.name, args=stored_args(args), call_id=call.call_id)
         try:
-            pending = self.confirmations.create(caller, stored, tool.summary(args, self.mode, symbol), price)
+            summary = tool.summary(args, self.mode, symbol) + (f". CAUTION: {caution}" if caution else "")
+            pending = self.confirmations.create(caller, stored, summary, price)
         except InputError as exc:
             return _fail(call, exc.message)
         _log.info("{} from {} in {} chat {} awaits confirmation {}", tool.name, caller.user_id, caller.channel,

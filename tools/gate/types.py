@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from memory.stores.confirmations import PendingAction  # declared once, with the stored record
 
 
 class CallerKind(StrEnum):
@@ -50,21 +51,6 @@ class ToolCall:
     name: str
     args: dict[str, Any] = field(default_factory=dict)
     call_id: str = ""
-
-
-@dataclass(frozen=True)
-class PendingAction:
-    """A state-changing call waiting for its requester's confirmation."""
-
-    code: str  # short, e.g. "K7Q2"
-    tool: str
-    args: dict[str, Any]
-    user_id: str
-    chat_id: str
-    created_at: datetime
-    expires_at: datetime
-    summary: str  # what will happen, in words
-    reference_price: str | None = None  # price when asked (re-checked at execution)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,16 @@
-"""The one Exchange protocol that the Kraken adapter and the paper simulator both implement."""
+"""The one Exchange protocol that the Kraken adapter and the paper simulator both implement.
+
+Below it, optional capabilities an adapter may add (checked with isinstance, never by probing names):
+PositionBook (average-cost positions: paper) and ReconciledBrackets (brackets kept whole by a reconciler
+beside the account: LIVE Kraken, which has no OCO).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from trading.domain import (
     Balance,
@@ -16,8 +22,12 @@ from trading.domain import (
     Mode,
     Order,
     OrderRequest,
+    Position,
     Ticker,
 )
+
+if TYPE_CHECKING:
+    from trading.clock import Clock
 
 
 @runtime_checkable
@@ -85,6 +95,43 @@ class Exchange(MarketFeed, Protocol):
 
     async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
         """Our fills, newest first."""
+        ...
+
+
+@runtime_checkable
+class PositionBook(Protocol):
+    """An exchange that tracks average-cost positions (the paper simulator; LIVE spot has balances only)."""
+
+    async def positions(self) -> dict[str, Position]:
+        """Positions keyed by symbol; flat ones stay, with their realised P&L."""
+        ...
+
+
+@runtime_checkable
+class BracketReconciler(Protocol):
+    """Keeps brackets whole where the venue holds no OCO: places, adopts and cancels their legs."""
+
+    lock: asyncio.Lock  # held by each run, and by a caller that sells a bracket's position itself
+
+    async def reconcile(self) -> None:
+        """One pass over the active brackets; never raises."""
+        ...
+
+    def release(self, symbol: str, reason: str) -> None:
+        """Stop managing the symbol's brackets (the caller, holding lock, sells the position itself)."""
+        ...
+
+    def exit_kind_of(self, order: Order) -> str | None:
+        """The bracket exit this order is (e.g. "take-profit") when the reconciler placed it, else None."""
+        ...
+
+
+@runtime_checkable
+class ReconciledBrackets(Protocol):
+    """An exchange whose brackets need a reconciler beside it (the paper simulator does its own OCO)."""
+
+    def bracket_reconciler(self, clock: Clock) -> BracketReconciler:
+        """A reconciler for this account."""
         ...
 
 

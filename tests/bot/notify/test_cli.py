@@ -13,7 +13,7 @@ from loguru import logger
 from bot.cli.main import cli, main
 from bot.notify.base import AlertKind
 from memory import open_database
-from memory.alerts import ALERT_CHANNELS, ALERT_KINDS, DEFAULT_OFF
+from memory.stores.alerts import ALERT_CHANNELS, ALERT_KINDS, DEFAULT_OFF
 from tools.base import ConfirmPolicy, Permission
 from tools.catalog import CATALOG, invoke
 from tools.context import ToolContext

@@ -44,3 +44,15 @@ async def test_a_models_order_waits_for_the_owners_button() -> None:
             confirm = next(data for label, data in ask.buttons if "Confirm" in label)
             await h.press(ask, OWNER, confirm)  # returns once the press is answered, after the order ran
             assert await h.orders() == 1
+
+
+async def test_typing_shows_for_as_long_as_a_slow_turn_runs() -> None:
+    script = [{"delay": 1.2, "tool_calls": [{"name": "get_price", "arguments": {"symbol": "ETH/USD"}}]}, relay]
+    async with LLMStandin(script) as llm:
+        async with running(llm="openai:gpt-test", llm_base_url=llm.url, llm_api_key="sk-test") as h:
+            h.front.handlers.typing_every = 0.25  # Telegram clears "typing" after 5 s; Zyn renews it every 4 s
+            [reply] = await h.say(OWNER, OWNER, "hows eth doing", timeout=10)
+            sent = h.tg.calls["sendChatAction"]
+            assert reply.text.startswith("jimmy, ETH/USD")
+            assert await h.quiet(OWNER, 0.6) == 0 and h.tg.calls["sendChatAction"] == sent  # stops with the turn
+    assert sent >= 4  # renewed all along the 1.2 s the model took, not sent once

@@ -10,7 +10,7 @@ import pytest
 
 from tests.standins.kraken import KrakenStandin
 from trading.clock import ManualClock
-from trading.exchange.kraken import KrakenExchange
+from trading.exchange.kraken.client import KrakenExchange
 
 KRAKEN_NOW = datetime(2024, 6, 3, 12, 7, 30, tzinfo=UTC)  # 2.5 minutes into the 12:05 candle
 KRAKEN_KEY = "zyn-test-key-Qm9vA1"

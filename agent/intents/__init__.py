@@ -1,0 +1,1 @@
+"""The offline intent engine: a message to tool calls without a model."""

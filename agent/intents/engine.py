@@ -1,0 +1,396 @@
+"""The offline intent engine: phone-style messages -> proposed calls of the tool catalogue, no model needed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from agent.intents import words as W
+from tools.gate.types import ToolCall
+
+HELP_TEXT = """Things you can say:
+- status · balance · positions · how are we doing
+- price btc (or just: hows eth)
+- buy $200 of eth w 2% stop 5% tp
+- sell 0.01 btc at 70k
+- orders · cancel all · cancel <order id>
+- history · pnl this week
+- why didnt you buy btc at 14:05
+- stop trading · start trading · autopilot status
+- kill switch · reset kill switch · flatten
+- chart btc · backtest btc last month · risk 1%
+- /confirm CODE to approve · no to drop it"""
+
+UNKNOWN_NOTE = ("Sorry, I didn't get that. Try: status, balance, price btc, buy $200 of eth, "
+                "pnl this week, stop trading, or help.")
+INJECTION_NOTE = "That reads like instructions to me, not a request, so I did nothing. Ask plainly, e.g. 'balance'."
+CONFIRM_HINT = "To approve, send /confirm CODE with the code from my last message (or say no)."
+MAX_CHARS = 500
+
+_INJECTION = re.compile(
+    r"ignore\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+)*(?:previous|prior|above|earlier|preceding|all|other)?"
+    r"\s*(?:instructions|rules|prompts?|messages)|system\s*prompt|\byou\s+are\s+now\b|disregard\s+(?:all|any|previous"
+    r"|prior|the|your)|forget\s+(?:all\s+|your\s+)?(?:previous\s+|prior\s+)?(?:instructions|rules)"
+    r"|new\s+instructions|developer\s+mode|\bjailbreak|\bact\s+as\b|\bpretend\s+(?:to\s+be|you)")
+_CONFIRM = re.compile(r"^\s*/?confirm(?:@\w+)?\s*[:#-]?\s*([a-z0-9]{4,6})\s*[.!]*\s*$", re.I)
+_YES_CODE = re.compile(r"^\s*(?:yes|yep|yeah|y|ok|okay|approve|do\s+it|go)\s*[,:#-]?\s*([a-z0-9]{4,6})\s*[.!]*\s*$", re.I)
+_YES = re.compile(r"^\s*/?(?:confirm|yes|yep|yeah|y|ok|okay|sure|approve|do\s+it|go\s+ahead)\s*(?:please|pls)?"
+                  r"\s*[.!]*\s*$", re.I)
+_NOT_CODES = frozenset({"that", "this", "please", "order", "trade", "now", "pls"})
+_HOW_WE = re.compile(r"\bhow (?:are |is )?(?:we|things|it|everything)(?: been)? (?:doing|going|looking)\b")
+_HOW_DID = re.compile(r"\bhow (?:did|have|has) (?:we|you|i|it|the autopilot) (?:do|done|been doing|perform)")
+_HELP_PHRASE = re.compile(r"^(?:what (?:can|do|else can) you do|how (?:do|does) (?:i|this|it|you) work|who are you"
+                          r"|how are you(?: doing)?|what is this|what are you)$")
+_GREET_ONLY = W.GREET | {"help", "whats", "up", "what"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    calls: tuple[ToolCall, ...] = ()
+    confirm_code: str | None = None
+    cancel_pending: bool = False
+    help: bool = False
+    unknown: bool = False
+    note: str = ""
+
+
+def _call(name: str, **args: Any) -> ToolCall:
+    return ToolCall(name=name, args=args)
+
+
+def _ok(note: str, *calls: ToolCall) -> Parsed:
+    return Parsed(calls=tuple(calls), note=note)
+
+
+def _unknown(note: str = UNKNOWN_NOTE) -> Parsed:
+    return Parsed(unknown=True, note=note)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse(text: str, *, now: datetime, symbols: Sequence[str] = ("BTC/USD", "ETH/USD", "SOL/USD"),
+          quote: str = "USD") -> Parsed:
+    """Understand one chat message without a model: tool calls to propose, a confirmation, help, or unknown."""
+    raw = (text or "").strip()
+    if len(raw) > MAX_CHARS:
+        return _unknown("That is a long message for me offline; ask one thing at a time.")
+    cleaned = W.clean(raw)
+    if _INJECTION.search(cleaned):
+        return _unknown(INJECTION_NOTE)
+    code = _confirmation(raw)
+    if code is not None:
+        return code
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    msg = W.read_message(cleaned, now, tuple(symbols), quote.upper())
+    if _INJECTION.search(msg.text):  # the same phrases in phone spelling: "u r now ..."
+        return _unknown(INJECTION_NOTE)
+    if not msg.toks or all(t.kind == "mark" for t in msg.toks):
+        if any(ch.isalnum() for ch in raw):  # letters of a script the engine does not read
+            return _unknown()
+        return Parsed(help=True, note="Here is what I can do.")
+    try:
+        for rule in _RULES:
+            found = rule(msg)
+            if found is not None:
+                return found
+    except W.Reject as why:
+        return _unknown(str(why))
+    return _unknown()
+
+
+def looks_like_injection(text: str) -> bool:
+    """Whether text carries instruction-like phrases ("ignore previous instructions", "you are now", ...)."""
+    return bool(text) and _INJECTION.search(W.clean(text[:20000])) is not None
+
+
+def _confirmation(raw: str) -> Parsed | None:
+    """'/confirm K7Q2', 'yes k7q2' -> the code; a bare 'yes' gets told how to confirm."""
+    m = _CONFIRM.match(raw)
+    if m and m[1].lower() not in _NOT_CODES:
+        return Parsed(confirm_code=m[1].upper(), note=f"Confirming {m[1].upper()}.")
+    m = _YES_CODE.match(raw)
+    # A code after "yes" must look like one (a digit, or typed in capitals): "yes please" is not a code.
+    if m and (any(c.isdigit() for c in m[1]) or m[1].isupper()):
+        return Parsed(confirm_code=m[1].upper(), note=f"Confirming {m[1].upper()}.")
+    if m or _YES.match(raw) or _CONFIRM.match(raw):
+        return _unknown(CONFIRM_HINT)
+    return None
+
+
+# --- conversation -------------------------------------------------------------------------------------------
+
+def _pending_no(m: W.Message) -> Parsed | None:
+    only_words = all(t.kind == "word" for t in m.toks)
+    if only_words and m.wset & W.PENDING_NO and m.wset <= W.PENDING_NO | W.PENDING_FILL and not m.syms:
+        return Parsed(cancel_pending=True, note="Okay, dropped.")
+    return None
+
+
+def _help(m: W.Message) -> Parsed | None:
+    if m.syms or m.nums:
+        return None
+    if m.wset <= _GREET_ONLY or _HELP_PHRASE.match(m.text) or ("help" in m.wset and m.wset <= W.FILLERS | {"help"}):
+        return Parsed(help=True, note="Here is what I can do.")
+    return None
+
+
+# --- explanations, backtests, charts, settings ----------------------------------------------------------------
+
+def _why(m: W.Message) -> Parsed | None:
+    asks_why = "why" in m.wset
+    traded = m.wset & {"trades", "trade", "buy", "sell", "bought", "sold"}
+    # "no trades today?" and "didnt you buy btc?" ask why not; "dont buy btc" is no question.
+    no_trades = bool(traded and (m.wset & W.NOTHING or (m.wset & W.NEGATIONS and m.question)))
+    if not (asks_why or no_trades):
+        return None
+    at = W.moment(m)
+    base: dict[str, Any] = {"at": _iso(at)} if at else {}
+    if m.wset & (W.NEGATIONS | W.NOTHING) or no_trades:
+        if not at:
+            base.update(_range(m))
+        calls = [_call("why_not_trade", symbol=s, **base) for s in m.symbols] or [_call("why_not_trade", **base)]
+        when = f" at {at:%Y-%m-%d %H:%M} UTC" if at else ""
+        return _ok(f"Looking up why the autopilot did not trade{_for(m)}{when}.", *calls)
+    calls = [_call("explain_evaluation", symbol=s, **base) for s in m.symbols] or [_call("explain_evaluation", **base)]
+    return _ok(f"Explaining the autopilot's decision{_for(m)}.", *calls)
+
+
+def _for(m: W.Message) -> str:
+    return f" for {', '.join(m.symbols)}" if m.symbols else ""
+
+
+def _range(m: W.Message) -> dict[str, str]:
+    """why_not_trade's start/end for 'yesterday', a date, or a span; nothing for today (the tool's default)."""
+    if m.kinds("date") or "yesterday" in m.wset:
+        day, _ = W.day(m)
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        return {"start": _iso(start), "end": _iso(start + timedelta(days=1))}
+    span = W.span(m)
+    return {"start": _iso(m.now - span)} if span else {}
+
+
+def _backtest(m: W.Message) -> Parsed | None:
+    if "backtest" not in m.wset:
+        return None
+    args: dict[str, Any] = {}
+    dates = [t.text for t in m.kinds("date")]
+    if dates:
+        args["start"] = dates[0]
+        if len(dates) > 1:  # "to March 31" includes the 31st: the tool's end is exclusive
+            args["end"] = (date.fromisoformat(dates[1]) + timedelta(days=1)).isoformat()
+    elif (span := W.span(m)) is not None:
+        args = {"start": (m.now - span).date().isoformat()}  # up to now (the tool's default end)
+    calls = [_call("run_backtest", symbol=s, **args) for s in m.symbols] or [_call("run_backtest", **args)]
+    period = f" from {args['start']}" + (f" to {dates[1]}" if len(dates) > 1 else " to now") if args else ""
+    return _ok(f"Backtesting{_for(m)}{period}.", *calls)
+
+
+def _chart(m: W.Message) -> Parsed | None:
+    if "chart" not in m.wset:
+        return None
+    if not m.symbols:
+        raise W.Reject("Which pair? e.g. 'chart btc'.")
+    span = W.span(m)
+    extra = {"hours": max(1, int(span.total_seconds() // 3600))} if span else {}
+    return _ok(f"Drawing a chart of {', '.join(m.symbols)}.", *[_call("make_chart", symbol=s, **extra) for s in m.symbols])
+
+
+def _risk(m: W.Message) -> Parsed | None:
+    loss = "loss" in m.wset and bool(m.wset & {"limit", "max", "today"})
+    if not ("risk" in m.wset or loss) or m.wset & (W.BUY | W.SELL):
+        return None
+    keys = [(i, _risk_key(m, i)) for i, t in enumerate(m.toks) if t.kind == "word" and t.text in ("risk", "loss")]
+    args: dict[str, str] = {}
+    said: list[str] = []
+    claimed: set[int] = set()
+    for i, key in keys:
+        j = W.near_number(m, i, claimed, forward=True, reach=4)
+        j = W.near_number(m, i, claimed, forward=False) if j is None else j
+        if j is None or key in args:
+            continue
+        num = m.toks[j]
+        if not num.pct or num.negative:
+            raise W.Reject("Say the risk as a percentage, e.g. 'set risk to 1%' or 'daily loss limit 5%'.")
+        claimed.add(j)
+        args[key] = format(num.value / 100, "f")
+        said.append(f"{key.replace('_', ' ')} {num.text}%")
+    if not args:
+        if loss:
+            return _ok("Showing the kill switch and its daily loss limit.", _call("kill_switch_status"))
+        raise W.Reject("To change risk say 'set risk to 1%' or 'daily loss limit 5%'.")
+    return _ok(f"Setting {', '.join(said)}.", _call("set_risk", **args))
+
+
+def _risk_key(m: W.Message, i: int) -> str:
+    if m.toks[i].text == "loss":
+        return "daily_loss_limit"
+    return "max_portfolio_risk" if m.word(i - 1) in ("portfolio", "total") else "risk_per_trade"
+
+
+# --- safety switches and orders -------------------------------------------------------------------------------
+
+def _killswitch(m: W.Message) -> Parsed | None:
+    if "killswitch" not in m.wset:
+        return None
+    if m.wset & W.TRIP:
+        raise W.Reject("The kill switch trips by itself on the daily loss limit. To stop now say 'stop trading' "
+                      "or 'flatten'.")
+    if m.wset & W.RESET:
+        return _ok("Re-arming the kill switch.", _call("kill_switch_reset"))
+    return _ok("Checking the kill switch.", _call("kill_switch_status"))
+
+
+def _cancel(m: W.Message) -> Parsed | None:
+    closing_orders = "close" in m.wset and m.wset & W.ORDERS and "positions" not in m.wset
+    if "cancel" not in m.wset and not closing_orders:
+        return None
+    oids = [t.text for t in m.kinds("oid")]
+    if oids:
+        return _ok(f"Cancelling {', '.join(oids)}.", *[_call("cancel_order", order_id=o) for o in oids])
+    if m.wset & (W.BUY | W.SELL | {"flatten"}) and not m.wset & W.ORDERS:
+        raise W.Reject("Cancel, or trade? Please ask for one thing at a time.")
+    if m.wset & W.ALL or "orders" in m.wset or m.symbols:
+        calls = [_call("cancel_all", symbol=s) for s in m.symbols] or [_call("cancel_all")]
+        return _ok(f"Cancelling all open orders{_for(m)}.", *calls)
+    return Parsed(cancel_pending=True, note="Okay, dropped.")
+
+
+def _flatten(m: W.Message) -> Parsed | None:
+    everything = bool(m.wset & W.FLATTEN_VERBS and m.wset & W.ALL) or {"close", "positions"} <= m.wset
+    if "flatten" not in m.wset and not everything:
+        return None
+    if m.wset & W.BUY:
+        raise W.Reject("Sell everything and buy? Please ask for one thing at a time.")
+    if m.symbols or m.nums:
+        raise W.Reject("Flatten sells every holding. To sell one coin give the amount, e.g. 'sell 0.01 btc'.")
+    return _ok("Emergency flatten: cancel all orders and sell every holding at market.", _call("flatten_all"))
+
+
+def _order(m: W.Message) -> Parsed | None:
+    buy, sell = m.wset & W.BUY, m.wset & W.SELL
+    if not (buy or sell):
+        return None
+    if buy and sell:
+        raise W.Reject("Buy or sell? I won't guess; please ask for one of them.")
+    if m.wset & W.NEGATIONS:
+        raise W.Reject("That sounds like a 'don't'; I placed nothing. To trade say e.g. 'buy 0.01 btc'.")
+    if m.kinds("time") or m.kinds("date") or m.kinds("oid"):
+        raise W.Reject("I can't schedule orders or trade by order id; say e.g. 'buy 0.01 btc at 60k'.")
+    if len(m.symbols) != 1:
+        raise W.Reject("Which coin? e.g. 'buy 0.01 btc'." if not m.symbols else "One pair at a time, please.")
+    side = "buy" if buy else "sell"
+    args: dict[str, Any] = {"symbol": m.symbols[0], "side": side}
+    W.read_order_numbers(m, args)
+    return _ok(_order_note(args), _call("place_order", **args))
+
+
+def _order_note(a: dict[str, Any]) -> str:
+    base, quote = a["symbol"].split("/")
+    size = f"{a['quote_amount']} {quote} of {base}" if "quote_amount" in a else f"{a['amount']} {base}"
+    at = f" limit at {a['price']}" if "price" in a else " at market"
+    exits = [f"stop {a['stop_pct']}%" if "stop_pct" in a else f"stop {a['stop']}" if "stop" in a else "",
+             f"target {a['take_profit_pct']}%" if "take_profit_pct" in a else
+             f"target {a['take_profit']}" if "take_profit" in a else ""]
+    tail = ", ".join(e for e in exits if e)
+    return f"{a['side'].capitalize()} {size}{at}{', ' + tail if tail else ''}."
+
+
+# --- autopilot and read-only questions ------------------------------------------------------------------------
+
+def _autopilot(m: W.Message) -> Parsed | None:
+    # "on"/"go" and "off" count only beside no plain start/stop: "stop trading on btc" is a stop.
+    start = "start" in m.wset or (bool(m.wset & {"on", "go"}) and "stop" not in m.wset)
+    stop = "stop" in m.wset or ("off" in m.wset and "start" not in m.wset)
+    trading = bool(m.wset & {"trading", "buying", "selling"})
+    strong = "autopilot" in m.wset or (trading and (start or stop or bool(
+        m.wset & {"running", "active", "paused", "enabled", "stopped"})))
+    asking = bool(m.words) and m.words[0] in W.QUESTION_START or "status" in m.wset or (m.question and len(m.words) <= 3)
+    if not strong:
+        # "stop", "pause", "resume", "start" alone (with small words) are commands to the autopilot.
+        small = W.FILLERS | {"start", "stop", "it", "new", "again", "for", "while", "bit", "everything"}
+        if asking or m.syms or m.nums or not m.wset & {"start", "stop"} or not m.wset <= small:
+            return None
+    if asking or not (start or stop):
+        return _ok("Checking the autopilot.", _call("autopilot_status"))
+    if start and stop:
+        raise W.Reject("Start or stop the autopilot? Please say one.")
+    if start:
+        return _ok("Starting the autopilot.", _call("autopilot_start"))
+    note = " (it stops for every pair)" if m.symbols else ""
+    return _ok(f"Stopping new autopilot trades; open positions stay{note}.", _call("autopilot_stop"))
+
+
+def _period(m: W.Message) -> tuple[str, str]:
+    if "alltime" in m.wset or ("all" in m.wset and "orders" not in m.wset):
+        return "all", ""
+    span = W.span(m)
+    if span is not None:
+        days = span.days
+        return ("today" if days <= 1 else "week" if days <= 7 else "month" if days <= 31 else "all"), ""
+    if "yesterday" in m.wset:
+        return "week", " (reports cover today, week, month or all; here is the last 7 days)"
+    return "today", ""
+
+
+def _reads(m: W.Message) -> Parsed | None:
+    found: list[tuple[int, ToolCall]] = []
+    period, aside = _period(m)
+    one = {"symbol": m.symbols[0]} if len(m.symbols) == 1 else {}
+
+    def add(index: int, call: ToolCall) -> None:
+        if index >= 0 and all(c.name != call.name for _, c in found):
+            found.append((index, call))
+
+    if (hit := _HOW_WE.search(m.text)) is not None or "portfolio" in m.wset:
+        at = m.first(frozenset({"portfolio"})) if hit is None else m.first(frozenset({"how"}))
+        add(at, _call("get_portfolio"))
+        add(at, _call("performance_report", period=period))
+    perf = m.first(W.PERF)
+    if perf < 0 and _HOW_DID.search(m.text):
+        perf = m.first(frozenset({"how"}))
+    add(perf, _call("performance_report", period=period))
+    if m.wset & W.ORDERS:
+        closed = {"closed": True} if m.wset & W.CLOSED else {}
+        add(m.first(W.ORDERS), _call("list_open_orders", **closed, **one))
+    elif m.wset & W.HISTORY:
+        limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar]
+        lim = {"limit": int(limit[0])} if limit and limit[0] == int(limit[0]) and 1 <= limit[0] <= 1000 else {}
+        add(m.first(W.HISTORY), _call("trade_history", **one, **lim))
+    add(m.first(frozenset({"balance"})), _call("get_balances"))
+    add(m.first(frozenset({"positions"})), _call("get_positions"))
+    add(m.first(W.STATUS), _call("get_status"))
+    if not found:  # "what do we hold" -> positions; "how much btc do we have" -> balances
+        add(m.first(frozenset({"hold", "have"})), _call("get_balances" if m.symbols else "get_positions"))
+    price_at = m.first(frozenset({"price", "worth", "market"}))
+    if price_at < 0 and not found and m.symbols and m.plain <= W.FILLERS | W.PRICE | {"much", "vs", "or", "and"}:
+        price_at = 0  # "hows btc", "btc?", "eth and sol": a bare coin asks for its price
+    if price_at >= 0:
+        for s in m.symbols or list(m.universe):
+            found.append((price_at, _call("get_price", symbol=s)))
+    if not found:
+        return None
+    calls = [c for _, c in sorted(found, key=lambda f: f[0])]
+    return _ok(_read_note(calls, period) + aside, *calls)
+
+
+_READ_NOTES = {"get_portfolio": "your portfolio", "performance_report": "P&L", "list_open_orders": "orders",
+               "trade_history": "trade history", "get_balances": "balances", "get_positions": "positions",
+               "get_status": "status", "get_price": "prices"}
+
+
+_PERIOD_WORDS = {"today": "today", "week": "for the last 7 days", "month": "for the last 30 days", "all": "all time"}
+
+
+def _read_note(calls: list[ToolCall], period: str) -> str:
+    names = list(dict.fromkeys(_READ_NOTES[c.name] for c in calls))
+    names = [f"P&L {_PERIOD_WORDS[period]}" if n == "P&L" else n for n in names]
+    return "Checking " + (" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]) + "."
+
+
+_RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
+    _pending_no, _help, _why, _backtest, _chart, _killswitch, _risk, _cancel, _flatten, _order, _autopilot, _reads)

@@ -1,0 +1,1 @@
+"""The Database's store mixins, one module per area."""

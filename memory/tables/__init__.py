@@ -1,0 +1,1 @@
+"""SQLModel tables, one module per area."""

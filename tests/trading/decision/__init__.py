@@ -1,0 +1,1 @@
+"""Tests of the decision package: indicators, regimes."""

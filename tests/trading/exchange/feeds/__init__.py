@@ -1,0 +1,1 @@
+"""Tests of the feeds and the offline replay."""

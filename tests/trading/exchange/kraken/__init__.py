@@ -1,0 +1,1 @@
+"""Tests of the Kraken adapter, on the local stand-in."""

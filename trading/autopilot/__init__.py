@@ -1,0 +1,1 @@
+"""The autopilot: one tick from closed candles through the risk gate to orders and events."""

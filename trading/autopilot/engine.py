@@ -1,0 +1,390 @@
+"""One autopilot tick: closed candles -> evaluations -> risk gate -> orders -> events. Live and paper alike."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from loguru import logger
+
+from trading.autopilot.flatten import flatten_all
+from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
+from trading.autopilot.state import AutopilotState
+from trading.clock import Clock, next_tick_after
+from trading.config import TradingConfig, with_risk_overrides
+from trading.decision.evaluation import Decision, Evaluation, SkipReason
+from trading.decision.indicators import OHLCV, compute_all
+from trading.decision.orchestrator import decide_entry, decide_exit
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
+from trading.errors import ZynError
+from trading.events import (
+    AutopilotError,
+    BracketExit,
+    EventBus,
+    EventKind,
+    KillSwitchTripped,
+    OrderCancelled,
+    OrderFilled,
+    OrderPlaced,
+    TickCompleted,
+)
+from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
+from trading.risk.limits import DailyLimits, KillSwitch
+from trading.risk.sizing import Sizing, open_risk, size_long
+
+_log = logger.bind(component="autopilot")
+ANNOUNCE_WITHIN = timedelta(hours=24)  # after a long outage, older fills are recorded but not pushed as news
+CANDLE = timedelta(minutes=5)
+__all__ = ["Autopilot", "TickReport", "flatten_all", "next_tick_after"]
+
+
+class AutopilotStore(Protocol):
+    """What the autopilot persists (memory's Database implements it)."""
+
+    def claim_tick(self, symbol: str, candle_time: datetime) -> bool: ...
+
+    def record_evaluation(self, ev: Evaluation) -> int: ...
+
+    def list_evaluations(self, symbol: str | None = None, start: datetime | None = None,
+                         end: datetime | None = None, limit: int = 100) -> list[Evaluation]: ...
+
+    def get_autopilot_state(self) -> AutopilotState: ...
+
+    def record_tick(self, last_tick_at: datetime, last_candle_time: datetime | None,
+                    next_tick_at: datetime | None) -> None: ...
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    candle_time: datetime | None = None
+    evaluations: list[Evaluation] = field(default_factory=list)
+    kill_switch_tripped: bool = False
+
+    def count(self, decision: Decision) -> int:
+        return sum(1 for e in self.evaluations if e.decision is decision)
+
+
+async def account_equity(exchange: Exchange, quote: str) -> tuple[Decimal, dict[str, Decimal]]:
+    """Equity in the quote currency (holdings at the bid) and the bid of each held pair."""
+    balances = await exchange.fetch_balances()
+    markets = await exchange.load_markets()
+    equity = balances[quote].total if quote in balances else ZERO
+    marks: dict[str, Decimal] = {}
+    for asset, bal in balances.items():
+        symbol = f"{asset}/{quote}"
+        if asset == quote or bal.total <= 0 or symbol not in markets:
+            continue
+        marks[symbol] = (await exchange.fetch_ticker(symbol)).bid
+        equity += bal.total * marks[symbol]
+    return equity, marks
+
+
+class Autopilot:
+    """Evaluates every symbol of the universe on each closed candle and trades through the risk gate."""
+
+    def __init__(self, exchange: Exchange, store: AutopilotStore, limits: DailyLimits, kill_switch: KillSwitch,
+                 clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD") -> None:
+        self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
+        self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
+        self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
+        self.mode = exchange.mode
+        self._seen_fills: set[str] | None = None
+        self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
+        # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
+        self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
+        # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
+        self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
+        self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
+        self._snapshots = store if isinstance(store, EquitySnapshots) else None
+        self._overrides = store if isinstance(store, SettingOverrides) else None
+
+    async def tick(self) -> TickReport:
+        """One evaluation round; never raises (errors become events and evaluation rows)."""
+        now = self.clock.now()
+        report = TickReport(at=now)
+        try:
+            self._apply_overrides()
+            await self._reconcile()
+            await self._sync_fills()
+            equity, _ = await account_equity(self.exchange, self.quote)
+            await self._record_equity(now, equity)
+            day = self.limits.ensure_day(equity)
+            if self.kill.check(equity, day.start_equity):
+                report.kill_switch_tripped = True
+                await self._on_kill_switch(equity, day.start_equity)
+            enabled = self.store.get_autopilot_state().enabled
+            # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
+            fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
+            for symbol, candles in zip(self.cfg.universe, fetched, strict=True):
+                if isinstance(candles, BaseException):
+                    await self._error(symbol, candles if isinstance(candles, Exception) else RuntimeError("cancelled"))
+                    continue
+                ev = await self._evaluate_symbol(symbol, candles, now, equity, enabled)
+                if ev is not None:
+                    report.evaluations.append(ev)
+                    report.candle_time = ev.candle_time
+        except Exception as exc:  # noqa: BLE001 - the scheduler must keep running
+            await self._error(None, exc)
+        self.store.record_tick(now, report.candle_time, next_tick_after(now, self.cfg.tick_delay_seconds))
+        skipped: dict[str, int] = {}
+        for ev in report.evaluations:
+            if ev.skip_reason is not None:
+                skipped[ev.skip_reason.value] = skipped.get(ev.skip_reason.value, 0) + 1
+        await self.bus.publish(TickCompleted(
+            EventKind.TICK_COMPLETED, now, str(self.mode),
+            f"tick: {len(report.evaluations)} evaluated, {report.count(Decision.ENTER)} entries, "
+            f"{report.count(Decision.EXIT)} exits", candle_time=report.candle_time,
+            evaluated=len(report.evaluations), entries=report.count(Decision.ENTER),
+            exits=report.count(Decision.EXIT), skipped=skipped))
+        return report
+
+    async def _record_equity(self, now: datetime, equity: Decimal) -> None:
+        """A balance snapshot with this tick's equity: the reports' equity curve (never stops a tick)."""
+        if self._snapshots is None:
+            return
+        try:
+            source = str(self.exchange.source)[:40]
+            self._snapshots.record_balance_snapshot(await self.exchange.fetch_balances(), now, equity, source)
+        except Exception as exc:  # noqa: BLE001 - a missed snapshot only thins the curve
+            _log.warning("equity snapshot not recorded: {}", exc)
+
+    def _apply_overrides(self) -> None:
+        """Risk settings changed with set_risk take effect at the next tick, no restart needed."""
+        if self._overrides is None:
+            return
+        self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
+        self.limits.cfg = self.kill.cfg = self.cfg.risk
+
+    # --- one symbol ---------------------------------------------------------------------------
+
+    async def _candles(self, symbol: str) -> list:
+        return await self.exchange.fetch_ohlcv(symbol, "5m", limit=self.cfg.history + 1)
+
+    async def _evaluate_symbol(self, symbol: str, candles: list, now: datetime, equity: Decimal,
+                               enabled: bool) -> Evaluation | None:
+        try:
+            closed = [c for c in candles if c.closed and c.timestamp + CANDLE <= now]
+            if not closed:
+                return None
+            candle_time = closed[-1].timestamp
+            if not self.store.claim_tick(symbol, candle_time):
+                return None  # already evaluated: a duplicate fire or a restart never trades twice
+            ev = await self._decide(symbol, candle_time, closed, now, equity, enabled)
+        except Exception as exc:  # noqa: BLE001 - one symbol's failure must not stop the others
+            await self._error(symbol, exc)
+            return None
+        self.store.record_evaluation(ev)
+        return ev
+
+    async def _decide(self, symbol, candle_time, closed, now, equity, enabled) -> Evaluation:
+        ind = compute_all(OHLCV.from_candles(closed), self.cfg.indicators)
+        i = len(ind) - 1
+        position = await self._position(symbol)
+        base = dict(symbol=symbol, candle_time=candle_time, evaluated_at=now, indicators=ind.row(i),
+                    mode=str(self.mode), position=position)
+        if Decimal(position.get("amount", "0")) > 0:
+            strategy = self._entry_strategy(symbol)
+            should_exit, reasons = decide_exit(ind, i, self.cfg, strategy)
+            if not should_exit:
+                return Evaluation(decision=Decision.HOLD, regime=None, strategy=strategy, signal=0, reasons=reasons,
+                                  skip_reason=SkipReason.ALREADY_IN_POSITION, **base)
+            if not enabled:
+                return Evaluation(decision=Decision.SKIP, regime=None, strategy=strategy, signal=-1,
+                                  reasons=(*reasons, "autopilot is stopped: exit not taken"),
+                                  skip_reason=SkipReason.AUTOPILOT_STOPPED, **base)
+            order_id = await self._exit(symbol, Decimal(position["amount"]), strategy)
+            return Evaluation(decision=Decision.EXIT, regime=None, strategy=strategy, signal=-1, reasons=reasons,
+                              order_id=order_id, **base)
+        d = decide_entry(ind, i, self.cfg)
+        common = dict(regime=d.regime.regime.value if d.regime.regime else None, regime_values=d.regime.values,
+                      strategy=d.strategy, signal=d.signal, filters=d.filters, **base)
+        if not d.enter:
+            return Evaluation(decision=Decision.SKIP, reasons=d.reasons, skip_reason=d.skip, **common)
+        gate = self._gate(symbol) if enabled else (SkipReason.AUTOPILOT_STOPPED, "autopilot is stopped")
+        if gate is not None:
+            return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, gate[1]), skip_reason=gate[0], **common)
+        sizing = await self._size(symbol, equity, float(ind.atr[i]))
+        if not isinstance(sizing, Sizing):
+            return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
+                              **common)
+        order_id = await self._enter(symbol, sizing, d.strategy)
+        reasons = (*d.reasons, f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
+                               f"{sizing.target}, risking {sizing.risk:.2f} {self.quote}")
+        return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common)
+
+    def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
+        return self.kill.blocking_reason() or self.limits.check(symbol)
+
+    async def _size(self, symbol: str, equity: Decimal, atr: float) -> Sizing | tuple[SkipReason, str]:
+        market = (await self.exchange.load_markets())[symbol]
+        ticker = await self.exchange.fetch_ticker(symbol)
+        balances = await self.exchange.fetch_balances()
+        free = balances[self.quote].free if self.quote in balances else ZERO
+        return size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(atr)), market=market,
+                         cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee)
+
+    async def _open_risk(self) -> Decimal:
+        """Quote currency lost if every open position hit its protective stop now."""
+        stops = [o for o in await self.exchange.fetch_open_orders()
+                 if o.type is OrderType.STOP_LOSS and o.side is Side.SELL and o.stop_price is not None]
+        return open_risk([(o.amount, (await self.exchange.fetch_ticker(o.symbol)).bid, o.stop_price) for o in stops])
+
+    async def _position(self, symbol: str) -> dict[str, str]:
+        if isinstance(self.exchange, PositionBook):
+            pos = (await self.exchange.positions()).get(symbol)
+            if pos is None:
+                return {"amount": "0"}
+            return {"amount": str(pos.amount), "avg_price": str(pos.avg_price), "realized_pnl": str(pos.realized_pnl)}
+        base = symbol.split("/")[0]
+        bal = (await self.exchange.fetch_balances()).get(base)
+        return {"amount": str(bal.total if bal else ZERO)}
+
+    def _entry_strategy(self, symbol: str) -> str | None:
+        for ev in self.store.list_evaluations(symbol, limit=500):
+            if ev.decision is Decision.ENTER:
+                return ev.strategy
+        return None
+
+    # --- orders -------------------------------------------------------------------------------
+
+    async def _enter(self, symbol: str, sizing: Sizing, strategy: str | None) -> str:
+        bracket = await self.exchange.create_bracket(BracketRequest(
+            symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
+            take_profit_price=sizing.target))
+        self.limits.record_entry(symbol)
+        entry = await self.exchange.fetch_order(bracket.entry_order_id)
+        await self.bus.publish(OrderPlaced(
+            EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
+            f"{strategy or 'autopilot'}: bought {entry.amount} {symbol} (stop {sizing.stop}, target {sizing.target})",
+            order=entry, strategy=strategy))
+        await self._sync_fills()
+        await self._reconcile()  # adopt or place the stop now rather than at the next fill watch
+        return entry.id
+
+    async def _exit(self, symbol: str, amount: Decimal, strategy: str | None) -> str:
+        async with self.brackets.lock if self.brackets else asyncio.Lock():  # no take-profit racing this sale
+            for order in await self.exchange.fetch_open_orders(symbol):
+                if order.side is Side.SELL:
+                    await self.exchange.cancel_order(order.id)  # the bracket's exits: the strategy closes it now
+            balances = await self.exchange.fetch_balances()
+            base = symbol.split("/")[0]
+            free = balances[base].free if base in balances else ZERO
+            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL,
+                                                                  type=OrderType.MARKET, amount=min(amount, free)))
+            if self.brackets is not None:
+                self.brackets.release(symbol, f"{strategy or 'autopilot'} exit signal: sold at market")
+        await self.bus.publish(OrderPlaced(EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
+                                           f"{strategy or 'autopilot'}: sold {order.amount} {symbol} (exit signal)",
+                                           order=order, strategy=strategy))
+        await self._sync_fills()
+        return order.id
+
+    async def watch_fills(self) -> None:
+        """Between ticks (a scheduler job): announce new fills, e.g. a stop or target hit, or a chat order.
+
+        Never raises: a failure is logged and the next run tries again.
+        """
+        try:
+            await self._reconcile()
+            await self._sync_fills()
+        except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
+            _log.warning("fill watch failed: {}", exc)
+
+    async def _reconcile(self) -> None:
+        """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
+        if self.brackets is not None:
+            await self.brackets.reconcile()
+
+    async def _sync_fills(self) -> None:
+        """Publish every fill not published yet.
+
+        The paper simulator processes its triggers inside every call (this one included), so new fills
+        are found in the trade history rather than tracked per call.
+        """
+        async with self._fills_lock:
+            recent = await self.exchange.fetch_my_trades(limit=100)
+            now = self.clock.now()
+            claims = self._claims
+            if self._seen_fills is None:
+                if self._journal is not None:
+                    self._journal.record_fills(recent)
+                if claims is None or not claims.any_fill_announced():
+                    # The first start ever: the history is not news.
+                    if claims is not None:
+                        claims.mark_fills_announced([f.id for f in recent], now)
+                    self._seen_fills = {f.id for f in recent}
+                    return
+                self._seen_fills = set()  # a restart: fills made while Zyn was down are announced now
+            new = sorted((f for f in recent if f.id not in self._seen_fills), key=lambda f: f.timestamp)
+            if self._journal is not None and new:
+                self._journal.record_fills(new)  # idempotent: a journaled exchange may have done it already
+            for fill in new:
+                self._seen_fills.add(fill.id)
+                if claims is not None and not claims.claim_fill_announcement(fill.id, now):
+                    continue  # announced before (another run, or another process)
+                if now - fill.timestamp > ANNOUNCE_WITHIN:
+                    _log.info("fill {} of {} is too old to announce", fill.id, fill.timestamp)
+                    continue
+                await self._publish_fill(fill)
+            self._seen_fills &= {f.id for f in recent}  # only the newest 100 can come back: bounded
+
+    async def _publish_fill(self, fill) -> None:
+        order = await self.exchange.fetch_order(fill.order_id)
+        text = f"filled: {fill.side.value} {fill.amount} {fill.symbol} @ {fill.price} (fee {fill.fee})"
+        exit_kind = order.type.value if order.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT) else None
+        exit_kind = exit_kind or (self.brackets.exit_kind_of(order) if self.brackets else None)
+        pnl = await self._pnl(fill)
+        if pnl is not None:
+            text += f", P&L {pnl:+.2f} {self.quote}"
+        if exit_kind:  # a bracket's stop or target (LIVE's take-profit is a market sale of the bracket's)
+            await self.bus.publish(BracketExit(EventKind.BRACKET_EXIT, self.clock.now(), str(self.mode),
+                                               f"{exit_kind} hit, {text}", fill=fill, exit_kind=exit_kind,
+                                               pnl=pnl))
+        else:
+            await self.bus.publish(OrderFilled(EventKind.ORDER_FILLED, self.clock.now(), str(self.mode), text,
+                                               fill=fill, pnl=pnl))
+        if self._journal is not None:  # after the announcement: a journal hiccup must not swallow it
+            self._journal.record_order(order)
+
+    async def _pnl(self, fill) -> Decimal | None:  # noqa: ANN001 - trading.domain.Fill
+        """The realised P&L of a sell that closes (part of) a position; None for buys or when unknown."""
+        if fill.side is not Side.SELL:
+            return None
+        try:
+            from trading.pnl import pnl_of
+
+            # LIVE: the journal already holds the history (no second Kraken call per sale); PAPER: the ledger.
+            history = (self._journal.list_fills(fill.symbol) if self._journal is not None
+                       else await self.exchange.fetch_my_trades(fill.symbol))
+            pnl = pnl_of(fill, history)
+        except Exception as exc:  # noqa: BLE001 - an alert without its P&L is better than none
+            _log.warning("P&L of fill {} not computed: {}", fill.id, exc)
+            return None
+        return pnl.quantize(Decimal("0.01")) if pnl is not None else None
+
+    async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
+        loss = (start - equity) / start if start else ZERO
+        _log.warning("kill switch tripped: equity {} vs day start {} ({:.2%} loss)", equity, start, loss)
+        for order in await self.exchange.fetch_open_orders():
+            if order.side is Side.BUY and order.status is OrderStatus.OPEN:
+                cancelled = await self.exchange.cancel_order(order.id)
+                await self.bus.publish(OrderCancelled(EventKind.ORDER_CANCELLED, self.clock.now(), str(self.mode),
+                                                      f"kill switch: cancelled entry {order.id}", order=cancelled))
+        if self.cfg.risk.flatten_on_kill:
+            await flatten_all(self.exchange, self.quote)
+        await self.bus.publish(KillSwitchTripped(
+            EventKind.KILL_SWITCH_TRIPPED, self.clock.now(), str(self.mode),
+            f"KILL SWITCH: down {loss:.2%} today (equity {equity:.2f} vs {start:.2f}); no new entries until "
+            f"tomorrow UTC or a manual reset", equity=equity, start_equity=start, loss_fraction=loss))
+
+    async def _error(self, symbol: str | None, exc: Exception) -> None:
+        message = exc.message if isinstance(exc, ZynError) else f"{type(exc).__name__}"
+        _log.opt(exception=not isinstance(exc, ZynError)).error("autopilot error on {}: {}", symbol or "tick",
+                                                                message)
+        await self.bus.publish(AutopilotError(EventKind.AUTOPILOT_ERROR, self.clock.now(), str(self.mode),
+                                              f"autopilot error{' on ' + symbol if symbol else ''}: {message}",
+                                              symbol=symbol))

@@ -1,0 +1,1 @@
+"""Backtests: the autopilot's tick over history, its data, metrics and runs."""

@@ -1,0 +1,1 @@
+"""Charts as PNG files (Agg canvas, no pyplot): candles, equity, backtest."""

@@ -1,0 +1,1 @@
+"""Closed-candle decision making: indicators, regimes, strategies, signals, the orchestrator."""

@@ -1,0 +1,1 @@
+"""Market-data feeds: Kraken's public data with the offline replay as fallback."""

@@ -1,0 +1,1 @@
+"""The Kraken adapter (ccxt.async_support): client, conversions, errors, brackets, journal."""

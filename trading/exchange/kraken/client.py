@@ -1,0 +1,415 @@
+"""Kraken through ccxt.async_support: the LIVE account adapter and the key-less public-data feed.
+
+ccxt is imported lazily, on the first call, so that importing this module or building an adapter
+costs the CLI nothing.
+Every ccxt call is translated into Zyn errors (kraken_errors) and every payload into domain types
+(kraken_convert). Transient failures are retried with exponential backoff; refusals never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from loguru import logger
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from trading.clock import Clock, SystemClock, to_ms
+from trading.domain import (
+    Balance,
+    Bracket,
+    BracketRequest,
+    BracketStatus,
+    Candle,
+    Fill,
+    Market,
+    Mode,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Ticker,
+    fits_step,
+)
+from trading.errors import (
+    BelowMinimumError,
+    ConfigError,
+    InputError,
+    InvalidAmountError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    PrecisionError,
+    TransientError,
+    ZynError,
+)
+from trading.exchange.kraken import convert as conv
+from trading.exchange.kraken.errors import is_translatable, translate
+from trading.exchange.kraken.funding import KrakenFundingMixin
+from trading.pairs import resolve_pair
+
+T = TypeVar("T")
+_log = logger.bind(component="kraken")
+# Kraken order ids look like "OQCLML-BW3P3-BUCMWZ"; anything else is taken as our client id.
+_TXID = re.compile(r"^O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
+VALIDATED_ONLY = "validated only: not placed"
+
+
+def is_txid(order_id: str) -> bool:
+    """True when order_id has the shape of a Kraken order id (not a client id)."""
+    return bool(_TXID.match(order_id or ""))
+
+
+class _KrakenClient:
+    """What the feed and the account adapter share: the ccxt instance, retries, markets, public data."""
+
+    source = "kraken"
+
+    def __init__(self, api_key: str | None, api_secret: str | None, *, api_url: str | None = None,
+                 clock: Clock | None = None, timeout_ms: int = 10000, retries: int = 3,
+                 retry_wait: float = 0.5) -> None:
+        if bool(api_key) != bool(api_secret):
+            raise ConfigError("set both the Kraken API key and secret, or neither")
+        if api_secret:
+            try:
+                base64.b64decode(api_secret, validate=True)
+            except (binascii.Error, ValueError):
+                raise ConfigError("the Kraken API secret is not valid base64") from None
+        # ccxt logs request headers (the API key among them) at DEBUG; keep that out of any log.
+        ccxt_logger = logging.getLogger("ccxt")
+        if ccxt_logger.level < logging.INFO:
+            ccxt_logger.setLevel(logging.INFO)
+        config: dict[str, Any] = {"timeout": int(timeout_ms), "enableRateLimit": api_url is None}
+        if api_key and api_secret:
+            config.update(apiKey=api_key, secret=api_secret)
+        if api_url:
+            base = api_url.rstrip("/")
+            config["urls"] = {"api": {"public": base, "private": base}}
+            if base.startswith("http://"):
+                config["timeout_on_exit"] = 0  # ccxt's 250 ms close grace only matters for TLS
+        self._config = config
+        self._ccxt: Any = None
+        self._clock: Clock = clock or SystemClock()
+        self._retries = max(0, int(retries))
+        self._retry_wait = max(0.0, float(retry_wait))
+        self._markets: dict[str, Market] | None = None
+        self._markets_lock = asyncio.Lock()
+        self._client_ids: dict[str, str] = {}  # Kraken id -> client id, so fills can carry it
+
+    @property
+    def _ex(self) -> Any:
+        """The ccxt instance, created (and ccxt imported) on first use: see the module docstring."""
+        if self._ccxt is None:
+            import ccxt.async_support as ccxt_async
+
+            self._ccxt = ccxt_async.kraken(self._config)
+        return self._ccxt
+
+    async def __aenter__(self) -> _KrakenClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    async def _raw(self, method: str, *args: Any) -> Any:
+        """One ccxt call, its exceptions translated (raised outside the handler: no ccxt context)."""
+        try:
+            return await getattr(self._ex, method)(*args)
+        except Exception as exc:  # noqa: BLE001 - filtered just below
+            if not is_translatable(exc):
+                raise
+            error = translate(exc)
+        raise error
+
+    async def _retry(self, attempt: Callable[[int], Awaitable[T]], what: str) -> T:
+        """Run attempt(n) until it succeeds, retrying only TransientError with exponential backoff."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retries + 1),
+            wait=wait_exponential(multiplier=self._retry_wait, max=max(self._retry_wait * 16, 0.0)),
+            retry=retry_if_exception_type(TransientError),
+            reraise=True,
+            before_sleep=lambda state: _log.warning(
+                "{} failed ({}); retry {} of {}", what, state.outcome.exception(), state.attempt_number,
+                self._retries),
+        )
+        async for attempt_state in retrying:
+            with attempt_state:
+                result = await attempt(attempt_state.retry_state.attempt_number)
+        return result
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        """A read-only or idempotent ccxt call with retries."""
+        return await self._retry(lambda _n: self._raw(method, *args), what=method)
+
+    # --- public data --------------------------------------------------------------------------
+
+    async def load_markets(self) -> dict[str, Market]:
+        """All spot markets keyed by unified symbol; loaded once, then cached."""
+        if self._markets is None:
+            async with self._markets_lock:
+                if self._markets is None:
+                    raw = await self._call("load_markets")
+                    self._markets = {
+                        m["symbol"]: conv.market_from_ccxt(m)
+                        for m in raw.values()
+                        if m.get("spot", True) and "/" in (m.get("symbol") or "") and ":" not in m["symbol"]
+                    }
+        return dict(self._markets)
+
+    async def market(self, symbol: str) -> Market:
+        """The market for any accepted pair spelling (XBTUSD, btcusd, XBT/USD), or UnknownPairError."""
+        markets = await self.load_markets()
+        return markets[resolve_pair(symbol, markets)]
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Best bid/ask and last price now."""
+        market = await self.market(symbol)
+        raw = await self._call("fetch_ticker", market.symbol)
+        return conv.ticker_from_ccxt(raw, market.symbol, self._clock.now())
+
+    async def fetch_ohlcv(self, symbol: str, timeframe: str = "5m", since: datetime | None = None,
+                          limit: int | None = None) -> list[Candle]:
+        """Candles oldest first; the last has closed=False while it is still forming."""
+        market = await self.market(symbol)
+        if timeframe not in (self._ex.timeframes or {}):
+            raise InputError(f"unsupported timeframe '{timeframe}'; try 5m, 15m, 1h or 1d")
+        since_ms = to_ms(since) if since is not None else None
+        rows = await self._call("fetch_ohlcv", market.symbol, timeframe, since_ms, limit)
+        return conv.candles_from_ccxt(rows, market.symbol, timeframe, self._clock.now())
+
+    async def close(self) -> None:
+        """Close ccxt's HTTP session (if one was ever opened)."""
+        if self._ccxt is not None:
+            await self._ccxt.close()
+
+
+class KrakenPublicFeed(_KrakenClient):
+    """Kraken public market data only. It holds no keys, so it can never sign a private call."""
+
+    def __init__(self, *, api_url: str | None = None, clock: Clock | None = None, timeout_ms: int = 10000,
+                 retries: int = 3, retry_wait: float = 0.5) -> None:
+        super().__init__(None, None, api_url=api_url, clock=clock, timeout_ms=timeout_ms, retries=retries,
+                         retry_wait=retry_wait)
+
+
+class KrakenExchange(KrakenFundingMixin, _KrakenClient):
+    """The LIVE Kraken account: balances and orders, idempotent by client order id (cl_ord_id).
+
+    Every order carries the caller's client id as Kraken's cl_ord_id. When placing fails with a
+    transient error (a timeout leaves the outcome unknown), the order is looked up by that client id
+    before each retry and returned if Kraken has it, so a retry never places it twice.
+    """
+
+    mode = Mode.LIVE
+
+    # --- account ------------------------------------------------------------------------------
+
+    async def fetch_balances(self) -> dict[str, Balance]:
+        """Balances keyed by asset ("USD", "BTC"); used = held by open orders."""
+        return conv.balances_from_ccxt(await self._call("fetch_balance"))
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        """Place a market, limit, stop-loss or take-profit order (validate_only: Kraken checks, places nothing)."""
+        market = await self.market(request.symbol)
+        _check_order(request, market)
+        return await self._place(request, market, {})
+
+    async def create_bracket(self, request: BracketRequest) -> Bracket:
+        """Place the entry with a conditional stop-loss close attached; the target is placed later.
+
+        Kraken spot has no OCO. The entry goes out with Kraken's conditional close
+        (close[ordertype]=stop-loss, close[price]=stop), which Kraken turns into a stop order once the
+        entry fills. The take-profit leg is NOT placed here: a reconciler places it after the fill and
+        cancels the other leg when one fills. Hence status PENDING_ENTRY and no leg order ids yet.
+        """
+        market = await self.market(request.symbol)
+        entry = OrderRequest(
+            symbol=market.symbol, side=request.side, amount=request.amount, client_id=request.client_id,
+            type=OrderType.LIMIT if request.entry_price is not None else OrderType.MARKET,
+            price=request.entry_price,
+        )
+        _check_order(entry, market)
+        _check_bracket(request, market)
+        # ccxt passes a nested dict as close[ordertype]=stop-loss&close[price]=... (Kraken's form).
+        close = {"ordertype": "stop-loss", "price": str(request.stop_price)}
+        order = await self._place(entry, market, {"close": close})
+        return Bracket(
+            id=request.client_id, symbol=market.symbol, side=request.side, entry_order_id=order.id,
+            stop_order_id=None, take_profit_order_id=None, status=BracketStatus.PENDING_ENTRY,
+            created_at=order.created_at, stop_price=request.stop_price,
+            take_profit_price=request.take_profit_price,
+        )
+
+    async def _place(self, request: OrderRequest, market: Market, extra: dict[str, Any]) -> Order:
+        """AddOrder with retries; before every retry the order is looked up by client id (no double orders)."""
+        limit = request.type is OrderType.LIMIT
+        ccxt_type, price = ("limit", str(request.price)) if limit else ("market", None)
+        # With stopLossPrice / takeProfitPrice ccxt sends ordertype=stop-loss / take-profit, price=trigger.
+        trigger = {OrderType.STOP_LOSS: "stopLossPrice", OrderType.TAKE_PROFIT: "takeProfitPrice"}.get(request.type)
+        if trigger:
+            extra = {**extra, trigger: str(request.stop_price)}
+
+        async def attempt(number: int) -> Order:
+            if number > 1 and not request.validate_only:
+                found = await self._find_by_client_id(request.client_id)
+                if found is not None:
+                    _log.warning("order {} reached Kraken despite the failed reply; not placing it again",
+                                 request.client_id)
+                    return found
+            params = {**extra, "clientOrderId": request.client_id}  # ccxt sends it as cl_ord_id
+            if request.validate_only:
+                params["validate"] = "true"  # a string: ccxt would urlencode a bool as "True"
+            _log.info("placing {} {} {} {} client_id={}{}", request.type.value, request.side.value,
+                      request.amount, market.symbol, request.client_id,
+                      " (validate only)" if request.validate_only else "")
+            raw = await self._raw("create_order", market.symbol, ccxt_type, request.side.value,
+                                  str(request.amount), price, params)
+            if request.validate_only:
+                now = self._clock.now()
+                return Order(id="", client_id=request.client_id, symbol=market.symbol, side=request.side,
+                             type=request.type, amount=request.amount, status=OrderStatus.CANCELED,
+                             created_at=now, updated_at=now, price=request.price,
+                             stop_price=request.stop_price, reason=VALIDATED_ONLY)
+            placed = self._order(raw, symbol=market.symbol, side=request.side, client_id=request.client_id)
+            try:  # AddOrder's reply is thin (no status, no fills): ask for the full record once.
+                return self._order(await self._raw("fetch_order", placed.id), client_id=request.client_id)
+            except ZynError as exc:
+                _log.warning("placed order {} but could not refresh it: {}", placed.id, exc)
+                return placed
+
+        return await self._retry(attempt, what="create order")
+
+    async def _find_by_client_id(self, client_id: str) -> Order | None:
+        """The order with this client id, open or closed, or None (one try; callers retry)."""
+        # Open first, then closed: an order only ever moves open -> closed, so this order of lookups
+        # cannot miss one that existed before the first lookup.
+        for method in ("fetch_open_orders", "fetch_closed_orders"):
+            rows = await self._raw(method, None, None, None, {"clientOrderId": client_id})
+            for row in rows:
+                if (row.get("info") or {}).get("cl_ord_id") == client_id:
+                    return self._order(row)
+        return None
+
+    def _order(self, raw: dict[str, Any], **fallbacks: Any) -> Order:
+        order = conv.order_from_ccxt(raw, now=self._clock.now(), **fallbacks)
+        if order.id and order.client_id:
+            self._client_ids[order.id] = order.client_id
+        return order
+
+    async def cancel_order(self, order_id: str) -> Order:
+        """Cancel one open order by Kraken id or client id; returns the order as Kraken now reports it."""
+        await self.load_markets()
+        params = {} if is_txid(order_id) else {"cl_ord_id": order_id}
+        retried = False
+
+        async def attempt(number: int) -> None:
+            nonlocal retried
+            retried = retried or number > 1
+            await self._raw("cancel_order", order_id, None, dict(params))
+
+        try:
+            await self._retry(attempt, what="cancel order")
+        except OrderNotFoundError:
+            try:
+                order = await self.fetch_order(order_id)
+            except OrderNotFoundError:
+                raise OrderNotFoundError(f"Kraken has no open order '{order_id}'") from None
+            if retried and order.status is OrderStatus.CANCELED:
+                return order  # our first, timed-out attempt did cancel it
+            raise OrderNotFoundError(f"order '{order_id}' is no longer open ({order.status.value})") from None
+        return await self.fetch_order(order_id)
+
+    async def cancel_all(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order (Kraken CancelAll), or those of one symbol one by one."""
+        if symbol is None:
+            working = await self.fetch_open_orders()
+            await self._call("cancel_all_orders")
+            now = self._clock.now()
+            return [o.evolve(status=OrderStatus.CANCELED, updated_at=now) for o in working]
+        cancelled: list[Order] = []
+        for order in await self.fetch_open_orders(symbol):
+            try:
+                cancelled.append(await self.cancel_order(order.id))
+            except OrderNotFoundError:
+                continue  # filled or cancelled meanwhile
+        return cancelled
+
+    async def fetch_order(self, order_id: str) -> Order:
+        """One order by Kraken id or client id."""
+        await self.load_markets()
+        if is_txid(order_id):
+            try:
+                return self._order(await self._call("fetch_order", order_id))
+            except InvalidOrderError:  # Kraken answers "EOrder:Invalid order" for ids it does not know
+                raise OrderNotFoundError(f"Kraken has no order '{order_id}'") from None
+        found = await self._retry(lambda _n: self._find_by_client_id(order_id), what="find order")
+        if found is None:
+            raise OrderNotFoundError(f"Kraken has no order with id or client id '{order_id}'")
+        return found
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[Order]:
+        """Orders still working, newest first."""
+        sym = (await self.market(symbol)).symbol if symbol else None
+        orders = [self._order(o) for o in await self._call("fetch_open_orders", sym)]
+        return sorted(orders, key=lambda o: o.created_at, reverse=True)
+
+    async def fetch_closed_orders(self, symbol: str | None = None, limit: int | None = None) -> list[Order]:
+        """Filled, cancelled or expired orders, newest first (Kraken returns its latest 50)."""
+        sym = (await self.market(symbol)).symbol if symbol else None
+        orders = [self._order(o) for o in await self._call("fetch_closed_orders", sym)]
+        orders.sort(key=lambda o: (o.updated_at, o.created_at), reverse=True)
+        return orders[:limit] if limit is not None else orders
+
+    async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
+        """Our fills, newest first. client_id is known only for orders this adapter has seen."""
+        sym = (await self.market(symbol)).symbol if symbol else None
+        rows = await self._call("fetch_my_trades", sym)
+        fills = [conv.fill_from_ccxt(t, client_id=self._client_ids.get(t.get("order") or "", "")) for t in rows]
+        fills.sort(key=lambda f: f.timestamp, reverse=True)
+        return fills[:limit] if limit is not None else fills
+
+
+def _check_order(request: OrderRequest, market: Market) -> None:
+    """Refuse locally what Kraken would refuse or ccxt would silently round (nothing is sent)."""
+    if request.amount <= 0:
+        raise InvalidAmountError("the amount must be greater than zero")
+    if not fits_step(request.amount, market.amount_step):
+        raise PrecisionError(f"{market.symbol} amounts go in steps of {market.amount_step}")
+    if request.amount < market.min_amount:
+        raise BelowMinimumError(f"{market.symbol} orders need at least {market.min_amount} {market.base}")
+    needed = {OrderType.LIMIT: ("price", request.price), OrderType.STOP_LOSS: ("stop price", request.stop_price),
+              OrderType.TAKE_PROFIT: ("stop price", request.stop_price)}.get(request.type)
+    if needed is None:
+        return
+    label, value = needed
+    if value is None or value <= 0:
+        raise InvalidAmountError(f"a {request.type.value} order needs a {label} greater than zero")
+    if not fits_step(value, market.price_step):
+        raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
+    if market.min_cost and value * request.amount < market.min_cost:
+        raise BelowMinimumError(f"{market.symbol} orders need a value of at least {market.min_cost} {market.quote}")
+
+
+def _check_bracket(request: BracketRequest, market: Market) -> None:
+    """The stop must sit on the losing side and the target on the winning side of the entry."""
+    for value in (request.stop_price, request.take_profit_price):
+        if value <= 0:
+            raise InvalidAmountError("bracket prices must be greater than zero")
+        if not fits_step(value, market.price_step):
+            raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
+    low, high = (request.stop_price, request.take_profit_price)
+    if request.side is Side.SELL:
+        low, high = high, low
+    entry: Decimal | None = request.entry_price
+    if not low < high or (entry is not None and not low < entry < high):
+        raise InputError("for a buy the stop must be below the entry and the target above it "
+                         "(the other way round for a sell)")

@@ -1,0 +1,1 @@
+"""The paper simulator: exchange, order book, brackets, checks and its ledger port."""
