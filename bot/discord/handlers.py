@@ -26,7 +26,7 @@ from tools.gate import Role
 
 _log = logger.bind(component="discord")
 T = TypeVar("T")
-DEFER_AFTER = 2.0  # seconds of work before an interaction is deferred (Discord's limit is 3)
+DEFER_AFTER = 1.5  # seconds of work before an interaction is deferred (Discord allows 3 s from the event)
 OOPS = "Something went wrong on my side. Check /orders and /status before trying again."
 NOT_FOR_YOU = "Sorry, Zyn is private here; nothing was done."
 # Tools whose answers show the account: free text asking for them in a guild is answered by direct message.
