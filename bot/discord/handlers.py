@@ -56,12 +56,12 @@ class Handlers:
     # --- who ----------------------------------------------------------------------------------------------
     def check(self, who: discord.abc.User, channel_id: int, in_guild: bool, what: str) -> Verdict:
         """The caller behind a Discord user here (guild roles mapped to trader or viewer), or a logged refusal."""
+        if who.bot:
+            return Verdict(None, "a bot")
         extra = None
         if isinstance(who, discord.Member):
             names = {str(r.id) for r in who.roles} | {r.name.lower() for r in who.roles}
             extra = Role.TRADER if names & self.traders else Role.VIEWER if names & self.viewers else None
-        if who.bot:
-            return Verdict(None, "a bot")
         return self.access.check(who.id, channel_id, in_group=in_guild, name=who.display_name, what=what,
                                  extra=extra)
 
@@ -236,4 +236,4 @@ async def answer_failure(interaction: discord.Interaction, exc: BaseException) -
         _log.warning("could not tell the user about a failure: {}", describe(err))
 
 
-__all__ = ["Handlers", "Press", "access_from_settings", "answer_failure", "describe"]
+__all__ = ["Handlers", "access_from_settings", "answer_failure", "describe"]
