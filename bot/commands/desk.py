@@ -205,7 +205,7 @@ class Desk:
             self.access.refused(caller.user_id, caller.chat_id, "/panel", f"role {caller.role.value}")
             return Answer(refusal_text(caller.role))
         outcomes = [await self.gate.execute(caller, ToolCall(tool, {}), kind=CallerKind.COMMAND)
-                    for tool in ("get_status", "autopilot_status", "kill_switch_status")]
+                    for tool in ("autopilot_status", "kill_switch_status")]
         reply = reply_from(outcomes, source="command")
         return Answer(f"Control panel ({self.gate.mode.value.upper()})\n{reply.text}", reply, panel_rows())
 

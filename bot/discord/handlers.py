@@ -147,16 +147,21 @@ class Handlers:
             (message.content if message else "") or ""
         press, deferred = await self._within(
             interaction, self.desk.press(verdict.caller, data, on_message, original), ephemeral=True, update=True)
-        await self._show_press(interaction, press, deferred)
+        outcome = None
+        if data[:3] in ("cf:", "cx:") and press.text is not None:  # a decided confirmation changes colour
+            outcome = "pending" if press.rows else "failed" if press.alert else \
+                "done" if data.startswith("cf:") else "dropped"  # pending: the price moved, asked again
+        await self._show_press(interaction, press, deferred, outcome)
 
-    async def _show_press(self, interaction: discord.Interaction, press: Press, deferred: bool) -> None:
+    async def _show_press(self, interaction: discord.Interaction, press: Press, deferred: bool,
+                          outcome: str | None = None) -> None:
         message = interaction.message
         edit = (press.text is not None or press.remove_buttons) and press.answer is None
         if edit and message is not None:
             view = view_of(press.rows) if press.text is not None and press.rows else disabled_copy(message)
             kwargs: dict[str, Any] = {"view": view}
             if press.text is not None:
-                embed = edited_embed(message, press.text)
+                embed = edited_embed(message, press.text, outcome)
                 kwargs.update({"embed": embed} if embed is not None else {"content": clip(press.text, 2000)})
             if deferred:
                 await interaction.edit_original_response(**kwargs)

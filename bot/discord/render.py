@@ -22,7 +22,8 @@ from tools.results import OrdersResult, PortfolioResult, amount_str, money
 DESCRIPTION_LIMIT = 4096
 EMBED_LIMIT = 6000  # title, description, fields, footer together
 FIELDS = 24  # Discord allows 25 fields an embed; the last one says how many more there were
-COLORS = {"paper": 0x5865F2, "live": 0xED4245, "usage": 0xFEE75C, "pending": 0xF0B232}
+COLORS = {"paper": 0x5865F2, "live": 0xED4245, "usage": 0xFEE75C, "pending": 0xF0B232, "done": 0x57F287,
+          "dropped": 0x80848E, "failed": 0xED4245}
 ALERT_COLORS = {AlertKind.FILL: 0x57F287, AlertKind.BRACKET_EXIT: 0xFEE75C, AlertKind.KILL_SWITCH: 0xED4245,
                 AlertKind.AUTOPILOT_ERROR: 0xED4245, AlertKind.DAILY_REPORT: 0x5865F2}
 
@@ -117,12 +118,14 @@ def alert_message(alert: Alert, *, silent: bool) -> dict[str, Any]:
     return out
 
 
-def edited_embed(message: discord.Message, text: str) -> discord.Embed | None:
-    """The pressed message's embed with a new description (None: it had no embed)."""
+def edited_embed(message: discord.Message, text: str, color: str | None = None) -> discord.Embed | None:
+    """The pressed message's embed with a new description (and colour: done, dropped, failed); None: no embed."""
     if not message.embeds:
         return None
     embed = message.embeds[0].copy()
     embed.description = clip(text or "…", DESCRIPTION_LIMIT)
+    if color in COLORS:
+        embed.colour = discord.Colour(COLORS[color])
     embed.clear_fields()
     if embed.image and embed.image.url and embed.image.url.startswith("attachment://"):
         embed.set_image(url=None)  # the attachment stays on the message; the edit shows the text

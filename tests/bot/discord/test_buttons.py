@@ -31,6 +31,7 @@ async def test_the_owners_confirm_places_the_order_and_another_members_press_is_
         done = await h.press(OWNER, ask, confirm)
         assert done.callbacks[0]["type"] == 7 and await h.orders() == 1  # the message itself shows the result
         assert "✅ Order" in ask.text() and all(b["disabled"] for b in ask.buttons) and len(ask.buttons) == 2
+        assert ask.embeds[0]["color"] == 0x57F287  # amber while it waited, green once done
         replay = await h.press(OWNER, ask, confirm, force=True)  # a disabled button replayed by a forged client
         assert "no longer valid" in replay.original.text() and await h.orders() == 1
 
