@@ -7,7 +7,8 @@ temporary folder). Each chat's answers come in the order of its questions (the h
 so the k-th answer in a chat belongs to its k-th command; latency is from the push of an update to the
 stand-in receiving its answer. The stand-in runs in the same process and event loop, so its own work is
 included. Each run twice: Zyn's workers and PTB's default (one update at a time); first on the offline replay
-feed (CPU only), then with a fixed delay on every market-data call, as Kraken's public API has.
+feed (CPU only), then with a fixed delay on every market-data call, as Kraken's public API has, then with
+50-100 ms on every Bot API call (the stand-in's delay), as bench/bench_discord.py runs Discord.
 
 Run: .venv/bin/python bench/bench_telegram.py [--chats 50] [--messages 20] [--delay 0.05]
 """
@@ -39,6 +40,7 @@ COMMANDS = [("/price BTC/USD", "BTC/USD: last"), ("/status", "Mode PAPER"), ("/p
             ("/balance", "Balances (paper)"), ("/positions", "No open positions")]
 USER0 = 10_000
 IDLE = 100  # commands sent one at a time before the burst
+API_DELAY = (0.05, 0.10)  # seconds per Bot API call in the third configuration
 
 
 class SlowFeed:
@@ -68,10 +70,12 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def run(chats: int, messages: int, workers: int, data_dir: Path, delay: float = 0.0) -> None:
+async def run(chats: int, messages: int, workers: int, data_dir: Path, delay: float = 0.0,
+              api_delay: tuple[float, float] = (0.0, 0.0)) -> None:
     users = [USER0 + i for i in range(chats)]
     os.environ["ZYN_DATA_DIR"] = str(data_dir)
     async with TelegramStandin(TOKEN) as tg:
+        tg.delay = api_delay
         settings = load_settings(telegram_token=TOKEN, telegram_api_url=tg.url, telegram_owner_id=users[0],
                                  telegram_allowed_ids=",".join(map(str, users[1:])), offline=True)
         clock = SystemClock()
@@ -125,7 +129,8 @@ async def run(chats: int, messages: int, workers: int, data_dir: Path, delay: fl
     redelivered = sum(1 for n in tg.delivered.values() if n > 1)
     wall = finished - started
     label = f"workers={workers}" + (" (PTB's default: one update at a time)" if workers == 1 else " (Zyn's)")
-    print(f"  {label}, market data delay {1000 * delay:.0f} ms")
+    api = f" · Bot API delay {1000 * api_delay[0]:.0f}-{1000 * api_delay[1]:.0f} ms a call" if api_delay[1] else ""
+    print(f"  {label}, market data delay {1000 * delay:.0f} ms{api}")
     print(f"    total {total} commands in {chats} chats · replies received {received} · lost {lost} · "
           f"duplicated {duplicated} · out of order/mismatched {mismatched} · updates delivered twice {redelivered}")
     print(f"    idle, one command at a time ({IDLE}): p50 {1000 * statistics.median(idle):.1f} ms · "
@@ -150,6 +155,10 @@ async def main() -> None:
         for workers in (WORKERS, 1):
             with tempfile.TemporaryDirectory() as tmp:
                 await run(args.chats, args.messages, workers, Path(tmp), delay)
+    # The same configuration as bench/bench_discord.py: every Bot API call takes 50-100 ms, as over the internet.
+    for workers in (WORKERS, 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            await run(args.chats, args.messages, workers, Path(tmp), 0.0, api_delay=API_DELAY)
 
 
 if __name__ == "__main__":

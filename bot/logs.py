@@ -17,8 +17,10 @@ REDACTED = "***"
 _PATTERNS = [
     re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}\b"),  # OpenAI-style API keys
+    re.compile(r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\b"),  # Discord bot tokens
     re.compile(r"(?i)(api[-_]?sign|api[-_]?key|secret|password|token)(\s*[=:]\s*)['\"]?[^\s'\",}]+"),
     re.compile(r"(?i)(://[^:/\s]+:)[^@\s]+(@)"),  # passwords inside URLs
+    re.compile(r"(/(?:webhooks|interactions)/\d+)(/)[A-Za-z0-9_.:-]{8,}"),  # Discord interaction tokens in URLs
 ]
 
 

@@ -35,12 +35,16 @@ def retry_job(name: str) -> str:
 
 
 def configured_front_ends(settings: Settings) -> list[FrontEnd]:
-    """The chat front ends these settings turn on (Telegram when its token is set)."""
+    """The chat front ends these settings turn on (Telegram, Discord: each when its token is set)."""
     fronts: list[FrontEnd] = []
     if settings.telegram_token is not None:
         from bot.telegram.app import TelegramFrontEnd
 
         fronts.append(TelegramFrontEnd())
+    if settings.discord_token is not None:
+        from bot.discord.client import DiscordFrontEnd
+
+        fronts.append(DiscordFrontEnd())
     return fronts
 
 
@@ -129,6 +133,11 @@ class Service:
         """The running Telegram front end, if any."""
         return self.running.get("telegram")
 
+    @property
+    def discord(self) -> FrontEnd | None:
+        """The running Discord front end, if any."""
+        return self.running.get("discord")
+
     def front_context(self) -> FrontEndContext:
         """What every front end is started with."""
         return FrontEndContext(gate=self.gate, agent=self.agent, clock=self.rt.services.clock,
@@ -182,7 +191,7 @@ class Service:
             f"{'ON' if enabled else 'OFF (zyn auto-start)'} · next tick "
             f"{next_tick_after(now, self.rt.cfg.tick_delay_seconds):%H:%M:%S} UTC · Ctrl-C stops")
         channels = ", ".join(c.name for c in self.notifier.channels) or "none"
-        fronts = " · ".join(f"{f.name.title()} {self._front_state(f)}" for f in self.front_ends) or "Telegram off"
+        fronts = " · ".join(f"{f.name.title()} {self._front_state(f)}" for f in self.front_ends) or "no chat app (set ZYN_TELEGRAM_TOKEN or ZYN_DISCORD_TOKEN)"
         self.view.console.print(f"chat: {self.agent.label} · {fronts} · alerts: {channels} · "
                                 f"daily report {self.settings.report_time} UTC")
         _log.info("service started in {} mode", self.settings.mode.value)

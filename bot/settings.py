@@ -64,6 +64,17 @@ ENV_NAMES: dict[str, str] = {
     "sms_from": "ZYN_SMS_FROM",
     "sms_to": "ZYN_SMS_TO",
     "discord_token": "ZYN_DISCORD_TOKEN",
+    "discord_api_url": "ZYN_DISCORD_API_URL",
+    "discord_gateway_url": "ZYN_DISCORD_GATEWAY_URL",
+    "discord_guild_ids": "ZYN_DISCORD_GUILD_IDS",
+    "discord_owner_id": "ZYN_DISCORD_OWNER_ID",
+    "discord_allowed_ids": "ZYN_DISCORD_ALLOWED_IDS",
+    "discord_trader_roles": "ZYN_DISCORD_TRADER_ROLES",
+    "discord_viewer_roles": "ZYN_DISCORD_VIEWER_ROLES",
+    "discord_alert_channels": "ZYN_DISCORD_ALERT_CHANNELS",
+    "discord_report_channels": "ZYN_DISCORD_REPORT_CHANNELS",
+    "discord_chat_channels": "ZYN_DISCORD_CHAT_CHANNELS",
+    "discord_disabled_commands": "ZYN_DISCORD_DISABLED_COMMANDS",
     "web_host": "ZYN_WEB_HOST",
     "web_port": "ZYN_WEB_PORT",
 }
@@ -71,6 +82,10 @@ _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
 SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
                  "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token")
 _config_path: Path | None = None
+
+
+_IDS = r"^\s*(\d+\s*(,\s*\d+\s*)*)?$"  # comma-separated Discord ids (snowflakes)
+_ROLES = r"^[^,]{0,100}(,[^,]{1,100})*$"  # comma-separated role ids or names
 
 
 def _env(field: str, default: Any = None) -> Any:
@@ -148,8 +163,30 @@ class Settings(BaseSettings):
     sms_auth_token: SecretStr | None = _env("sms_auth_token")
     sms_from: str | None = _env("sms_from")
     sms_to: str | None = _env("sms_to")  # comma-separated numbers
-    # Discord and the local web chat/dashboard.
+    # Discord (bot/discord): started by `zyn run` when the token is set.
     discord_token: SecretStr | None = _env("discord_token")
+    discord_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias=AliasChoices(
+        "ZYN_DISCORD_API_URL", "discord_api_url"))  # REST base ending in /api/v10 (tests: the stand-in)
+    discord_gateway_url: str | None = Field(None, pattern=r"^wss?://[^\s]+$", validation_alias=AliasChoices(
+        "ZYN_DISCORD_GATEWAY_URL", "discord_gateway_url"))
+    discord_guild_ids: str = Field("", pattern=_IDS, validation_alias=AliasChoices(
+        "ZYN_DISCORD_GUILD_IDS", "discord_guild_ids"))
+    discord_owner_id: int | None = _env("discord_owner_id")
+    discord_allowed_ids: str = Field("", pattern=_IDS, validation_alias=AliasChoices(
+        "ZYN_DISCORD_ALLOWED_IDS", "discord_allowed_ids"))
+    discord_trader_roles: str = Field("", pattern=_ROLES, validation_alias=AliasChoices(
+        "ZYN_DISCORD_TRADER_ROLES", "discord_trader_roles"))
+    discord_viewer_roles: str = Field("", pattern=_ROLES, validation_alias=AliasChoices(
+        "ZYN_DISCORD_VIEWER_ROLES", "discord_viewer_roles"))
+    discord_alert_channels: str = Field("", pattern=_IDS, validation_alias=AliasChoices(
+        "ZYN_DISCORD_ALERT_CHANNELS", "discord_alert_channels"))
+    discord_report_channels: str = Field("", pattern=_IDS, validation_alias=AliasChoices(
+        "ZYN_DISCORD_REPORT_CHANNELS", "discord_report_channels"))
+    discord_chat_channels: str = Field("", pattern=_IDS, validation_alias=AliasChoices(
+        "ZYN_DISCORD_CHAT_CHANNELS", "discord_chat_channels"))
+    discord_disabled_commands: str = Field("", pattern=r"^[a-z_, ]*$", validation_alias=AliasChoices(
+        "ZYN_DISCORD_DISABLED_COMMANDS", "discord_disabled_commands"))
+    # The local web chat/dashboard.
     web_host: str = Field("127.0.0.1", validation_alias=AliasChoices("ZYN_WEB_HOST", "web_host"))
     web_port: int = Field(5000, ge=0, le=65535, validation_alias=AliasChoices("ZYN_WEB_PORT", "web_port"))
 
@@ -166,7 +203,8 @@ class Settings(BaseSettings):
     @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", "llm", "llm_base_url",
                      "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
                      "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
-                     "sms_auth_token", "sms_from", "sms_to", "discord_token", mode="before")
+                     "sms_auth_token", "sms_from", "sms_to", "discord_token", "discord_api_url",
+                     "discord_gateway_url", "discord_owner_id", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v
@@ -217,6 +255,41 @@ class Settings(BaseSettings):
         return tuple(sorted(_ids(self.telegram_report_chats)))
 
     @property
+    def discord_guilds(self) -> tuple[int, ...]:
+        """Guilds the app commands are synced to at start (none: globally)."""
+        return tuple(sorted(_ids(self.discord_guild_ids)))
+
+    @property
+    def discord_allowed(self) -> frozenset[int]:
+        """Discord user ids allowed to trade and confirm besides the owner."""
+        return _ids(self.discord_allowed_ids)
+
+    @property
+    def discord_alert_channel_ids(self) -> tuple[int, ...]:
+        """Discord channels that receive alerts."""
+        return tuple(sorted(_ids(self.discord_alert_channels)))
+
+    @property
+    def discord_report_channel_ids(self) -> tuple[int, ...]:
+        """Discord channels that receive the daily report."""
+        return tuple(sorted(_ids(self.discord_report_channels)))
+
+    @property
+    def discord_chat_channel_ids(self) -> tuple[int, ...]:
+        """Discord channels where every message (not only mentions of Zyn) goes to the agent."""
+        return tuple(sorted(_ids(self.discord_chat_channels)))
+
+    @property
+    def discord_disabled(self) -> frozenset[str]:
+        """App commands not published on Discord."""
+        return frozenset(p.strip() for p in self.discord_disabled_commands.split(",") if p.strip())
+
+    @staticmethod
+    def roles_of(text: str) -> frozenset[str]:
+        """Role ids or names (lower case) from a comma-separated setting."""
+        return frozenset(p.strip().lower() for p in text.split(",") if p.strip())
+
+    @property
     def mode_dir(self) -> Path:
         """Folder of this mode's database and files."""
         return self.data_dir / self.mode.value
@@ -249,8 +322,11 @@ def _describe(err: dict[str, Any]) -> str:
         accepts = {"kraken_api_url": "a URL like https://api.kraken.com", "llm_base_url": "a URL like http://localhost:11434/v1",
                    "llm": "provider:model, like openai:gpt-4o-mini", "report_time": "a UTC time like 21:00",
                    "telegram_api_url": "a URL like http://127.0.0.1:8081/bot",
+                   "discord_api_url": "a URL like https://discord.com/api/v10",
+                   "discord_gateway_url": "a URL like wss://gateway.discord.gg",
+                   "discord_disabled_commands": "comma-separated command names",
                    "sms_base_url": "a URL like https://api.twilio.com"}.get(
-                       field, "comma-separated numeric ids" if field.startswith("telegram_") else "letters like USD")
+                       field, "comma-separated numeric ids" if field.startswith(("telegram_", "discord_")) else "letters like USD")
     else:
         accepts = err.get("msg", "a valid value").lower()
     shown = "***" if field in SECRET_FIELDS else repr(got)

@@ -4,6 +4,7 @@ Data (at most 64 bytes, Telegram's limit; Discord custom ids allow 100), forgeab
   cf:CODE:USER  confirm a pending action       cx:CODE:USER  drop it
   co:ORDER_ID   cancel that order (menu)       ca            cancel all (menu; asks to confirm)
   x             close the menu                 rf:COMMAND LINE  re-run a read-only command (Refresh)
+  pn:COMMAND LINE  a control-panel action (owner only; one of PANEL_LINES; state changes still confirm)
 """
 
 from __future__ import annotations
@@ -63,3 +64,16 @@ def cancel_menu_rows(orders: Sequence[Any]) -> Rows:
 def data_of(rows: Rows | None) -> set[str]:
     """Every button's data in these rows."""
     return {b.data for row in rows or () for b in row}
+
+
+# The control panel's buttons: (label, command line, style); each runs that command through the desk and gate.
+PANEL = (("Autopilot on", "autopilot on", "primary"), ("Autopilot off", "autopilot off", "secondary"),
+         ("Kill switch", "killswitch status", "secondary"), ("Re-arm kill switch", "killswitch reset", "danger"),
+         ("Flatten all", "flatten", "danger"))
+PANEL_LINES = frozenset(line for _, line, _ in PANEL)
+
+
+def panel_rows() -> Rows:
+    """The control panel: autopilot on/off, kill-switch state and re-arm, flatten."""
+    buttons = [Button(label, f"pn:{line}", style) for label, line, style in PANEL]
+    return [buttons[:2], buttons[2:4], buttons[4:]]

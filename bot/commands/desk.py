@@ -15,7 +15,7 @@ from loguru import logger
 
 from agent.reply import Reply, cancel_reply, confirm_reply, reply_from
 from bot.access import Access, refusal_text
-from bot.commands.buttons import Rows, cancel_menu_rows, confirm_rows, refresh_rows
+from bot.commands.buttons import PANEL_LINES, Rows, cancel_menu_rows, confirm_rows, panel_rows, refresh_rows
 from bot.commands.catalog import COMMANDS, help_lines, parse_command, route_values, usage_text
 from bot.commands.spec import Action, Step, Usage
 from tools.gate import Caller, CallerKind, Gate, Role, ToolCall
@@ -33,6 +33,7 @@ class Answer:
     text: str
     reply: Reply | None = None
     rows: Rows | None = None
+    usage: bool = False  # the input did not fit: the text is the usage line (Discord shows it only to the asker)
 
     @property
     def photos(self) -> list[Path]:
@@ -50,6 +51,8 @@ class Press:
     remove_buttons: bool = False  # take the buttons off, text unchanged
     unchanged_toast: str | None = None  # the toast when the edit turned out to change nothing
     photos: list[Path] = field(default_factory=list)  # pictures to send after the edit
+    answer: Answer | None = None  # a new message to send (a control-panel action: its result or its question);
+    # with an answer, text and rows are the pressed message's new state, edited after the answer is sent
 
 
 class Desk:
@@ -77,7 +80,7 @@ class Desk:
             else:
                 step = parse_command(name, words or [], self.clock.now(), front=self.access.front.title())
         except Usage as exc:
-            return Answer(usage_text(name, str(exc)))
+            return Answer(usage_text(name, str(exc)), usage=True)
         if step.action in (Action.START, Action.HELP):
             return Answer(self.welcome(caller, step.action == Action.START))
         if step.action == Action.UNAVAILABLE:
@@ -147,6 +150,8 @@ class Desk:
             return Press("Closed.", remove_buttons=True)
         if kind in ("co", "ca"):
             return await self._menu(caller, kind, rest)
+        if kind == "pn":
+            return await self._panel_press(caller, rest)
         _log.info("unknown button data from user {} in chat {}", caller.user_id, caller.chat_id)
         return Press(STALE, alert=True)
 
@@ -192,6 +197,30 @@ class Desk:
             step = Step(tool="report", args={**step.args, "chart": False})  # the picture above stays
         reply = await self._run(caller, step)
         return Press("Updated.", text=reply.text, rows=refresh_rows(line), unchanged_toast="Already up to date.")
+
+    # --- the control panel (Discord) -----------------------------------------------------------------------
+    async def panel(self, caller: Caller) -> Answer:
+        """The owner's control panel: autopilot and kill-switch state, with buttons that act through the gate."""
+        if caller.role is not Role.OWNER:
+            self.access.refused(caller.user_id, caller.chat_id, "/panel", f"role {caller.role.value}")
+            return Answer(refusal_text(caller.role))
+        outcomes = [await self.gate.execute(caller, ToolCall(tool, {}), kind=CallerKind.COMMAND)
+                    for tool in ("autopilot_status", "kill_switch_status")]
+        reply = reply_from(outcomes, source="command")
+        return Answer(f"Control panel ({self.gate.mode.value.upper()})\n{reply.text}", reply, panel_rows())
+
+    async def _panel_press(self, caller: Caller, line: str) -> Press:
+        words = line.split()
+        if not words or line not in PANEL_LINES:
+            return Press(STALE, alert=True)
+        if caller.role is not Role.OWNER:
+            self.access.refused(caller.user_id, caller.chat_id, f"panel {line}", f"role {caller.role.value}")
+            return Press(refusal_text(caller.role), alert=True)
+        answer = await self.command(caller, words[0], words[1:])
+        toast = "Confirm below." if answer.reply and answer.reply.pending else \
+            ("Done." if answer.reply is not None and answer.reply.done else "Not done.")
+        fresh = await self.panel(caller)  # the panel shows the state after the action
+        return Press(toast, alert=toast == "Not done.", answer=answer, text=fresh.text, rows=fresh.rows)
 
     async def _menu(self, caller: Caller, kind: str, order_id: str) -> Press:
         tool, args = ("cancel_all", {}) if kind == "ca" else ("cancel_order", {"order_id": order_id})

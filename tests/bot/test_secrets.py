@@ -69,3 +69,13 @@ def test_library_logs_go_through_the_redacting_sinks(tmp_path: Path) -> None:
     text = log.read_text(encoding="utf-8")
     assert "getUpdates failed" in text and "[telegram]" in text and "[httpx]" in text
     assert token not in text and "ZYN-library-token" not in text
+
+
+def test_a_discord_shaped_token_is_redacted_even_unregistered(tmp_path: Path) -> None:
+    log = tmp_path / "d.log"
+    setup_logging("DEBUG", log_file=log, console_level=None, secrets=[])
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GZyn01.abcdefghijklmnopqrstuvwxyz0123456789"
+    logger.info("discord login with {}", token)
+    logger.info("POST https://discord.com/api/v10/webhooks/9001/aW50ZXJhY3Rpb246MTIzNDU2?wait=1 responded 429")
+    text = log.read_text()
+    assert token not in text and "aW50ZXJhY3Rpb246MTIzNDU2" not in text and "/webhooks/9001/***" in text

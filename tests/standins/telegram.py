@@ -9,7 +9,8 @@ within ~1 s; a newer poll terminates an older one with 409, as Telegram does), s
 sendChatAction. Strict like Telegram: a wrong token answers 401, an unknown method 404, text over 4,096
 characters (1,024 for captions, counted after entity parsing, in UTF-16 units) and malformed HTML 400, an
 unknown chat 400 "chat not found", an unchanged edit 400 "message is not modified", a second answer to one
-callback query 400. Test side: push_text/push_command/press, sent, wait_for, answered_callbacks, errors,
+callback query 400. `delay` = (low, high) seconds added to every call but getUpdates (a network's round trip;
+benches). Test side: push_text/push_command/press, sent, wait_for, answered_callbacks, errors,
 retry_after_next(method, seconds).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import re
 import time
 from collections import Counter, defaultdict
@@ -136,6 +138,7 @@ class TelegramStandin:
         self._poll_generation = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.delay: tuple[float, float] = (0.0, 0.0)
 
     # --- lifecycle ----------------------------------------------------------------------------------------
     async def __aenter__(self) -> TelegramStandin:
@@ -245,6 +248,8 @@ class TelegramStandin:
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.delay[1] > 0 and method != "getUpdates":
+            await asyncio.sleep(random.uniform(*self.delay))
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
