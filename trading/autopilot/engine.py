@@ -11,6 +11,7 @@ from typing import Protocol
 from loguru import logger
 
 from trading.autopilot.flatten import flatten_all
+from trading.autopilot.killswitch import KillSwitchOutboxRunner
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
 from trading.autopilot.state import AutopilotState
 from trading.clock import Clock, next_tick_after
@@ -18,15 +19,13 @@ from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
-from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side
 from trading.errors import ZynError
 from trading.events import (
     AutopilotError,
     BracketExit,
     EventBus,
     EventKind,
-    KillSwitchTripped,
-    OrderCancelled,
     OrderFilled,
     OrderPlaced,
     TickCompleted,
@@ -34,6 +33,7 @@ from trading.events import (
 from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
+from trading.risk.state import KillSwitchOutbox
 
 _log = logger.bind(component="autopilot")
 ANNOUNCE_WITHIN = timedelta(hours=24)  # after a long outage, older fills are recorded but not pushed as news
@@ -41,8 +41,8 @@ CANDLE = timedelta(minutes=5)
 __all__ = ["Autopilot", "TickReport", "flatten_all", "next_tick_after"]
 
 
-class AutopilotStore(Protocol):
-    """What the autopilot persists (memory's Database implements it)."""
+class AutopilotStore(KillSwitchOutbox, Protocol):
+    """What the autopilot persists, the kill switch's outbox included (memory's Database implements it)."""
 
     def claim_tick(self, symbol: str, candle_time: datetime) -> bool: ...
 
@@ -101,6 +101,8 @@ class Autopilot:
         self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
         self._snapshots = store if isinstance(store, EquitySnapshots) else None
         self._overrides = store if isinstance(store, SettingOverrides) else None
+        # The kill switch's consequences, saved with the trip and worked off until done (trading/autopilot/killswitch).
+        self._kill_steps = KillSwitchOutboxRunner(exchange, store, clock, bus, quote=quote)
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -115,7 +117,8 @@ class Autopilot:
             day = self.limits.ensure_day(equity)
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
-                await self._on_kill_switch(equity, day.start_equity)
+                self._log_trip(equity, day.start_equity)  # the trip saved its steps: run_kill_steps does them
+            await self.run_kill_steps()  # this trip's, or an earlier one's still pending (refused, crashed)
             enabled = self.store.get_autopilot_state().enabled
             # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
             fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
@@ -289,10 +292,15 @@ class Autopilot:
         Never raises: a failure is logged and the next run tries again.
         """
         try:
+            await self.run_kill_steps()
             await self._reconcile()
             await self._sync_fills()
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
             _log.warning("fill watch failed: {}", exc)
+
+    async def run_kill_steps(self) -> int:
+        """Work off the kill switch's pending steps (at start-up, every tick and fill watch); returns those left."""
+        return await self._kill_steps.run()
 
     async def _reconcile(self) -> None:
         """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
@@ -366,20 +374,9 @@ class Autopilot:
             return None
         return pnl.quantize(Decimal("0.01")) if pnl is not None else None
 
-    async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
+    def _log_trip(self, equity: Decimal, start: Decimal) -> None:
         loss = (start - equity) / start if start else ZERO
         _log.warning("kill switch tripped: equity {} vs day start {} ({:.2%} loss)", equity, start, loss)
-        for order in await self.exchange.fetch_open_orders():
-            if order.side is Side.BUY and order.status is OrderStatus.OPEN:
-                cancelled = await self.exchange.cancel_order(order.id)
-                await self.bus.publish(OrderCancelled(EventKind.ORDER_CANCELLED, self.clock.now(), str(self.mode),
-                                                      f"kill switch: cancelled entry {order.id}", order=cancelled))
-        if self.cfg.risk.flatten_on_kill:
-            await flatten_all(self.exchange, self.quote)
-        await self.bus.publish(KillSwitchTripped(
-            EventKind.KILL_SWITCH_TRIPPED, self.clock.now(), str(self.mode),
-            f"KILL SWITCH: down {loss:.2%} today (equity {equity:.2f} vs {start:.2f}); no new entries until "
-            f"tomorrow UTC or a manual reset", equity=equity, start_equity=start, loss_fraction=loss))
 
     async def _error(self, symbol: str | None, exc: Exception) -> None:
         message = exc.message if isinstance(exc, ZynError) else f"{type(exc).__name__}"
