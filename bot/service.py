@@ -162,7 +162,8 @@ class Service:
         schedule_autopilot(self.scheduler, self.tick, self.rt.cfg.tick_delay_seconds)
         # The watcher's first look takes what is there as already announced: take it now, before any chat can
         # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
-        await self.rt.autopilot.watch_fills()
+        await self.rt.autopilot.recover()  # what a crash left mid-tick (entries, exits, decisions), before any tick
+        await self.rt.autopilot.watch_fills()  # also works off the kill switch's pending steps
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,

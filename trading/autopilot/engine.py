@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,16 +12,18 @@ from typing import Protocol
 from loguru import logger
 
 from trading.autopilot.flatten import flatten_all
+from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.autopilot.killswitch import KillSwitchOutboxRunner
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
+from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
 from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
-from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side
-from trading.errors import ZynError
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
+from trading.errors import InsufficientFundsError, InvalidOrderError, OrderNotFoundError, ZynError
 from trading.events import (
     AutopilotError,
     BracketExit,
@@ -41,7 +44,7 @@ CANDLE = timedelta(minutes=5)
 __all__ = ["Autopilot", "TickReport", "flatten_all", "next_tick_after"]
 
 
-class AutopilotStore(KillSwitchOutbox, Protocol):
+class AutopilotStore(KillSwitchOutbox, IntentStore, Protocol):
     """What the autopilot persists, the kill switch's outbox included (memory's Database implements it)."""
 
     def claim_tick(self, symbol: str, candle_time: datetime) -> bool: ...
@@ -103,6 +106,10 @@ class Autopilot:
         self._overrides = store if isinstance(store, SettingOverrides) else None
         # The kill switch's consequences, saved with the trip and worked off until done (trading/autopilot/killswitch).
         self._kill_steps = KillSwitchOutboxRunner(exchange, store, clock, bus, quote=quote)
+        # What a crash (or an error) left half done mid-tick: settled at the next tick and at start-up.
+        self._exit_lock = self.brackets.lock if self.brackets else asyncio.Lock()  # no take-profit racing a sale
+        self._recovery = Recovery(exchange, store, clock, lock=self._exit_lock,
+                                  release=self.brackets.release if self.brackets else None)
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -110,6 +117,7 @@ class Autopilot:
         report = TickReport(at=now)
         try:
             self._apply_overrides()
+            await self.recover()
             await self._reconcile()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
@@ -199,7 +207,8 @@ class Autopilot:
                 return Evaluation(decision=Decision.SKIP, regime=None, strategy=strategy, signal=-1,
                                   reasons=(*reasons, "autopilot is stopped: exit not taken"),
                                   skip_reason=SkipReason.AUTOPILOT_STOPPED, **base)
-            order_id = await self._exit(symbol, Decimal(position["amount"]), strategy)
+            order_id = await self._exit(symbol, Decimal(position["amount"]), strategy, candle_time=candle_time,
+                                       reasons=reasons)
             return Evaluation(decision=Decision.EXIT, regime=None, strategy=strategy, signal=-1, reasons=reasons,
                               order_id=order_id, **base)
         d = decide_entry(ind, i, self.cfg)
@@ -214,9 +223,9 @@ class Autopilot:
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
                               **common)
-        order_id = await self._enter(symbol, sizing, d.strategy)
         reasons = (*d.reasons, f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
                                f"{sizing.target}, risking {sizing.risk:.2f} {self.quote}")
+        order_id = await self._enter(symbol, candle_time, sizing, d.strategy, reasons)
         return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common)
 
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
@@ -254,11 +263,20 @@ class Autopilot:
 
     # --- orders -------------------------------------------------------------------------------
 
-    async def _enter(self, symbol: str, sizing: Sizing, strategy: str | None) -> str:
-        bracket = await self.exchange.create_bracket(BracketRequest(
-            symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
-            take_profit_price=sizing.target))
-        self.limits.record_entry(symbol)
+    async def _enter(self, symbol: str, candle_time: datetime, sizing: Sizing, strategy: str | None,
+                     reasons: tuple[str, ...]) -> str:
+        request = BracketRequest(symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
+                                 take_profit_price=sizing.target)
+        # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
+        intent_id = self.store.open_entry_intent(OrderIntent(
+            IntentKind.ENTRY, symbol, candle_time, request.client_id, self.limits.counts().day, sizing.amount,
+            strategy, reasons))
+        try:
+            bracket = await self.exchange.create_bracket(request)
+        except (InvalidOrderError, InsufficientFundsError):
+            self.store.void_entry_intent(intent_id, self.clock.now())  # refused: nothing was placed
+            raise
+        self.store.settle_intent(intent_id, IntentStatus.PLACED, bracket.entry_order_id, self.clock.now())
         entry = await self.exchange.fetch_order(bracket.entry_order_id)
         await self.bus.publish(OrderPlaced(
             EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
@@ -268,23 +286,33 @@ class Autopilot:
         await self._reconcile()  # adopt or place the stop now rather than at the next fill watch
         return entry.id
 
-    async def _exit(self, symbol: str, amount: Decimal, strategy: str | None) -> str:
-        async with self.brackets.lock if self.brackets else asyncio.Lock():  # no take-profit racing this sale
+    async def _exit(self, symbol: str, amount: Decimal, strategy: str | None, *, candle_time: datetime | None = None,
+                    reasons: tuple[str, ...] = ()) -> str:
+        intent = OrderIntent(IntentKind.EXIT, symbol, candle_time or self.clock.now(), new_client_id(), self.limits.counts().day, amount,
+                             strategy, reasons)
+        intent_id = self.store.open_exit_intent(intent)  # a crash from here on is completed at restart
+        async with self._exit_lock:
             for order in await self.exchange.fetch_open_orders(symbol):
-                if order.side is Side.SELL:
-                    await self.exchange.cancel_order(order.id)  # the bracket's exits: the strategy closes it now
+                if order.side is Side.SELL:  # the bracket's exits: the strategy closes it now
+                    with contextlib.suppress(OrderNotFoundError):  # gone already (its other leg took it along)
+                        await self.exchange.cancel_order(order.id)
             balances = await self.exchange.fetch_balances()
             base = symbol.split("/")[0]
             free = balances[base].free if base in balances else ZERO
-            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL,
-                                                                  type=OrderType.MARKET, amount=min(amount, free)))
+            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
+                                                                  amount=min(amount, free), client_id=intent.client_id))
             if self.brackets is not None:
                 self.brackets.release(symbol, f"{strategy or 'autopilot'} exit signal: sold at market")
+            self.store.settle_intent(intent_id, IntentStatus.DONE, order.id, self.clock.now())
         await self.bus.publish(OrderPlaced(EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
                                            f"{strategy or 'autopilot'}: sold {order.amount} {symbol} (exit signal)",
                                            order=order, strategy=strategy))
         await self._sync_fills()
         return order.id
+
+    async def recover(self) -> None:
+        """Settle what an interrupted tick left: pending entries and exits, claimed candles without a decision."""
+        await self._recovery.run(self.store.record_evaluation)
 
     async def watch_fills(self) -> None:
         """Between ticks (a scheduler job): announce new fills, e.g. a stop or target hit, or a chat order.
