@@ -100,6 +100,8 @@ async def _kraken(settings: Any) -> list[Check]:
     except Exception as exc:  # noqa: BLE001
         out.append(Check("kraken reach", False, _first_line(exc),
                          "check the network or KRAKEN_API_URL; PAPER runs on the offline replay meanwhile"))
+        out.append(Check("clock skew", False, "not measured: Kraken's server time was not reached",
+                         "fix the Kraken reach first"))
     finally:
         await feed.close()
     if settings.mode is not Mode.LIVE:

@@ -70,4 +70,5 @@ def test_unreachable_kraken_and_a_wrong_mode_database_fail_with_their_fixes(tmp_
     assert code == 1
     assert lines["database"].startswith("FAILED") and "LIVE" in lines["database"]
     assert lines["kraken reach"].startswith("FAILED") and "fix: check the network" in out
-    assert "Traceback" not in out and "2 failed" in out
+    assert lines["clock skew"].startswith("FAILED") and "not measured" in lines["clock skew"]
+    assert "Traceback" not in out and "3 failed" in out
