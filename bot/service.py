@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from loguru import logger
 from rich.console import Console
@@ -12,8 +13,15 @@ from rich.console import Console
 from bot.app import Services, build_agent, build_gate, build_services
 from bot.frontend import FrontEnd, FrontEndContext
 from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock
-from bot.scheduler import make_scheduler, schedule_autopilot, schedule_fill_watch
+from bot.scheduler import (
+    AUTOPILOT_JOB,
+    FILL_WATCH_JOB,
+    make_scheduler,
+    schedule_autopilot,
+    schedule_fill_watch,
+)
 from bot.settings import Settings
+from bot.watchdog import WATCHDOG_JOB, Probes, Watchdog
 from trading.autopilot.engine import Autopilot, TickReport, next_tick_after
 from trading.clock import Clock, SystemClock
 from trading.config import TradingConfig
@@ -26,6 +34,8 @@ from trading.risk.limits import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
 HEARTBEAT_JOB = "heartbeat"
+WATCHDOG_EVERY = 60  # seconds: a late tick is found within a minute of being two candles late
+CANDLE = timedelta(minutes=5)
 RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
 
 
@@ -171,10 +181,14 @@ class Service:
         schedule_autopilot(self.scheduler, self.tick, self.rt.cfg.tick_delay_seconds)
         # The watcher's first look takes what is there as already announced: take it now, before any chat can
         # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
-        await self.rt.autopilot.watch_fills()
+        await self.rt.autopilot.recover()  # what a crash left mid-tick (entries, exits, decisions), before any tick
+        await self.rt.autopilot.watch_fills()  # also works off the kill switch's pending steps
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
+                               replace_existing=True, max_instances=1, coalesce=True)
+        self.watchdog = self._watchdog()
+        self.scheduler.add_job(self.watchdog.check, "interval", seconds=WATCHDOG_EVERY, id=WATCHDOG_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)
         for front in self.front_ends:
             await self._start_front(front)
@@ -200,6 +214,34 @@ class Service:
         if front.name in self.running:
             return "ON"
         return "retrying" if self.scheduler.get_job(retry_job(front.name)) is not None else "off (see the log)"
+
+    def _watchdog(self) -> Watchdog:
+        """The watchdog on this service's clock, database, feed, scheduler and notifier."""
+        services, cfg = self.rt.services, self.rt.cfg
+
+        def autopilot() -> tuple[bool, datetime | None]:
+            state = services.db.get_autopilot_state()
+            return state.enabled, state.last_tick_at
+
+        async def newest_candle() -> datetime | None:
+            now = services.clock.now()
+            candles = await services.feed.fetch_ohlcv(cfg.universe[0], "5m", limit=3)
+            closed = [c.timestamp for c in candles if c.closed and c.timestamp + CANDLE <= now]
+            return max(closed, default=None)
+
+        def heartbeat_job() -> None:
+            self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
+                                   replace_existing=True, max_instances=1, coalesce=True)
+
+        return Watchdog(Probes(
+            now=services.clock.now, autopilot=autopilot, newest_candle=newest_candle,
+            jobs=lambda: {job.id for job in self.scheduler.get_jobs()},
+            expected_jobs={
+                AUTOPILOT_JOB: lambda: schedule_autopilot(self.scheduler, self.tick, cfg.tick_delay_seconds),
+                FILL_WATCH_JOB: lambda: schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills),
+                HEARTBEAT_JOB: heartbeat_job},
+            reconnect_feed=self._connect_feed, run_tick=self.tick, notify=self.notifier.submit,
+            mode=self.settings.mode.value))
 
     async def _connect_feed(self) -> None:
         """Reach the market data once now, so the banner names the real source (Kraken, or the replay)."""

@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import account, alerts, autopilot, charts, funding, insight, market, orders, report, risk, settings
+from tools import (
+    account,
+    alerts,
+    autopilot,
+    charts,
+    funding,
+    insight,
+    market,
+    orders,
+    report,
+    risk,
+    selftest,
+    settings,
+)
 from tools.backtest import BacktestArgs, run_backtest
 from tools.base import ConfirmPolicy, Permission, Tool, ToolFlag
 from tools.context import ToolContext
@@ -50,6 +63,8 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          P.READ, C.NEVER, autopilot.autopilot_status),
     Tool("autopilot_start", "Let the autopilot trade", autopilot.AutopilotArgs, P.TRADE, C.LIVE,
          autopilot.autopilot_start, describe=autopilot.describe_start),
+    Tool("autopilot_self_test", "Run the autopilot's tick once on current data and show every step",
+         selftest.SelfTestArgs, P.TRADE, C.NEVER, selftest.autopilot_self_test),  # LIVE validates only
     Tool("autopilot_stop", "Stop new autopilot trades", autopilot.AutopilotArgs, P.TRADE, C.NEVER,
          autopilot.autopilot_stop),
     Tool("kill_switch_status", "Daily-loss kill switch state", risk.KillSwitchArgs, P.READ, C.NEVER,

@@ -392,5 +392,17 @@ def _read_note(calls: list[ToolCall], period: str) -> str:
     return "Checking " + (" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]) + "."
 
 
+def _self_test(m: W.Message) -> Parsed | None:
+    # "run a test trade on eth", "self-test btc", "test the autopilot": one pass of the tick, nothing recorded.
+    if not ({"selftest", "self-test"} & m.wset or ("test" in m.wset and m.wset & {"trade", "tick", "autopilot",
+                                                                                   "self", "run"})):
+        return None
+    args: dict[str, Any] = {"symbol": m.symbols[0]} if m.symbols else {}
+    if "place" in m.wset:
+        args["place"] = True
+    return _ok("Running the autopilot's self-test.", _call("autopilot_self_test", **args))
+
+
 _RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
-    _pending_no, _help, _why, _backtest, _chart, _killswitch, _risk, _cancel, _flatten, _order, _autopilot, _reads)
+    _pending_no, _help, _why, _backtest, _chart, _killswitch, _risk, _cancel, _flatten, _self_test, _order,
+    _autopilot, _reads)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
+from memory.stores.intents import IntentStoreMixin
+from memory.stores.outbox import KillSwitchOutboxMixin
 from memory.tables.autopilot import (
     AnnouncedFillRow,
     AutopilotStateRow,
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 
-class AutopilotStoreMixin:
+class AutopilotStoreMixin(IntentStoreMixin, KillSwitchOutboxMixin):
     """Implements trading.risk.state.RiskStore and trading.autopilot.engine.AutopilotStore on top of Database.session()."""
 
     if TYPE_CHECKING:

@@ -93,3 +93,41 @@ class EvaluationRow(SQLModel, table=True):
     position: str = Field(default="{}", sa_type=Text)
     order_id: str | None = Field(default=None, max_length=64)
     mode: str = Field(default="paper", max_length=16)
+
+
+class KillStepRow(SQLModel, table=True):
+    """The kill switch's outbox: one consequence of a trip, saved with it and retried until done."""
+
+    __tablename__ = "kill_switch_steps"
+    __table_args__ = (Index("ix_kill_switch_steps_done", "done"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tripped_at: datetime = when()
+    kind: str = Field(max_length=30)
+    text: str = Field(default="", sa_type=Text)
+    done: bool = False
+    done_at: datetime | None = when(nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=300)
+
+
+class OrderIntentRow(SQLModel, table=True):
+    """An order the autopilot is about to send (entry) or an exit it started; settled when done."""
+
+    __tablename__ = "autopilot_intents"
+    __table_args__ = (Index("ix_autopilot_intents_status", "status"),
+                      Index("ix_autopilot_intents_symbol_candle", "symbol", "candle_time"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    symbol: str = Field(max_length=30)
+    candle_time: datetime = when()
+    client_id: str = Field(max_length=64)
+    day: date = Field(sa_type=Date)
+    amount: Decimal = money()
+    strategy: str | None = Field(default=None, max_length=60)
+    reasons: str = Field(default="[]", sa_type=Text)
+    status: str = Field(default="pending", max_length=10)
+    order_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = when()
+    settled_at: datetime | None = when(nullable=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,22 +12,23 @@ from typing import Protocol
 from loguru import logger
 
 from trading.autopilot.flatten import flatten_all
+from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
+from trading.autopilot.killswitch import KillSwitchOutboxRunner
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
+from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
 from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
-from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
-from trading.errors import ZynError
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
+from trading.errors import InsufficientFundsError, InvalidOrderError, OrderNotFoundError, ZynError
 from trading.events import (
     AutopilotError,
     BracketExit,
     EventBus,
     EventKind,
-    KillSwitchTripped,
-    OrderCancelled,
     OrderFilled,
     OrderPlaced,
     TickCompleted,
@@ -34,6 +36,7 @@ from trading.events import (
 from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
+from trading.risk.state import KillSwitchOutbox
 
 _log = logger.bind(component="autopilot")
 ANNOUNCE_WITHIN = timedelta(hours=24)  # after a long outage, older fills are recorded but not pushed as news
@@ -41,8 +44,8 @@ CANDLE = timedelta(minutes=5)
 __all__ = ["Autopilot", "TickReport", "flatten_all", "next_tick_after"]
 
 
-class AutopilotStore(Protocol):
-    """What the autopilot persists (memory's Database implements it)."""
+class AutopilotStore(KillSwitchOutbox, IntentStore, Protocol):
+    """What the autopilot persists, the kill switch's outbox included (memory's Database implements it)."""
 
     def claim_tick(self, symbol: str, candle_time: datetime) -> bool: ...
 
@@ -101,6 +104,12 @@ class Autopilot:
         self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
         self._snapshots = store if isinstance(store, EquitySnapshots) else None
         self._overrides = store if isinstance(store, SettingOverrides) else None
+        # The kill switch's consequences, saved with the trip and worked off until done (trading/autopilot/killswitch).
+        self._kill_steps = KillSwitchOutboxRunner(exchange, store, clock, bus, quote=quote)
+        # What a crash (or an error) left half done mid-tick: settled at the next tick and at start-up.
+        self._exit_lock = self.brackets.lock if self.brackets else asyncio.Lock()  # no take-profit racing a sale
+        self._recovery = Recovery(exchange, store, clock, lock=self._exit_lock,
+                                  release=self.brackets.release if self.brackets else None)
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -108,6 +117,7 @@ class Autopilot:
         report = TickReport(at=now)
         try:
             self._apply_overrides()
+            await self.recover()
             await self._reconcile()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
@@ -115,7 +125,8 @@ class Autopilot:
             day = self.limits.ensure_day(equity)
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
-                await self._on_kill_switch(equity, day.start_equity)
+                self._log_trip(equity, day.start_equity)  # the trip saved its steps: run_kill_steps does them
+            await self.run_kill_steps()  # this trip's, or an earlier one's still pending (refused, crashed)
             enabled = self.store.get_autopilot_state().enabled
             # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
             fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
@@ -196,7 +207,8 @@ class Autopilot:
                 return Evaluation(decision=Decision.SKIP, regime=None, strategy=strategy, signal=-1,
                                   reasons=(*reasons, "autopilot is stopped: exit not taken"),
                                   skip_reason=SkipReason.AUTOPILOT_STOPPED, **base)
-            order_id = await self._exit(symbol, Decimal(position["amount"]), strategy)
+            order_id = await self._exit(symbol, Decimal(position["amount"]), strategy, candle_time=candle_time,
+                                       reasons=reasons)
             return Evaluation(decision=Decision.EXIT, regime=None, strategy=strategy, signal=-1, reasons=reasons,
                               order_id=order_id, **base)
         d = decide_entry(ind, i, self.cfg)
@@ -211,9 +223,9 @@ class Autopilot:
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
                               **common)
-        order_id = await self._enter(symbol, sizing, d.strategy)
         reasons = (*d.reasons, f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
                                f"{sizing.target}, risking {sizing.risk:.2f} {self.quote}")
+        order_id = await self._enter(symbol, candle_time, sizing, d.strategy, reasons)
         return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common)
 
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
@@ -251,11 +263,20 @@ class Autopilot:
 
     # --- orders -------------------------------------------------------------------------------
 
-    async def _enter(self, symbol: str, sizing: Sizing, strategy: str | None) -> str:
-        bracket = await self.exchange.create_bracket(BracketRequest(
-            symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
-            take_profit_price=sizing.target))
-        self.limits.record_entry(symbol)
+    async def _enter(self, symbol: str, candle_time: datetime, sizing: Sizing, strategy: str | None,
+                     reasons: tuple[str, ...]) -> str:
+        request = BracketRequest(symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
+                                 take_profit_price=sizing.target)
+        # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
+        intent_id = self.store.open_entry_intent(OrderIntent(
+            IntentKind.ENTRY, symbol, candle_time, request.client_id, self.limits.counts().day, sizing.amount,
+            strategy, reasons))
+        try:
+            bracket = await self.exchange.create_bracket(request)
+        except (InvalidOrderError, InsufficientFundsError):
+            self.store.void_entry_intent(intent_id, self.clock.now())  # refused: nothing was placed
+            raise
+        self.store.settle_intent(intent_id, IntentStatus.PLACED, bracket.entry_order_id, self.clock.now())
         entry = await self.exchange.fetch_order(bracket.entry_order_id)
         await self.bus.publish(OrderPlaced(
             EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
@@ -265,23 +286,33 @@ class Autopilot:
         await self._reconcile()  # adopt or place the stop now rather than at the next fill watch
         return entry.id
 
-    async def _exit(self, symbol: str, amount: Decimal, strategy: str | None) -> str:
-        async with self.brackets.lock if self.brackets else asyncio.Lock():  # no take-profit racing this sale
+    async def _exit(self, symbol: str, amount: Decimal, strategy: str | None, *, candle_time: datetime | None = None,
+                    reasons: tuple[str, ...] = ()) -> str:
+        intent = OrderIntent(IntentKind.EXIT, symbol, candle_time or self.clock.now(), new_client_id(), self.limits.counts().day, amount,
+                             strategy, reasons)
+        intent_id = self.store.open_exit_intent(intent)  # a crash from here on is completed at restart
+        async with self._exit_lock:
             for order in await self.exchange.fetch_open_orders(symbol):
-                if order.side is Side.SELL:
-                    await self.exchange.cancel_order(order.id)  # the bracket's exits: the strategy closes it now
+                if order.side is Side.SELL:  # the bracket's exits: the strategy closes it now
+                    with contextlib.suppress(OrderNotFoundError):  # gone already (its other leg took it along)
+                        await self.exchange.cancel_order(order.id)
             balances = await self.exchange.fetch_balances()
             base = symbol.split("/")[0]
             free = balances[base].free if base in balances else ZERO
-            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL,
-                                                                  type=OrderType.MARKET, amount=min(amount, free)))
+            order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
+                                                                  amount=min(amount, free), client_id=intent.client_id))
             if self.brackets is not None:
                 self.brackets.release(symbol, f"{strategy or 'autopilot'} exit signal: sold at market")
+            self.store.settle_intent(intent_id, IntentStatus.DONE, order.id, self.clock.now())
         await self.bus.publish(OrderPlaced(EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
                                            f"{strategy or 'autopilot'}: sold {order.amount} {symbol} (exit signal)",
                                            order=order, strategy=strategy))
         await self._sync_fills()
         return order.id
+
+    async def recover(self) -> None:
+        """Settle what an interrupted tick left: pending entries and exits, claimed candles without a decision."""
+        await self._recovery.run(self.store.record_evaluation)
 
     async def watch_fills(self) -> None:
         """Between ticks (a scheduler job): announce new fills, e.g. a stop or target hit, or a chat order.
@@ -289,10 +320,15 @@ class Autopilot:
         Never raises: a failure is logged and the next run tries again.
         """
         try:
+            await self.run_kill_steps()
             await self._reconcile()
             await self._sync_fills()
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
             _log.warning("fill watch failed: {}", exc)
+
+    async def run_kill_steps(self) -> int:
+        """Work off the kill switch's pending steps (at start-up, every tick and fill watch); returns those left."""
+        return await self._kill_steps.run()
 
     async def _reconcile(self) -> None:
         """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
@@ -366,20 +402,9 @@ class Autopilot:
             return None
         return pnl.quantize(Decimal("0.01")) if pnl is not None else None
 
-    async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
+    def _log_trip(self, equity: Decimal, start: Decimal) -> None:
         loss = (start - equity) / start if start else ZERO
         _log.warning("kill switch tripped: equity {} vs day start {} ({:.2%} loss)", equity, start, loss)
-        for order in await self.exchange.fetch_open_orders():
-            if order.side is Side.BUY and order.status is OrderStatus.OPEN:
-                cancelled = await self.exchange.cancel_order(order.id)
-                await self.bus.publish(OrderCancelled(EventKind.ORDER_CANCELLED, self.clock.now(), str(self.mode),
-                                                      f"kill switch: cancelled entry {order.id}", order=cancelled))
-        if self.cfg.risk.flatten_on_kill:
-            await flatten_all(self.exchange, self.quote)
-        await self.bus.publish(KillSwitchTripped(
-            EventKind.KILL_SWITCH_TRIPPED, self.clock.now(), str(self.mode),
-            f"KILL SWITCH: down {loss:.2%} today (equity {equity:.2f} vs {start:.2f}); no new entries until "
-            f"tomorrow UTC or a manual reset", equity=equity, start_equity=start, loss_fraction=loss))
 
     async def _error(self, symbol: str | None, exc: Exception) -> None:
         message = exc.message if isinstance(exc, ZynError) else f"{type(exc).__name__}"

@@ -11,7 +11,7 @@ from trading.clock import Clock
 from trading.config import RiskSettings
 from trading.decision.evaluation import SkipReason
 from trading.risk.sizing import Refusal, num
-from trading.risk.state import DayState, KillSwitchState, RiskStore
+from trading.risk.state import DayState, KillStep, KillStepKind, KillSwitchOutbox, KillSwitchState, RiskStore
 
 _log = logger.bind(component="risk")
 
@@ -98,11 +98,26 @@ class KillSwitch:
         loss = (day_start_equity - equity_now) / day_start_equity
         reason = (f"equity {num(equity_now, 2)} is {num(loss * 100, 2)}% below the day's start "
                   f"{num(day_start_equity, 2)} (limit {num(self.cfg.daily_loss_limit * 100)}%)")
-        self.store.put_kill_switch(KillSwitchState(
-            tripped=True, tripped_at=self.clock.now(), day=today, reason=reason, equity_at_trip=equity_now,
-            start_equity=day_start_equity))
+        state = KillSwitchState(tripped=True, tripped_at=self.clock.now(), day=today, reason=reason,
+                                equity_at_trip=equity_now, start_equity=day_start_equity)
+        if isinstance(self.store, KillSwitchOutbox):
+            # The trip and what it must still do are saved together: a crash or a refused cancel right
+            # after the trip cannot leave a resting buy open or the people uninformed (retried until done).
+            self.store.trip_kill_switch(state, self.steps(equity_now, day_start_equity))
+        else:
+            self.store.put_kill_switch(state)
         _log.warning("kill switch tripped: {}", reason)
         return True
+
+    def steps(self, equity_now: Decimal, day_start_equity: Decimal) -> list[KillStep]:
+        """What a trip must do: cancel the resting buys, flatten if configured, and alert once."""
+        loss = (day_start_equity - equity_now) / day_start_equity
+        alert = (f"KILL SWITCH: down {loss:.2%} today (equity {equity_now:.2f} vs {day_start_equity:.2f}); "
+                 f"resting buy orders are cancelled and no new entries until tomorrow UTC or a manual reset")
+        steps = [KillStep(KillStepKind.CANCEL_ENTRIES, "kill switch: cancel the resting buys")]
+        if self.cfg.flatten_on_kill:
+            steps.append(KillStep(KillStepKind.FLATTEN, "kill switch: sell every holding at market"))
+        return [*steps, KillStep(KillStepKind.ALERT, alert)]
 
     def reset(self, by: str) -> bool:
         """Re-arm a tripped switch (an admin action, logged); False if it was not tripped."""

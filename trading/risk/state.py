@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +50,50 @@ class RiskStore(Protocol):
 
     def put_kill_switch(self, state: KillSwitchState) -> None:
         """Replace the stored kill switch."""
+        ...
+
+
+class KillStepKind(StrEnum):
+    """What a trip of the kill switch must still do; each kind is idempotent."""
+
+    CANCEL_ENTRIES = "cancel_entries"  # cancel every resting buy (an already cancelled one is success)
+    FLATTEN = "flatten"  # sell every holding at market (only when flatten_on_kill)
+    ALERT = "alert"  # tell the people, once: claimed in the database before it is sent
+
+
+@dataclass(frozen=True, slots=True)
+class KillStep:
+    """One consequence of a trip: recorded with the trip, retried until done (an outbox row)."""
+
+    kind: KillStepKind
+    text: str = ""  # the alert's text; for the others, what the trip was
+    id: int | None = None
+    tripped_at: datetime | None = None
+    done: bool = False
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@runtime_checkable
+class KillSwitchOutbox(Protocol):
+    """A store that saves a trip and its consequences in one transaction (memory's Database does)."""
+
+    def trip_kill_switch(self, state: KillSwitchState, steps: list[KillStep]) -> None:
+        """Replace the stored kill switch and record its steps, atomically."""
+        ...
+
+    def get_kill_switch(self) -> KillSwitchState:
+        """The kill switch as last stored."""
+        ...
+
+    def pending_kill_steps(self) -> list[KillStep]:
+        """Steps not done yet, oldest first."""
+        ...
+
+    def claim_kill_step(self, step_id: int, at: datetime) -> bool:
+        """Mark a pending step done; True only for the one caller that did it (in any process)."""
+        ...
+
+    def kill_step_failed(self, step_id: int, error: str) -> None:
+        """Count a failed attempt (the step stays pending and is retried)."""
         ...

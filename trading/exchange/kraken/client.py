@@ -14,7 +14,7 @@ import binascii
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -185,6 +185,11 @@ class _KrakenClient:
         since_ms = to_ms(since) if since is not None else None
         rows = await self._call("fetch_ohlcv", market.symbol, timeframe, since_ms, limit)
         return conv.candles_from_ccxt(rows, market.symbol, timeframe, self._clock.now())
+
+    async def server_time(self) -> datetime:
+        """Kraken's clock (public Time), for the clock-skew check of `zyn doctor`."""
+        ms = await self._call("fetch_time")
+        return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
 
     async def close(self) -> None:
         """Close ccxt's HTTP session (if one was ever opened)."""

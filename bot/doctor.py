@@ -1,0 +1,126 @@
+"""`zyn doctor`: dependencies, configuration, database, Kraken reach and keys, clock skew; each ok or failed + fix."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+DEPENDENCIES = ("ccxt", "sqlmodel", "sqlalchemy", "pandas", "numpy", "apscheduler", "telegram", "loguru",
+                "pydantic_settings", "matplotlib", "httpx", "tenacity")
+MAX_SKEW_SECONDS = 5.0  # Kraken refuses nonces far off; candles are judged by the clock
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the diagnosis."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _first_line(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return message.splitlines()[0][:200]
+
+
+def check_dependencies() -> Check:
+    """Every library Zyn needs imports."""
+    missing = []
+    for name in DEPENDENCIES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - any failure to import is a missing dependency
+            missing.append(name)
+    if missing:
+        return Check("dependencies", False, f"not importable: {', '.join(missing)}",
+                     "reinstall: `make install` (or pip install -e .)")
+    return Check("dependencies", True, f"{len(DEPENDENCIES)} libraries import")
+
+
+async def diagnose(settings_loader: Any = None) -> list[Check]:
+    """Run every check; never raises (a failure is a failed line with its fix)."""
+    checks = [check_dependencies()]
+    try:
+        from bot.settings import load_settings
+        from trading.config import load_trading_config
+
+        settings = (settings_loader or load_settings)()
+        cfg = load_trading_config(settings.config_file)
+        checks.append(Check("configuration", True, f"{settings.mode.value.upper()} · universe "
+                                                   f"{', '.join(cfg.universe)} · {settings.config_file}"))
+    except Exception as exc:  # noqa: BLE001
+        checks.append(Check("configuration", False, _first_line(exc), "fix the named setting (see .env.example), "
+                                                                      "or run `zyn config-setup`"))
+        return checks
+    checks.append(_database(settings))
+    checks.extend(await _kraken(settings))
+    return checks
+
+
+def _database(settings: Any) -> Check:
+    from memory import open_database
+
+    try:
+        db = open_database(settings.mode, settings.data_dir, _url(settings))
+    except Exception as exc:  # noqa: BLE001
+        return Check("database", False, _first_line(exc), "check DATABASE_URL / ZYN_DATA_DIR and the mode (ZYN_MODE)")
+    try:
+        where = str(db.path) if db.path is not None else "DATABASE_URL"
+        return Check("database", True, f"{where} opens, stamped {db.mode.value.upper()}")
+    finally:
+        db.close()
+
+
+def _url(settings: Any) -> str | None:
+    return settings.database_url.get_secret_value() if settings.database_url is not None else None
+
+
+async def _kraken(settings: Any) -> list[Check]:
+    from trading.domain import Mode
+    from trading.exchange.kraken.client import KrakenExchange, KrakenPublicFeed
+
+    out: list[Check] = []
+    feed = KrakenPublicFeed(api_url=settings.kraken_api_url, timeout_ms=5000, retries=0)
+    try:
+        before = datetime.now(UTC)
+        server = await feed.server_time()
+        after = datetime.now(UTC)
+        markets = await feed.load_markets()
+        out.append(Check("kraken reach", True, f"public API answers ({len(markets)} pairs)"))
+        skew = (server - (before + (after - before) / 2)).total_seconds()
+        if abs(skew) > MAX_SKEW_SECONDS:
+            out.append(Check("clock skew", False, f"{skew:+.1f} s against Kraken's server time",
+                             "sync the system clock (timedatectl set-ntp true / chrony)"))
+        else:
+            out.append(Check("clock skew", True, f"{skew:+.1f} s against Kraken's server time"))
+    except Exception as exc:  # noqa: BLE001
+        out.append(Check("kraken reach", False, _first_line(exc),
+                         "check the network or KRAKEN_API_URL; PAPER runs on the offline replay meanwhile"))
+        out.append(Check("clock skew", False, "not measured: Kraken's server time was not reached",
+                         "fix the Kraken reach first"))
+    finally:
+        await feed.close()
+    if settings.mode is not Mode.LIVE:
+        out.append(Check("kraken keys", True, "PAPER: no private Kraken call is made (not checked)"))
+    elif not settings.has_kraken_keys:
+        out.append(Check("kraken keys", False, "LIVE without KRAKEN_API_KEY / KRAKEN_API_SECRET",
+                         "run `zyn config-setup` or set both in the environment"))
+    else:
+        account = KrakenExchange(settings.kraken_api_key.get_secret_value(),
+                                 settings.kraken_api_secret.get_secret_value(), api_url=settings.kraken_api_url,
+                                 timeout_ms=5000, retries=0)
+        try:
+            balances = await account.fetch_balances()
+            out.append(Check("kraken keys", True, f"private call answered (query funds: {len(balances)} assets)"))
+        except Exception as exc:  # noqa: BLE001
+            out.append(Check("kraken keys", False, _first_line(exc),
+                             "create a key with Query Funds, Query/Create/Cancel Orders permissions"))
+        finally:
+            await account.close()
+    out.append(Check("rate limit", True, "headroom not measured by this version (calls are retried on EAPI:Rate "
+                                         "limit)"))
+    return out

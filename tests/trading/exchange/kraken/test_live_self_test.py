@@ -1,0 +1,32 @@
+"""LIVE self-test on the Kraken stand-in: a buy signal is validated by Kraken (validate=true), never placed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.trading.autopilot.test_autopilot import CFG, declining_then_jump
+from tests.trading.exchange.conftest import KRAKEN_NOW
+from tests.trading.exchange.kraken.live_env import PAIR, Live
+from trading.autopilot.selftest import self_test
+
+
+async def test_live_self_test_validates_only(live_standin, tmp_path) -> None:
+    live = Live(live_standin, tmp_path)
+    forming = KRAKEN_NOW.replace(minute=5, second=0)  # the 12:05 candle is still forming
+    closes = declining_then_jump()
+    rows = []
+    for k, close in enumerate([*closes, closes[-1]]):
+        t = forming - timedelta(minutes=5 * (len(closes) - k))
+        o = closes[k - 1] if k else close
+        rows.append([int(t.timestamp()), str(o), str(max(o, close) + 120), str(min(o, close) - 120), str(close),
+                     str(close), "10", 5])
+    live.k.set_candles(PAIR, rows)
+    last = closes[-1]
+    live.k.set_price(PAIR, str(last - 0.5), str(last + 0.5))
+    report = await self_test(live.ex, CFG, live.clock, live.pilot.limits, live.pilot.kill, "BTC/USD", enabled=True,
+                             place=True)
+    assert report.verdict.startswith("would BUY"), report
+    assert report.steps[-1].name == "order (validate only)" and report.steps[-1].ok
+    [add] = live.k.calls("AddOrder")
+    assert add["validate"] in ("true", "True", "1") and live.open_orders() == [] and report.order_id is None
+    await live.close()
