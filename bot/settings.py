@@ -66,10 +66,14 @@ ENV_NAMES: dict[str, str] = {
     "discord_token": "ZYN_DISCORD_TOKEN",
     "web_host": "ZYN_WEB_HOST",
     "web_port": "ZYN_WEB_PORT",
+    "web": "ZYN_WEB",
+    "web_secret": "ZYN_WEB_SECRET",
+    "web_session_hours": "ZYN_WEB_SESSION_HOURS",
+    "timezone": "ZYN_TIMEZONE",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
 SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
-                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token")
+                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token", "web_secret")
 _config_path: Path | None = None
 
 
@@ -152,11 +156,29 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = _env("discord_token")
     web_host: str = Field("127.0.0.1", validation_alias=AliasChoices("ZYN_WEB_HOST", "web_host"))
     web_port: int = Field(5000, ge=0, le=65535, validation_alias=AliasChoices("ZYN_WEB_PORT", "web_port"))
+    web: bool = Field(True, validation_alias=AliasChoices("ZYN_WEB", "web"))  # ZYN_WEB=0 turns the web off
+    # Bound to anything but localhost, the web needs a login: this secret keys the login links and sessions.
+    web_secret: SecretStr | None = _env("web_secret")
+    web_session_hours: int = Field(12, ge=1, le=24 * 30, validation_alias=AliasChoices(
+        "ZYN_WEB_SESSION_HOURS", "web_session_hours"))
+    timezone: str = Field("UTC", min_length=1, max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE",
+                                                                                           "timezone"))
 
     @field_validator("quote_currency", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"an IANA time zone like America/New_York (got {v!r})") from None
+        return v
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -166,7 +188,7 @@ class Settings(BaseSettings):
     @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", "llm", "llm_base_url",
                      "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
                      "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
-                     "sms_auth_token", "sms_from", "sms_to", "discord_token", mode="before")
+                     "sms_auth_token", "sms_from", "sms_to", "discord_token", "web_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v

@@ -15,6 +15,7 @@ import memory.agent_tables  # noqa: F401  (registers the confirmations and conve
 import memory.autopilot_tables  # noqa: F401  (registers the autopilot's tables)
 import memory.settings_tables  # noqa: F401  (registers the setting overrides)
 import memory.tables  # noqa: F401  (registers the tables with SQLModel.metadata)
+import memory.web_tables  # noqa: F401  (registers the web's login links and sessions)
 from memory.agent_store import AgentStoreMixin
 from memory.alerts import AlertStoreMixin
 from memory.autopilot_store import AutopilotStoreMixin
@@ -22,14 +23,15 @@ from memory.reports import ReportStoreMixin
 from memory.settings_store import SettingsStoreMixin
 from memory.store import Database as LedgerDatabase
 from memory.tables import SCHEMA_VERSION, MetaRow
+from memory.web_store import WebStoreMixin
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(AlertStoreMixin, ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin, AutopilotStoreMixin,
-               LedgerDatabase):
+class Database(WebStoreMixin, AlertStoreMixin, ReportStoreMixin, AgentStoreMixin, SettingsStoreMixin,
+               AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from tools.base import Args
 from tools.context import ToolContext
 from tools.results import amount_str
+from tools.settings import effective_config
 from trading.clock import next_tick_after
 from trading.errors import InputError
 
@@ -38,6 +39,7 @@ class AutopilotStatusResult:
     kill_switch_tripped: bool
     kill_switch_reason: str | None
     kill_switch_at: datetime | None
+    risk: dict[str, str] = field(default_factory=dict)  # the risk settings in force (with set_risk's changes)
 
     def text(self) -> str:
         kill = f"TRIPPED ({self.kill_switch_reason})" if self.kill_switch_tripped else "armed"
@@ -65,7 +67,8 @@ def _store(ctx: ToolContext):  # noqa: ANN202 - memory.Database, kept out of too
 
 async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotStatusResult:
     """Last and next tick, positions, today's trades against the limits, and the kill switch."""
-    store, cfg = _store(ctx), ctx.trading_config
+    store = _store(ctx)
+    cfg = effective_config(ctx)  # set_risk's limits count from the next tick: show those
     state = store.get_autopilot_state()
     now = ctx.clock.now()
     day = store.get_day(now.date())
@@ -81,7 +84,8 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         trades_today=dict(day.trades_by_symbol) if day else {}, trades_total=day.trades_total if day else 0,
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
-        kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None)
+        kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
+        risk={k: str(v) for k, v in cfg.risk.model_dump().items()})
 
 
 async def _set(ctx: ToolContext, enabled: bool) -> AutopilotChangeResult:

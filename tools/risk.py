@@ -10,6 +10,7 @@ from pydantic import Field
 
 from tools.base import Args
 from tools.context import ToolContext
+from tools.settings import effective_config
 from trading.errors import InputError
 from trading.flatten import flatten_all
 from trading.risk import KillSwitch
@@ -68,7 +69,7 @@ def describe_flatten(args: FlattenArgs, symbol: str | None = None) -> str:
 def _switch(ctx: ToolContext) -> KillSwitch:
     if ctx.store is None or ctx.trading_config is None:
         raise InputError("the kill switch is not available here")
-    return KillSwitch(ctx.store, ctx.trading_config.risk, ctx.clock)
+    return KillSwitch(ctx.store, effective_config(ctx).risk, ctx.clock)
 
 
 def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> KillSwitchResult:
@@ -77,7 +78,7 @@ def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> Ki
                             reason=state.reason if tripped else None,
                             equity_at_trip=state.equity_at_trip if tripped else None,
                             start_equity=state.start_equity if tripped else None,
-                            daily_loss_limit=ctx.trading_config.risk.daily_loss_limit, was_reset=was_reset)
+                            daily_loss_limit=effective_config(ctx).risk.daily_loss_limit, was_reset=was_reset)
 
 
 async def kill_switch_status(ctx: ToolContext, args: KillSwitchArgs) -> KillSwitchResult:

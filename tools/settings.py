@@ -49,3 +49,9 @@ async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
     cfg = with_risk_overrides(ctx.trading_config, merged)
     ctx.store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
     return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()})
+
+
+def effective_config(ctx: ToolContext):  # noqa: ANN201 - trading.config.TradingConfig
+    """The trading config with the stored risk overrides applied: what the autopilot's next tick uses."""
+    get = getattr(ctx.store, "get_overrides", None)
+    return with_risk_overrides(ctx.trading_config, get("risk")) if get is not None else ctx.trading_config
