@@ -68,6 +68,7 @@ ENV_NAMES: dict[str, str] = {
     "web_port": "ZYN_WEB_PORT",
     "web": "ZYN_WEB",
     "web_secret": "ZYN_WEB_SECRET",
+    "web_login": "ZYN_WEB_LOGIN",
     "web_session_hours": "ZYN_WEB_SESSION_HOURS",
     "timezone": "ZYN_TIMEZONE",
 }
@@ -159,6 +160,8 @@ class Settings(BaseSettings):
     web: bool = Field(True, validation_alias=AliasChoices("ZYN_WEB", "web"))  # ZYN_WEB=0 turns the web off
     # Bound to anything but localhost, the web needs a login: this secret keys the login links and sessions.
     web_secret: SecretStr | None = _env("web_secret")
+    # ZYN_WEB_LOGIN=1 asks for a login on localhost too (a shared machine); it needs ZYN_WEB_SECRET as well.
+    web_login: bool = Field(False, validation_alias=AliasChoices("ZYN_WEB_LOGIN", "web_login"))
     web_session_hours: int = Field(12, ge=1, le=24 * 30, validation_alias=AliasChoices(
         "ZYN_WEB_SESSION_HOURS", "web_session_hours"))
     timezone: str = Field("UTC", min_length=1, max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE",

@@ -89,7 +89,7 @@ def create_app(web: Web) -> FastAPI:
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
-        if web.auth.local and (request.url.hostname or "") not in ("127.0.0.1", "localhost", "::1"):
+        if web.auth.local_bind and (request.url.hostname or "") not in ("127.0.0.1", "localhost", "::1"):
             return _error(400, "unexpected Host header (this server answers on localhost only)")
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -271,10 +271,11 @@ def create_app(web: Web) -> FastAPI:
             raise Problem(400, "this button is no longer valid")
         result = await web.desk.press(caller, data, data_of(shown[0]), shown[1])
         rows: Rows | None = result.rows
-        web.chats.update(caller, message, rows, result.text)
+        keep = rows is None and result.text is None and not result.remove_buttons  # nothing final happened
+        if not keep:
+            web.chats.update(caller, message, rows, result.text)
         return JSONResponse({"ok": not result.alert, "toast": result.toast, "text": result.text,
-                             "buttons": button_json(rows) if rows else [],
-                             "keep": rows is None and result.text is None and not result.remove_buttons})
+                             "buttons": button_json(rows) if rows else [], "keep": keep})
 
     return app
 

@@ -38,11 +38,18 @@ def is_local(host: str) -> bool:
     return host.strip().lower().strip("[]") in LOCAL_HOSTS or host.startswith("127.")
 
 
+def needs_login(settings: Any) -> bool:
+    """Whether a visitor must sign in: always beyond localhost, and on localhost when ZYN_WEB_LOGIN=1."""
+    return not is_local(settings.web_host) or bool(getattr(settings, "web_login", False))
+
+
 def check_bind(settings: Any) -> None:
-    """Refuse a web bound beyond localhost unless a login secret is configured."""
-    if is_local(settings.web_host):
+    """Refuse a web bound beyond localhost (or asked to need a login) unless a login secret is configured."""
+    if not needs_login(settings):
         return
     secret = settings.web_secret.get_secret_value() if settings.web_secret else ""
+    if len(secret) < MIN_SECRET and is_local(settings.web_host):
+        raise ConfigError(f"ZYN_WEB_LOGIN=1 needs ZYN_WEB_SECRET ({MIN_SECRET}+ random characters)")
     if len(secret) < MIN_SECRET:
         raise ConfigError(f"ZYN_WEB_HOST={settings.web_host} is reachable from other machines, so the web needs a "
                           f"login: set ZYN_WEB_SECRET ({MIN_SECRET}+ random characters) and sign in with "
@@ -116,7 +123,8 @@ class Auth:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.local = is_local(settings.web_host)
+        self.local = not needs_login(settings)  # opens without a login
+        self.local_bind = is_local(settings.web_host)  # answers only Host headers naming this machine
         self.ttl = timedelta(hours=settings.web_session_hours)
         self.throttle = Throttle()
 

@@ -51,6 +51,7 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
             "gated": gated, "owner": ctx.owner_name, "quote": getattr(gate.ctx, "quote_currency", "USD")}
     meta = (f'<meta name="csrf-token" content="{escape(who.csrf)}">\n'
             f'<script id="boot" type="application/json">{_json(boot)}</script>\n')
+    zones = "UTC" if ctx.settings.timezone == "UTC" else f"UTC and {escape(ctx.settings.timezone)}"
     body = f"""
 <header id="hdr" class="hdr">
   <div class="brand"><b>Zyn</b> <span id="mode" class="badge mode-{escape(gate.mode.value)}">{mode}</span>
@@ -78,19 +79,21 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
   </section>
   <section class="card"><h2>Balances</h2><div id="balances" class="tbl"></div>
     <div id="equity-line" class="dim"></div></section>
-  <section class="card"><h2>Positions</h2><div id="positions" class="tbl"></div></section>
-  <section class="card"><h2>Open orders</h2><div id="orders" class="tbl"></div></section>
+  <section class="card wide"><h2>Positions</h2><div id="positions" class="tbl"></div></section>
+  <section class="card wide"><h2>Open orders</h2><div id="orders" class="tbl"></div></section>
   <section class="card wide"><h2>Chart <select id="pair" aria-label="pair"></select></h2>
     <div id="chart" class="chart"></div><div id="chart-note" class="dim"></div></section>
-  <section class="card"><h2>Recent fills</h2><div id="fills" class="tbl"></div></section>
-  <section class="card"><h2>Equity (7 days)</h2><div id="equity" class="chart small"></div></section>
+  <section class="card wide"><h2>Recent fills</h2><div id="fills" class="tbl"></div></section>
+  <section class="card"><h2>Equity (7 days)</h2><div id="equity" class="chart small"></div>
+    <div id="equity-note" class="dim"></div></section>
   <section class="card wide"><h2>Decision log</h2>
     <form id="dfilter" class="row gap">
       <select name="symbol" aria-label="pair"><option value="">all pairs</option></select>
       <select name="decision" aria-label="decision"><option value="">all decisions</option>
         <option>enter</option><option>exit</option><option>hold</option><option>skip</option></select>
-      <input name="start" type="datetime-local" aria-label="from (UTC)" title="from (UTC)">
-      <input name="end" type="datetime-local" aria-label="to (UTC)" title="to (UTC)">
+      <label class="dim">from <input name="start" type="datetime-local" aria-label="from (UTC)"></label>
+      <label class="dim">to <input name="end" type="datetime-local" aria-label="to (UTC)"></label>
+      <span class="dim">UTC</span>
       <button class="btn" type="submit">Filter</button></form>
     <div id="decisions" class="tbl"></div><pre id="why" class="why" hidden></pre></section>
   <section class="card" id="chat-card"><h2>Chat</h2>
@@ -105,7 +108,7 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
         <option>max_trades_total</option><option>max_trades_per_symbol</option><option>max_portfolio_risk</option></select>
       <input name="value" inputmode="decimal" placeholder="e.g. 0.01" aria-label="value">
       <button class="btn" type="submit">Change</button></form></section>
-  <section class="card"><h2>Alerts</h2><div id="alerts" class="tbl"></div>
+  <section class="card wide"><h2>Alerts</h2><div id="alerts" class="tbl"></div>
     <form id="alertform" class="row gap wrap">
       <select name="event" aria-label="event"><option>all</option><option>fill</option><option>bracket_exit</option>
         <option>kill_switch</option><option>autopilot_error</option><option>daily_report</option></select>
@@ -115,7 +118,7 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
       <button class="btn" type="submit">Set</button></form></section>
 </main>
 <div id="toast" class="toast" role="status" hidden></div>
-<footer class="dim foot">Times in UTC and {escape(ctx.settings.timezone)} · charts: TradingView Lightweight Charts
+<footer class="dim foot">Times in {zones} · charts: TradingView Lightweight Charts
  (<a href="/static/LIGHTWEIGHT-CHARTS-LICENSE.txt">Apache-2.0</a>) · <a href="/docs">API</a></footer>
 """
     scripts = (f'<script src="{_asset("lightweight-charts.js")}"></script>'

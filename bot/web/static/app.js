@@ -37,7 +37,10 @@
     return neg && /[1-9]/.test(out) ? `-${out}` : out;
   }
   const money = s => dec(s, 2);
-  const amount = s => (s === null || s === undefined) ? "–" : String(s);
+  const amount = s => { // an amount without trailing zeros
+    if (s === null || s === undefined || s === "") return "–";
+    const t = String(s); return t.includes(".") ? t.replace(/0+$/, "").replace(/\.$/, "") : t;
+  };
   const pad = n => String(n).padStart(2, "0");
   function when(iso, withDate) {
     if (!iso) return "never";
@@ -111,7 +114,7 @@
     const f = d.portfolio;
     if (!f.ok) { unavailable($("#balances"), f); unavailable($("#positions"), f); }
     else {
-      $("#balances").replaceChildren(table(["asset", "total", "in orders"], f.data.balances.map(b => ({cells: [b.asset, amount(b.total), amount(b.used)]})), "No balances."));
+      $("#balances").replaceChildren(table(["asset", "total", "in orders"], f.data.balances.map(b => ({cells: b.asset === f.data.quote_currency ? [b.asset, money(b.total), money(b.used)] : [b.asset, amount(b.total), amount(b.used)]})), "No balances."));
       $("#equity-line").textContent = `Equity ${f.data.equity === null ? "unknown" : money(f.data.equity) + " " + f.data.quote_currency} · realised ${money(f.data.realized_pnl)} · unrealised ${money(f.data.unrealized_pnl)} · fees ${money(f.data.fees_paid)}`;
       const br = {}; for (const b of d.brackets) br[b.symbol] = b;
       const open = f.data.positions.filter(p => Number(p.position.amount) > 0);
@@ -123,7 +126,7 @@
     const o = d.orders;
     if (!o.ok) unavailable($("#orders"), o);
     else $("#orders").replaceChildren(table(["order", "side", "amount", "pair", "type", "price", ""], o.data.orders.map(x => ({cells: [
-      {node: el("code", {}, x.id)}, x.side, amount(x.amount), x.symbol, x.type, money(x.price || x.stop_price),
+      {node: el("code", {title: x.id}, x.id.length > 8 ? x.id.slice(0, 6) + "…" : x.id)}, x.side, amount(x.amount), x.symbol, x.type, money(x.price || x.stop_price),
       {node: boot.may_act ? el("button", {class: "btn small", "data-cancel": x.id, onclick: () => act("cancel_order", {order_id: x.id}, `cancel order ${x.id} (${x.side} ${x.amount} ${x.symbol})`)}, "Cancel") : ""}]})), "No open orders."));
     const fl = d.fills;
     if (!fl.ok) unavailable($("#fills"), fl);
@@ -178,6 +181,7 @@
     if (box.dataset.empty) { box.textContent = ""; delete box.dataset.empty; }
     if (!eChart) { eChart = LC.createChart(box, theme); eSeries = eChart.addAreaSeries({lineColor: "#4ea1ff", topColor: "rgba(78,161,255,.35)", bottomColor: "rgba(78,161,255,0)", lineWidth: 2}); }
     const seen = new Map(); for (const p of points) seen.set(secs(p.time), +p.value);
+    $("#equity-note").textContent = `${points.length} recorded point${points.length === 1 ? "" : "s"} from ${when(points[0].time, true)} · last ${money(points[points.length - 1].value)}`;
     eSeries.setData([...seen.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({time, value})));
   }
 
