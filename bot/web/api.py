@@ -6,6 +6,7 @@ Handlers only parse HTTP, ask the gate or the desk, and render; errors are JSON 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,7 +160,8 @@ def create_app(web: Web) -> FastAPI:
             return HTMLResponse(page.signed_out(), status_code=401)
         cookie = None
         if who.session is None:  # localhost, first visit: a session of its own (its chat, its CSRF token)
-            cookie, who = web.auth.open_session(Role.OWNER)
+            # A write that waits for the disk: in a worker thread, so other pages and the autopilot go on.
+            cookie, who = await asyncio.to_thread(web.auth.open_session, Role.OWNER)
         html = page.dashboard_page(web.ctx, who, web.desk.gate)
         response = HTMLResponse(html, headers={"Cache-Control": "no-store"})
         if cookie is not None:
