@@ -84,7 +84,7 @@ def outcome_json(outcome: ToolOutcome) -> tuple[int, dict[str, Any]]:
 def create_app(web: Web) -> FastAPI:
     """The app for one web front end."""
     app = FastAPI(title="Zyn", version="0.1.0", summary="Zyn's cockpit: dashboard, chat and JSON API",
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)  # /docs below: served from here, no CDN
     app.state.web = web
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -151,6 +151,11 @@ def create_app(web: Web) -> FastAPI:
         if not isinstance(value, dict):
             raise Problem(400, "the body must be a JSON object")
         return value
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        # Swagger UI loads its script from a CDN; this page is drawn from the same OpenAPI document offline.
+        return HTMLResponse(page.api_docs(app.openapi()))
 
     # --- pages ---------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -126,6 +126,29 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
     return _shell(f"Zyn · {mode}", body, scripts=scripts, meta=meta)
 
 
+def api_docs(spec: dict[str, Any]) -> str:
+    """The API reference from the OpenAPI document (the JSON itself is at /openapi.json)."""
+    rows = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            params = ", ".join(
+                f"{p['name']}{'' if p.get('required') else '?'}" for p in op.get("parameters", ()))
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            fields = ", ".join(body.get("properties", {})) if body else ""
+            args = " · ".join(x for x in (f"query: {params}" if params else "", f"JSON: {fields}" if fields else "")
+                              if x)
+            rows.append(f"<tr><td><code>{escape(method.upper())}</code></td><td><code>{escape(path)}</code></td>"
+                        f"<td>{escape(op.get('summary') or '')}</td><td class=\"dim\">{escape(args)}</td></tr>")
+    body = (f'<main class="card" style="margin:12px"><h1>Zyn API</h1><p class="dim">{escape(spec["info"]["title"])} '
+            f'{escape(spec["info"]["version"])} · the OpenAPI document: <a href="/openapi.json">/openapi.json</a>. '
+            "Errors are JSON <code>{\"ok\": false, \"error\": \"one line\"}</code> with the HTTP status; "
+            "every POST needs the session's <code>X-CSRF-Token</code>; an action that needs a confirmation "
+            "answers 202 with its code (POST /api/confirm/CODE).</p><div class=\"tbl\"><table><thead><tr>"
+            "<th>method</th><th>path</th><th>what</th><th>arguments</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table></div></main>")
+    return _shell("Zyn · API", body)
+
+
 def login_form(token: str) -> str:
     """The page a login link opens: one button spends the link (a GET never does)."""
     body = f"""<main class="narrow card"><h1>Zyn</h1><p>Sign in with this single-use link.</p>

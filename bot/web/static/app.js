@@ -58,7 +58,8 @@
     opts = opts || {};
     const init = {method: opts.method || "GET", headers: {"Accept": "application/json"}, credentials: "same-origin"};
     if (init.method !== "GET") { init.headers["X-CSRF-Token"] = csrf; init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(opts.body || {}); }
-    const r = await fetch(path, init);
+    let r;
+    try { r = await fetch(path, init); } catch (e) { return {ok: false, status: 0, error: "Zyn is not answering"}; }
     let body = {};
     try { body = await r.json(); } catch (e) { body = {ok: false, error: `HTTP ${r.status}`}; }
     body.status = r.status;
@@ -116,11 +117,12 @@
     else {
       $("#balances").replaceChildren(table(["asset", "total", "in orders"], f.data.balances.map(b => ({cells: b.asset === f.data.quote_currency ? [b.asset, money(b.total), money(b.used)] : [b.asset, amount(b.total), amount(b.used)]})), "No balances."));
       $("#equity-line").textContent = `Equity ${f.data.equity === null ? "unknown" : money(f.data.equity) + " " + f.data.quote_currency} · realised ${money(f.data.realized_pnl)} · unrealised ${money(f.data.unrealized_pnl)} · fees ${money(f.data.fees_paid)}`;
-      const br = {}; for (const b of d.brackets) br[b.symbol] = b;
+      const br = {}; // every active bracket of a pair: its stops and targets
+      for (const b of d.brackets) { (br[b.symbol] = br[b.symbol] || {stop: [], target: []}); if (b.stop_price) br[b.symbol].stop.push(money(b.stop_price)); if (b.take_profit_price) br[b.symbol].target.push(money(b.take_profit_price)); }
       const open = f.data.positions.filter(p => Number(p.position.amount) > 0);
-      $("#positions").replaceChildren(table(["pair", "amount", "avg price", "mark", "unrealised", "stop", "target"], open.map(p => {
-        const b = br[p.position.symbol] || {};
-        return {cells: [p.position.symbol, amount(p.position.amount), money(p.position.avg_price), money(p.mark), signed(p.unrealized_pnl), money(b.stop_price), money(b.take_profit_price)]};
+      $("#positions").replaceChildren(table(["pair", "amount", "unrealised", "stop", "target", "avg price", "mark"], open.map(p => {
+        const b = br[p.position.symbol] || {stop: [], target: []};
+        return {cells: [p.position.symbol, amount(p.position.amount), signed(p.unrealized_pnl), b.stop.join(", ") || "none", b.target.join(", ") || "none", money(p.position.avg_price), money(p.mark)]};
       }), "No open positions."));
     }
     const o = d.orders;
@@ -145,7 +147,10 @@
   }
   async function refresh() {
     const d = await api("/api/dashboard");
-    if (d.status === 200) render(d); else toast(d.error || "could not read the dashboard", true);
+    if (d.status === 200) { render(d); if (live) $("#stale").hidden = true; return; }
+    // The figures on screen are no longer known to be current: say so until a read succeeds.
+    $("#stale").hidden = false;
+    $("#stale").textContent = `Could not read the dashboard (${d.error || "no answer"}): the figures below may be out of date.`;
   }
   let pending = null;
   function soon(also) { clearTimeout(pending); pending = setTimeout(() => { refresh(); if (also) { drawCandles(); decisions(); } }, 150); }
@@ -272,7 +277,7 @@
     input.value = ""; bubble("user", text);
     const think = $("#thinking"), secs = $("#think-s"); think.hidden = false; secs.textContent = "";
     const btn = ev.target.querySelector("button"); btn.disabled = true;
-    let live = null, got = "";
+    let streaming = null, got = "";
     try {
       const r = await fetch("/api/chat", {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf}, body: JSON.stringify({text})});
       if (!r.ok) { let e = {}; try { e = await r.json(); } catch (x) { /* not JSON */ } bubble("assistant error", e.error || `HTTP ${r.status}`); return; }
@@ -284,8 +289,8 @@
           const line = buf.slice(0, nl); buf = buf.slice(nl + 1); if (!line.trim()) continue;
           const m = JSON.parse(line);
           if (m.type === "working") secs.textContent = `${m.seconds.toFixed(1)} s`;
-          else if (m.type === "delta") { got += m.text; if (!live) live = bubble("assistant streaming", ""); live.querySelector(".txt").textContent = got; }
-          else if (m.type === "done") { if (live) live.remove(); bubble("assistant", m.text, m.id, m.buttons); }
+          else if (m.type === "delta") { got += m.text; if (!streaming) streaming = bubble("assistant streaming", ""); streaming.querySelector(".txt").textContent = got; }
+          else if (m.type === "done") { if (streaming) streaming.remove(); bubble("assistant", m.text, m.id, m.buttons); }
           else if (m.type === "error") bubble("assistant error", m.text);
         }
       }
@@ -298,7 +303,8 @@
     const es = new EventSource("/api/events");
     const conn = $("#conn");
     es.addEventListener("hello", () => { live = true; conn.textContent = "● live"; conn.className = "fact ok"; $("#stale").hidden = true; soon(true); });
-    es.onerror = () => { live = false; conn.textContent = "○ reconnecting"; conn.className = "fact bad"; $("#stale").hidden = false; };
+    es.onerror = () => { live = false; conn.textContent = "○ reconnecting"; conn.className = "fact bad";
+      $("#stale").textContent = "Live updates are interrupted: the figures below may be out of date."; $("#stale").hidden = false; };
     for (const kind of ["order_placed", "order_filled", "order_cancelled", "bracket_exit", "kill_switch_tripped", "autopilot_error", "tick_completed", "state"]) {
       es.addEventListener(kind, ev => {
         let d = {}; try { d = JSON.parse(ev.data); } catch (e) { /* keep going */ }

@@ -49,7 +49,8 @@ async def test_page_status_and_every_read_tool_for_each_role() -> None:
         assert all(f"/api/tools/{t.name}" in spec["paths"] for t in reads)
         assert all(f"/api/actions/{t.name}" in spec["paths"] for t in CATALOG.values() if t.changes_state)
         assert "symbol" in json.dumps(spec["paths"]["/api/tools/get_candles"])
-        assert (await h.http.get("/docs")).status_code == 200
+        docs = await h.http.get("/docs")
+        assert docs.status_code == 200 and "/api/tools/get_candles" in docs.text and "cdn" not in docs.text
         assert (await h.http.get("/static/LIGHTWEIGHT-CHARTS-LICENSE.txt")).status_code == 200
         for c in (owner, viewer):
             await c.aclose()
@@ -185,3 +186,19 @@ async def test_chat_streams_a_reply_keeps_the_conversation_and_a_card_places_the
         r = await c.post("/api/chat", json={"text": ""}, headers={"X-CSRF-Token": csrf})
         assert r.status_code == 400 and one_line(r) == "say something first"
         await c.aclose()
+
+
+async def test_a_models_reply_streams_into_the_web_chat() -> None:
+    from tests.standins.llm import LLMStandin
+
+    words = "jimmy, everything is calm today and nothing needs your attention"
+    async with LLMStandin([{"content": words}]) as llm:
+        async with running(llm="openai:gpt-test", llm_base_url=llm.url, llm_api_key="sk-test") as h:
+            c, csrf = await h.owner()
+            async with c.stream("POST", "/api/chat", json={"text": "anything new?"},
+                                headers={"X-CSRF-Token": csrf}) as r:
+                lines = [json.loads(x) async for x in r.aiter_lines() if x.strip()]
+            await c.aclose()
+    deltas = [x["text"] for x in lines if x["type"] == "delta"]
+    assert len(deltas) > 1 and "".join(deltas) == words  # streamed in pieces, as the model wrote them
+    assert lines[0]["type"] == "thinking" and lines[-1] == {**lines[-1], "type": "done", "text": words}

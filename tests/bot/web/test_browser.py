@@ -127,7 +127,7 @@ async def test_a_kill_switch_trip_shows_in_the_header() -> None:
 async def test_screenshots_at_phone_and_desktop_size_fit_the_screen(tmp_path: Path) -> None:
     out = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    async with running() as h, chromium() as browser:
+    async with running(timezone="America/New_York") as h, chromium() as browser:
         c, csrf = await h.owner()
         await c.post("/api/actions/place_bracket_order", json={"symbol": "BTC/USD", "side": "buy", "amount": "0.02",
                                                                "stop_pct": "2", "take_profit_pct": "4"},
@@ -139,8 +139,23 @@ async def test_screenshots_at_phone_and_desktop_size_fit_the_screen(tmp_path: Pa
             await page.wait_for_timeout(300)  # the charts draw on the next frame
             await page.screenshot(path=str(out / f"dashboard-{name}.png"))
             await page.screenshot(path=str(out / f"dashboard-{name}-full.png"), full_page=True)
+            await expect(page.locator("#clock")).to_contain_text("UTC (10:")  # 14:1x UTC is 10:1x in New York
+            await expect(page.locator("#clock")).to_contain_text("New York")
+            [bracket] = h.db.list_brackets(active_only=True)
+            await expect(page.locator("#positions")).to_contain_text(money(bracket.stop_price))
+            await expect(page.locator("#positions")).to_contain_text(money(bracket.take_profit_price))
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= w, f"{name}: the page is {wide} px wide on a {w} px screen"
             assert page.errors == []  # type: ignore[attr-defined]
             await page.close()
         await c.aclose()
+
+
+async def test_when_the_server_goes_away_the_page_says_its_figures_may_be_stale() -> None:
+    async with running() as h, chromium() as browser:
+        page = await open_page(browser, h)
+        await expect(page.locator("#stale")).to_be_hidden()
+        await h.front.stop()
+        await expect(page.locator("#stale")).to_be_visible(timeout=WAIT)
+        await expect(page.locator("#stale")).to_contain_text("may be out of date")
+        await expect(page.locator("#conn")).to_have_text("○ reconnecting")
