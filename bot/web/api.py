@@ -99,6 +99,9 @@ def create_app(web: Web) -> FastAPI:
             response = await call_next(request)
         except Problem as exc:  # raised below the route layer
             return _error(exc.status, exc.message)
+        except Exception as exc:  # noqa: BLE001 - one line in the log and on the page, never a stack trace
+            _log.error("web request {} {} failed: {}", request.method, request.url.path, type(exc).__name__)
+            return _error(500, "internal error; nothing was changed by this request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")

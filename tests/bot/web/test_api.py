@@ -202,3 +202,23 @@ async def test_a_models_reply_streams_into_the_web_chat() -> None:
     deltas = [x["text"] for x in lines if x["type"] == "delta"]
     assert len(deltas) > 1 and "".join(deltas) == words  # streamed in pieces, as the model wrote them
     assert lines[0]["type"] == "thinking" and lines[-1] == {**lines[-1], "type": "done", "text": words}
+
+
+async def test_a_crash_in_a_route_is_one_line_without_a_stack_trace_or_its_message() -> None:
+    from loguru import logger
+
+    seen: list[str] = []
+    sink = logger.add(lambda m: seen.append(str(m)), level="DEBUG")
+    try:
+        async with running() as h:
+            async def boom() -> None:
+                raise RuntimeError("secret-value-in-an-exception")
+
+            h.front.app.add_api_route("/api/boom", boom)
+            r = await h.http.get("/api/boom")
+            assert r.status_code == 500 and "internal error" in one_line(r)
+            assert "secret-value" not in r.text
+    finally:
+        logger.remove(sink)
+    logged = "".join(seen)
+    assert "RuntimeError" in logged and "secret-value" not in logged and "Traceback" not in logged
