@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from memory.web_tables import WebLoginRow, WebSessionRow
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+MAX_SESSIONS = 500  # the newest ones are kept
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class WebStoreMixin:
             s.exec(delete(WebSessionRow).where(WebSessionRow.expires_at < at))  # type: ignore[call-overload]
             s.add(WebSessionRow(id_hash=id_hash, role=session.role, chat_id=session.chat_id, csrf=session.csrf,
                                 created_at=at, expires_at=session.expires_at))
+            # Bounded: a script hitting localhost without a cookie opens a session per request.
+            old = select(WebSessionRow.id_hash).order_by(WebSessionRow.created_at.desc()).offset(MAX_SESSIONS)
+            s.exec(delete(WebSessionRow).where(WebSessionRow.id_hash.in_(old)))  # type: ignore[call-overload]
             s.commit()
 
     def get_web_session(self, id_hash: str, at: datetime) -> WebSession | None:
