@@ -50,7 +50,7 @@ def today_pnl(equity: Decimal | None, start: Decimal | None, limit: Decimal) -> 
     allowed = start * limit
     used = (-pnl / allowed) if pnl < 0 and allowed > 0 else Decimal(0)
     return {"pnl": jsonable(pnl.quantize(Decimal("0.01"))), "limit": jsonable(allowed.quantize(Decimal("0.01"))),
-            "used": jsonable(min(used, Decimal(1)).quantize(Decimal("0.0001")))}
+            "used": jsonable(used.quantize(Decimal("0.0001")))}  # past 1: beyond the limit, shown as it is
 
 
 async def dashboard(gate: Gate, caller: Caller, clock: Clock, *, data_source: str, store: Any,
