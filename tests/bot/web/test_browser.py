@@ -45,6 +45,8 @@ async def open_page(browser: Browser, h: Harness, width: int = 1440, height: int
     page = await browser.new_page(viewport={"width": width, "height": height})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Content Security" in m.text
+            else None)
     page.errors = errors  # type: ignore[attr-defined]
     await page.goto(h.url + "/")
     await expect(page.locator("#conn")).to_have_text("● live", timeout=WAIT)
