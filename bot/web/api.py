@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -141,7 +142,8 @@ def create_app(web: Web) -> FastAPI:
         """A state-changing request: a session with its CSRF token, from this origin."""
         who = visitor(request)
         origin = request.headers.get("origin")
-        if origin is not None and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
+        # The origin's host must be this host (by name and port; a TLS proxy in front may change the scheme).
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Problem(403, "cross-origin request refused")
         if not web.auth.csrf_ok(who, request.headers.get(CSRF_HEADER)):
             raise Problem(403, "missing or wrong CSRF token; reload the page")
@@ -187,8 +189,8 @@ def create_app(web: Web) -> FastAPI:
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        form = (await request.body()).decode("utf-8", "replace")
-        token = next((v for k, _, v in (p.partition("=") for p in form.split("&")) if k == "token"), "")
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=5)
+        token = (form.get("token") or [""])[0]
         address = request.client.host if request.client else "?"
         result = web.auth.login(token.strip()[:100], address)
         if isinstance(result, str):

@@ -214,16 +214,20 @@
     for (const b of buttons) row.append(el("button", {class: `btn ${b.style === "primary" ? "primary" : b.style === "danger" ? "danger" : ""}`, onclick: () => onPress(b, c)}, b.label));
     c.append(row); (box || $("#cards")).append(c); return c;
   }
+  function gateCard(r) { // the gate's own question, with its words and code; Confirm runs it once
+    const note = r.note ? `${r.note}. ` : "";
+    card(`${note}Confirm: ${r.pending.summary} (code ${r.pending.code}, expires ${when(r.pending.expires_at)})`, r.buttons.flat(), async (b, c) => {
+      const yes = b.data.startsWith("cf:");
+      const out = await api(`/api/${yes ? "confirm" : "cancel"}/${r.pending.code}`, {method: "POST"});
+      if (out.status === 202) { c.remove(); gateCard(out); return; } // the price moved: asked again
+      c.replaceChildren(el("p", {class: out.ok ? "" : "bad"}, out.ok ? (out.text || "Done.") : out.error));
+      setTimeout(() => c.remove(), 6000); soon(true);
+    });
+  }
   async function send(tool, args) {
     const r = await api(`/api/actions/${tool}`, {method: "POST", body: args});
-    if (r.status === 202) {
-      card(`Confirm: ${r.pending.summary} (code ${r.pending.code}, expires ${when(r.pending.expires_at)})`, r.buttons.flat(), async (b, c) => {
-        const code = r.pending.code, yes = b.data.startsWith("cf:");
-        const out = await api(`/api/${yes ? "confirm" : "cancel"}/${code}`, {method: "POST"});
-        c.replaceChildren(el("p", {class: out.ok ? "" : "bad"}, out.ok ? (out.text || "Done.") : out.error));
-        setTimeout(() => c.remove(), 6000); soon(true);
-      });
-    } else if (r.ok) { toast(r.text); soon(true); } else toast(r.error, true);
+    if (r.status === 202) gateCard(r);
+    else if (r.ok) { toast(r.text); soon(true); } else toast(r.error, true);
   }
   function act(tool, args, what) {
     if (!boot.may_act) { toast("Read-only session: only the owner acts.", true); return; }

@@ -123,6 +123,22 @@ async def test_a_kill_switch_trip_shows_in_the_header() -> None:
         await expect(page.locator("#kill")).to_contain_text("KILL SWITCH TRIPPED", timeout=WAIT)
         await expect(page.locator("#kill")).to_contain_text("below the day's start")
         await expect(page.locator("#pnl")).to_contain_text("-")
+        # The controls: a reset asks through the gate (its card, its code); Confirm re-arms the switch.
+        await page.click("[data-act=kill_switch_reset]")
+        card = page.locator(".ccard")
+        await expect(card).to_contain_text("re-arm the kill switch", timeout=WAIT)
+        assert h.db.get_kill_switch().tripped
+        await card.locator("button", has_text="Confirm").click()
+        await expect(page.locator("#kill")).to_contain_text("armed", timeout=WAIT)
+        assert not h.db.get_kill_switch().tripped
+        # Stopping needs no gate confirmation, so the page asks first; Cancel sends nothing.
+        await page.click("[data-act=autopilot_stop]")
+        await page.locator(".ccard button", has_text="Cancel").click()
+        assert h.db.get_autopilot_state().enabled
+        await page.click("[data-act=autopilot_stop]")
+        await page.locator(".ccard button", has_text="Confirm").click()
+        await expect(page.locator("#auto")).to_have_text("autopilot OFF", timeout=WAIT)
+        assert not h.db.get_autopilot_state().enabled
         await c.aclose()
 
 
