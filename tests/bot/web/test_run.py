@@ -39,3 +39,29 @@ def test_zyn_run_serves_the_dashboard_and_the_status_api(tmp_path: Path) -> None
             proc.kill()
     assert proc.returncode == 0, err
     assert "stopped cleanly" in out and "Traceback" not in err
+
+
+async def test_a_port_in_use_fails_the_start_at_once_and_is_worth_a_retry() -> None:
+    import socket
+
+    from tests.bot.web.harness import running
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    try:
+        async with running() as h:
+            from bot.web.app import WebFrontEnd
+
+            second = WebFrontEnd()
+            settings = h.settings.model_copy(update={"web_port": port})
+            ctx = h.front.web.ctx
+            try:
+                await second.start(type(ctx)(**{**ctx.__dict__, "settings": settings}))
+            except OSError as exc:
+                assert second.retryable(exc) and second.server is None
+            else:
+                raise AssertionError("a second server bound a port in use")
+    finally:
+        taken.close()
