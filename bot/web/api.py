@@ -58,12 +58,27 @@ class Web:
     hub: Hub
     chats: ChatBook = field(default_factory=ChatBook)
     started: datetime | None = None  # when this front end started (a tick due before it is not "late")
+    _reads: dict[str, tuple[int, asyncio.Task[dict[str, Any]]]] = field(default_factory=dict)
 
     def caller(self, visitor: Visitor) -> Caller:
         """The gate's caller for a visitor: one user per role, one chat per session."""
         name = self.ctx.owner_name if visitor.role is Role.OWNER else "viewer"
         return Caller(user_id=visitor.role.value, chat_id=visitor.chat_id or "local", channel="web",
                       role=visitor.role, name=name)
+
+    async def dashboard(self, who: Visitor) -> dict[str, Any]:
+        """The dashboard for this visitor's role. Pages asking at once (after an event, every page does) share
+        one read, but only one begun since the last change: the hub's generation moves on every event, state
+        change and state-changing request, so nobody gets figures read before something they may have seen
+        (or done) themselves."""
+        key, generation = who.role.value, self.hub.generation
+        running = self._reads.get(key)
+        if running is None or running[0] != generation or running[1].done():
+            task = asyncio.get_running_loop().create_task(dashboard(
+                self.desk.gate, self.caller(who), self.ctx.clock, data_source=self.source(), store=self.ctx.store,
+                since=self.started))
+            running = self._reads[key] = (generation, task)
+        return await asyncio.shield(running[1])
 
     def source(self) -> str:
         return self.ctx.data_source() if self.ctx.data_source is not None else ""
@@ -99,6 +114,9 @@ def create_app(web: Web) -> FastAPI:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return _error(413, f"request too large (at most {MAX_BODY} bytes)")
+        changes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if changes:
+            web.hub.changed()
         try:
             response = await call_next(request)
         except Problem as exc:  # raised below the route layer
@@ -106,6 +124,8 @@ def create_app(web: Web) -> FastAPI:
         except Exception as exc:  # noqa: BLE001 - one line in the log and on the page, never a stack trace
             _log.error("web request {} {} failed: {}", request.method, request.url.path, type(exc).__name__)
             return _error(500, "internal error; nothing was changed by this request")
+        if changes:  # and again once it is done (a read begun meanwhile is not shared after it)
+            web.hub.changed()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -220,9 +240,7 @@ def create_app(web: Web) -> FastAPI:
     @app.get("/api/dashboard", tags=["dashboard"])
     async def dash(request: Request) -> dict[str, Any]:
         """Every figure of the dashboard at one instant (header, balances, positions, orders, fills, equity)."""
-        who = visitor(request)
-        return await dashboard(web.desk.gate, web.caller(who), web.ctx.clock, data_source=web.source(),
-                               store=web.ctx.store, since=web.started)
+        return await web.dashboard(visitor(request))
 
     @app.get("/api/status", tags=["read"])
     async def status(request: Request) -> JSONResponse:

@@ -129,8 +129,10 @@ class ChatBook:
             raise
         except Exception as exc:  # noqa: BLE001 - one line to the page, nothing else
             _log.error("web chat turn failed: {}", type(exc).__name__)
+            web.hub.changed()
             yield _line({"type": "error", "text": "Something went wrong on my side; nothing was done."})
             return
+        web.hub.changed()  # the turn may have traded: the page's next read must be a fresh one
         message = self.remember(caller, answer.rows, answer.text)
         out = answer_json(message, answer.text, answer.rows, answer.photos)
         if answer.reply is not None and answer.reply.pending is not None:

@@ -39,6 +39,7 @@ class Hub:
         self._watcher: asyncio.Task[None] | None = None
         self._last: Any = None
         self.closed = False
+        self.generation = 0  # counts changes: events, state changes, and the web's own actions (changed())
         if bus is not None:
             bus.subscribe(self.on_event)
 
@@ -64,12 +65,17 @@ class Hub:
                 await self._watcher
             self._watcher = None
 
+    def changed(self) -> None:
+        """A state-changing request is under way or done here."""
+        self.generation += 1
+
     def on_event(self, event: Event) -> None:
         """A bus subscriber: hand the event to every page."""
         self.publish(event_data(event))
 
     def publish(self, data: dict[str, Any]) -> None:
         """Queue one message for every page (dropped for a page whose queue is full)."""
+        self.generation += 1  # something changed: a dashboard read begun before it may not be shared after
         for q in list(self._queues):
             try:
                 q.put_nowait(data)

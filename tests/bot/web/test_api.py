@@ -222,3 +222,19 @@ async def test_a_crash_in_a_route_is_one_line_without_a_stack_trace_or_its_messa
         logger.remove(sink)
     logged = "".join(seen)
     assert "RuntimeError" in logged and "secret-value" not in logged and "Traceback" not in logged
+
+
+async def test_pages_asking_at_once_share_one_read_but_never_one_begun_before_a_change() -> None:
+    async with running() as h:
+        c, csrf = await h.owner()
+        first, second = await asyncio.gather(c.get("/api/dashboard"), c.get("/api/dashboard"))
+        assert first.json() == second.json()
+        slow = asyncio.create_task(c.get("/api/dashboard"))  # a read under way while an order is placed
+        await asyncio.sleep(0)
+        r = await c.post("/api/actions/place_order", json={"symbol": "SOL/USD", "side": "buy", "amount": "1"},
+                         headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        after = (await c.get("/api/dashboard")).json()
+        assert any(p["position"]["symbol"] == "SOL/USD" for p in after["portfolio"]["data"]["positions"])
+        await slow
+        await c.aclose()
