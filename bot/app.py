@@ -169,8 +169,10 @@ def build_agent(services: Services, gate: Gate) -> Agent:
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
         try:
+            # Streamed: a front end that can show text as it is written (the web chat) passes a sink; for the
+            # others the pieces are put together before the reply, as without streaming.
             model = make_chat_model(settings.llm, base_url=settings.llm_base_url, api_key=key,
-                                    timeout=settings.request_timeout * 3)
+                                    timeout=settings.request_timeout * 3, streaming=True)
             label = f"LLM {settings.llm}"
         except ConfigError as exc:
             label = f"{OFFLINE_LABEL} (ZYN_LLM unusable: {exc.message})"

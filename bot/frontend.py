@@ -16,6 +16,7 @@ from bot.access import Access
 from bot.commands.desk import Desk
 from tools.gate import Gate
 from trading.clock import Clock
+from trading.events import EventBus
 
 
 @dataclass
@@ -27,6 +28,11 @@ class FrontEndContext:
     clock: Clock
     settings: Any  # bot.settings.Settings (the front end's own options)
     owner_name: str = ""
+    # For front ends that show live state (the web): the autopilot's event bus to subscribe to, the mode's
+    # database (read by screens; the web also keeps its login links and sessions there) and the data source.
+    bus: EventBus | None = None
+    store: Any = None  # memory.Database
+    data_source: Callable[[], str] | None = None
 
     def desk(self, access: Access) -> Desk:
         """The chat flows for a front end with these access rules."""

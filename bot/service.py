@@ -45,8 +45,15 @@ def retry_job(name: str) -> str:
 
 
 def configured_front_ends(settings: Settings) -> list[FrontEnd]:
-    """The chat front ends these settings turn on (Telegram, Discord: each when its token is set)."""
+    """The front ends these settings turn on: the web unless ZYN_WEB=0 (refused at once when bound beyond
+    localhost without a login secret), Telegram and Discord each when its token is set."""
     fronts: list[FrontEnd] = []
+    if settings.web:
+        from bot.web.app import WebFrontEnd
+        from bot.web.auth import check_bind
+
+        check_bind(settings)
+        fronts.append(WebFrontEnd())
     if settings.telegram_token is not None:
         from bot.telegram.app import TelegramFrontEnd
 
@@ -115,6 +122,8 @@ class Service:
         if settings.mode is Mode.LIVE and not settings.live_ack:
             raise ConfigError("LIVE mode trades real money: set ZYN_LIVE_ACK=1 to acknowledge, then start again")
         self.settings = settings
+        # Checked before anything opens: a web bound beyond localhost without a login refuses to start.
+        self.front_ends = configured_front_ends(settings) if front_ends is None else list(front_ends)
         self.rt = build_runtime(settings, clock=clock, feed=feed)
         self.view = ConsoleView(console)
         self.rt.bus.subscribe(self.view.on_event)
@@ -133,7 +142,6 @@ class Service:
         except BaseException:
             self.rt.services.db.close()
             raise
-        self.front_ends = configured_front_ends(settings) if front_ends is None else list(front_ends)
         self.running: dict[str, FrontEnd] = {}
         self.lock: ServiceLock | None = None
         self.heartbeat = Heartbeat(settings.data_dir, settings.mode, services.clock)
@@ -150,8 +158,10 @@ class Service:
 
     def front_context(self) -> FrontEndContext:
         """What every front end is started with."""
+        exchange = self.rt.services.exchange
         return FrontEndContext(gate=self.gate, agent=self.agent, clock=self.rt.services.clock,
-                               settings=self.settings, owner_name=self.settings.owner_name)
+                               settings=self.settings, owner_name=self.settings.owner_name, bus=self.rt.bus,
+                               store=self.rt.services.db, data_source=lambda: str(exchange.source))
 
     async def tick(self) -> TickReport:
         """One autopilot tick, shown on the console (the scheduled job)."""
@@ -192,7 +202,8 @@ class Service:
                                replace_existing=True, max_instances=1, coalesce=True)
         for front in self.front_ends:
             await self._start_front(front)
-        if self.notifier.channels or self.front_ends:
+        # A front end that carries alerts (Telegram) gets the daily report even while it is still connecting.
+        if self.notifier.channels or any(getattr(f, "carries_alerts", True) for f in self.front_ends):
             self.reporter.attach(self.scheduler)  # the daily report (and a catch-up if today's was missed)
         else:
             _log.info("no alert channel configured: alerts and the daily report go nowhere (see .env.example)")
@@ -212,7 +223,8 @@ class Service:
 
     def _front_state(self, front: FrontEnd) -> str:
         if front.name in self.running:
-            return "ON"
+            url = getattr(front, "url", "")
+            return f"ON {url}" if url else "ON"
         return "retrying" if self.scheduler.get_job(retry_job(front.name)) is not None else "off (see the log)"
 
     def _watchdog(self) -> Watchdog:

@@ -77,10 +77,15 @@ ENV_NAMES: dict[str, str] = {
     "discord_disabled_commands": "ZYN_DISCORD_DISABLED_COMMANDS",
     "web_host": "ZYN_WEB_HOST",
     "web_port": "ZYN_WEB_PORT",
+    "web": "ZYN_WEB",
+    "web_secret": "ZYN_WEB_SECRET",
+    "web_login": "ZYN_WEB_LOGIN",
+    "web_session_hours": "ZYN_WEB_SESSION_HOURS",
+    "timezone": "ZYN_TIMEZONE",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
 SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
-                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token")
+                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token", "web_secret")
 _config_path: Path | None = None
 
 
@@ -189,11 +194,31 @@ class Settings(BaseSettings):
     # The local web chat/dashboard.
     web_host: str = Field("127.0.0.1", validation_alias=AliasChoices("ZYN_WEB_HOST", "web_host"))
     web_port: int = Field(5000, ge=0, le=65535, validation_alias=AliasChoices("ZYN_WEB_PORT", "web_port"))
+    web: bool = Field(True, validation_alias=AliasChoices("ZYN_WEB", "web"))  # ZYN_WEB=0 turns the web off
+    # Bound to anything but localhost, the web needs a login: this secret keys the login links and sessions.
+    web_secret: SecretStr | None = _env("web_secret")
+    # ZYN_WEB_LOGIN=1 asks for a login on localhost too (a shared machine); it needs ZYN_WEB_SECRET as well.
+    web_login: bool = Field(False, validation_alias=AliasChoices("ZYN_WEB_LOGIN", "web_login"))
+    web_session_hours: int = Field(12, ge=1, le=24 * 30, validation_alias=AliasChoices(
+        "ZYN_WEB_SESSION_HOURS", "web_session_hours"))
+    timezone: str = Field("UTC", min_length=1, max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE",
+                                                                                           "timezone"))
 
     @field_validator("quote_currency", mode="before")
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"an IANA time zone like America/New_York (got {v!r})") from None
+        return v
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -204,7 +229,7 @@ class Settings(BaseSettings):
                      "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
                      "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
                      "sms_auth_token", "sms_from", "sms_to", "discord_token", "discord_api_url",
-                     "discord_gateway_url", "discord_owner_id", mode="before")
+                     "discord_gateway_url", "discord_owner_id", "web_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v

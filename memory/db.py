@@ -13,6 +13,7 @@ import memory.tables.agent  # noqa: F401  (registers the confirmations and conve
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
+import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
 from memory.stores.alerts import AlertStoreMixin
 from memory.stores.autopilot import AutopilotStoreMixin
@@ -21,12 +22,13 @@ from memory.stores.conversations import ConversationStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
+from memory.stores.web import WebStoreMixin
 from memory.tables.ledger import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
+class Database(WebStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
                SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 

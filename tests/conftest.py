@@ -16,4 +16,5 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("ZYN_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ZYN_CONFIG_FILE", str(tmp_path / "zyn.toml"))
+    monkeypatch.setenv("ZYN_WEB_PORT", "0")  # a service started by a test serves its web on a free port
     monkeypatch.chdir(tmp_path)

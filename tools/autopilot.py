@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,6 +10,7 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.ports import ToolStore
 from tools.results import amount_str
+from tools.settings import effective_config
 from trading.clock import next_tick_after
 from trading.exchange.base import PositionBook
 
@@ -39,6 +40,7 @@ class AutopilotStatusResult:
     kill_switch_tripped: bool
     kill_switch_reason: str | None
     kill_switch_at: datetime | None
+    risk: dict[str, str] = field(default_factory=dict)  # the risk settings in force (with set_risk's changes)
     service: str = "unknown"  # "running" | "stale" | "stopped" | "unknown" (the service's liveness)
     service_text: str = ""  # the liveness in words, e.g. "service STOPPED since 2024-05-06 21:30 UTC: ..."
 
@@ -74,7 +76,8 @@ def _store(ctx: ToolContext) -> ToolStore:
 
 async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotStatusResult:
     """Last and next tick, positions, today's trades against the limits, and the kill switch."""
-    store, cfg = _store(ctx), ctx.trading_config
+    store = _store(ctx)
+    cfg = effective_config(ctx)  # set_risk's limits count from the next tick: show those
     state = store.get_autopilot_state()
     now = ctx.clock.now()
     day = store.get_day(now.date())
@@ -90,7 +93,7 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        **_service(ctx, now))
+        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, **_service(ctx, now))
 
 
 def _service(ctx: ToolContext, now: datetime) -> dict[str, str]:

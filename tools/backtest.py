@@ -143,10 +143,9 @@ async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResu
 
 def _trading_config(ctx: ToolContext) -> TradingConfig:
     """The autopilot's config with the risk settings changed by set_risk, as its next tick would use."""
-    from trading.config import TradingConfig, with_risk_overrides
+    from tools.settings import effective_config
 
-    cfg = ctx.trading_config or TradingConfig()
-    return with_risk_overrides(cfg, ctx.store.get_overrides("risk")) if ctx.store is not None else cfg
+    return effective_config(ctx)
 
 
 def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: TradingConfig,

@@ -20,6 +20,7 @@ from tools import (
     risk,
     selftest,
     settings,
+    views,
 )
 from tools.backtest import BacktestArgs, run_backtest
 from tools.base import ConfirmPolicy, Permission, Tool, ToolFlag
@@ -85,6 +86,10 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          C.ALWAYS, funding.export_report),
     Tool("alert_settings", "Which events (fills, exits, kill switch, errors, reports) reach which channel: on, "
          "silent or off", alerts.AlertSettingsArgs, P.READ, C.NEVER, alerts.alert_settings),
+    Tool("get_candles", "A pair's recent 5-minute candles with our fills and active stop/target lines",
+         views.CandlesArgs, P.READ, C.NEVER, views.get_candles),
+    Tool("list_decisions", "The autopilot's decision log: evaluations by pair, decision and time, with reasons",
+         views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
 )}

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from tools.base import Args
 from tools.context import ToolContext
+from tools.settings import effective_config
 from trading.autopilot.flatten import flatten_all
 from trading.errors import InputError
 from trading.risk.limits import KillSwitch
@@ -66,8 +67,8 @@ def describe_flatten(args: FlattenArgs, symbol: str | None = None) -> str:
 
 
 def _switch(ctx: ToolContext) -> KillSwitch:
-    store, cfg = ctx.stores("the kill switch")
-    return KillSwitch(store, cfg.risk, ctx.clock)
+    store, _ = ctx.stores("the kill switch")
+    return KillSwitch(store, effective_config(ctx).risk, ctx.clock)
 
 
 def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> KillSwitchResult:
@@ -76,7 +77,7 @@ def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> Ki
                             reason=state.reason if tripped else None,
                             equity_at_trip=state.equity_at_trip if tripped else None,
                             start_equity=state.start_equity if tripped else None,
-                            daily_loss_limit=ctx.trading_config.risk.daily_loss_limit, was_reset=was_reset)
+                            daily_loss_limit=effective_config(ctx).risk.daily_loss_limit, was_reset=was_reset)
 
 
 async def kill_switch_status(ctx: ToolContext, args: KillSwitchArgs) -> KillSwitchResult:

@@ -1,4 +1,4 @@
-"""The autopilot self-test tool: one pass of the tick on current data, every step shown (see trading.autopilot.selftest)."""
+"""The autopilot self-test tool: one pass of the tick on current data, every step shown (see trading.autopilot.engine.selftest)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from tools.base import Args
 from tools.context import ToolContext
-from trading.config import with_risk_overrides
+from trading.config import TradingConfig, with_risk_overrides
 
 
 class SetRiskArgs(Args):
@@ -47,3 +47,9 @@ async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
     cfg = with_risk_overrides(base, merged)
     store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
     return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()})
+
+
+def effective_config(ctx: ToolContext) -> TradingConfig:
+    """The trading config with the stored risk overrides applied: what the autopilot's next tick uses."""
+    cfg = ctx.trading_config or TradingConfig()
+    return with_risk_overrides(cfg, ctx.store.get_overrides("risk")) if ctx.store is not None else cfg

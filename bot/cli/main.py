@@ -181,6 +181,16 @@ def run(state: CliState) -> None:
     asyncio.run(run_service(state.settings))
 
 
+@cli.command("web-login")
+@click.option("--viewer", is_flag=True, help="a read-only session (the default signs in as the owner)")
+@click.pass_obj
+def web_login(state: CliState, viewer: bool) -> None:
+    """Print a single-use web login link, valid for 5 minutes."""
+    from bot.cli.web_cmd import login_link
+
+    click.echo(login_link(state.settings, viewer=viewer))
+
+
 @cli.command("auto-start")
 @click.option("--yes", "-y", is_flag=True, help="LIVE: do not ask for confirmation")
 @click.pass_obj

@@ -66,9 +66,11 @@ class Desk:
         self.owner_name = owner_name
 
     # --- messages -------------------------------------------------------------------------------------------
-    async def text(self, caller: Caller, text: str) -> Answer:
-        """Free text: the agent answers (model or offline engine), through the same gate."""
-        reply = await self.agent.handle(caller, text.strip())
+    async def text(self, caller: Caller, text: str, *, stream_to: Any = None) -> Answer:
+        """Free text: the agent answers (model or offline engine), through the same gate; stream_to (an async
+        callable) gets the model's text as it is written, where the front end can show it."""
+        reply = await (self.agent.handle(caller, text.strip(), stream_to) if stream_to is not None
+                       else self.agent.handle(caller, text.strip()))
         return Answer(reply.text, reply, confirm_rows(reply.pending) if reply.pending else None)
 
     async def command(self, caller: Caller, name: str, words: list[str] | None = None, *,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class IntentStoreMixin:
-    """Implements trading.autopilot.intents.IntentStore on top of Database.session()."""
+    """Implements trading.autopilot.engine.intents.IntentStore on top of Database.session()."""
 
     if TYPE_CHECKING:
         def session(self, *, write: bool = False) -> Session: ...

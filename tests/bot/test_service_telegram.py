@@ -74,7 +74,8 @@ async def test_telegram_down_at_start_is_retried_until_it_connects(monkeypatch: 
         try:
             assert service.telegram is None and service.scheduler.get_job(retry_job("telegram")) is not None
             assert "daily_report" in {j.id for j in service.scheduler.get_jobs()}  # reports wait for Telegram
-            await service._start_front(service.front_ends[0], retrying=True)  # what the one-minute retry job runs
+            telegram = next(f for f in service.front_ends if f.name == "telegram")
+            await service._start_front(telegram, retrying=True)  # what the one-minute retry job runs
             assert service.telegram is not None and service.scheduler.get_job(retry_job("telegram")) is None
             tg.push_command(OWNER, OWNER, "/status")
             await tg.wait_for(lambda: any("PAPER" in m.text for m in tg.sent_to(OWNER)), 10)

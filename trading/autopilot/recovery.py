@@ -1,4 +1,4 @@
-"""What a crash left half done, settled at the next tick and at start-up (see trading.autopilot.intents)."""
+"""What a crash left half done, settled at the next tick and at start-up (see trading.autopilot.engine.intents)."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ ARGS: dict[str, dict[str, Any]] = {
                             "take_profit": "70000"},
     "cancel_order": {"order_id": "OABCDE-FGHIJ-KLMNOP"},
     "make_chart": {"symbol": "BTC/USD"},
+    "get_candles": {"symbol": "BTC/USD"},
     "withdraw": {"asset": "BTC", "amount": "0.1", "key": "cold"},
     "set_alert": {"event": "fill", "channel": "sms", "delivery": "off"},
 }
