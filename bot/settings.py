@@ -36,6 +36,7 @@ ENV_NAMES: dict[str, str] = {
     "llm_base_url": "ZYN_LLM_BASE_URL",
     "llm_api_key": "ZYN_LLM_API_KEY",
     "owner_name": "ZYN_OWNER_NAME",
+    "timezone": "ZYN_TIMEZONE",
     "llm_token_budget": "ZYN_LLM_TOKEN_BUDGET",
     "confirm_in_paper": "ZYN_CONFIRM_IN_PAPER",
     "kraken_api_key": "KRAKEN_API_KEY",
@@ -107,8 +108,10 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, pattern=r"^https?://[^\s]+$",
                                      validation_alias=AliasChoices("ZYN_LLM_BASE_URL", "llm_base_url"))
     llm_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ZYN_LLM_API_KEY", "OPENAI_API_KEY"))
-    owner_name: str = Field("jimmy", min_length=1, max_length=40,
-                            validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
+    # How Zyn addresses the owner; empty (the default): no name, nobody is greeted as someone they are not.
+    owner_name: str = Field("", max_length=40, validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
+    # The owner's IANA time zone: "yesterday", "this morning", "at 2pm" are read in it; replies show UTC too.
+    timezone: str = Field("UTC", max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE", "timezone"))
     llm_token_budget: int = Field(20000, ge=1000, le=500000,
                                   validation_alias=AliasChoices("ZYN_LLM_TOKEN_BUDGET", "llm_token_budget"))
     # PAPER: which state-changing tools still ask for confirmation (LIVE: all of them, always).
@@ -152,6 +155,17 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = _env("discord_token")
     web_host: str = Field("127.0.0.1", validation_alias=AliasChoices("ZYN_WEB_HOST", "web_host"))
     web_port: int = Field(5000, ge=0, le=65535, validation_alias=AliasChoices("ZYN_WEB_PORT", "web_port"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (an IANA name, e.g. Europe/London)") from None
+        return value or "UTC"
 
     @field_validator("quote_currency", mode="before")
     @classmethod
