@@ -83,6 +83,9 @@ async def run_one(scenario: dict[str, Any], mode: str, tokens: Callable[[str], i
 
 
 async def main() -> None:
+    from loguru import logger
+
+    logger.remove()  # the figures, not the paper account's log lines
     mode = "standin" if "--standin" in sys.argv else "model" if os.environ.get("ZYN_LLM_BASE_URL") else "offline"
     tokens = counter()
     print(f"conversation scenarios against: {mode}" + (f" ({os.environ.get('ZYN_LLM')})" if mode == "model" else ""))
