@@ -105,15 +105,45 @@ def _first_line(exc: Exception) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
+# Tools a model is not shown because another takes the same arguments and does the same (the catalogue, the
+# commands and the CLI keep them): place_order places a bracket when given a stop and a target.
+MERGED_FOR_MODEL = {"place_bracket_order": "place_order"}
+# Schema keywords the model does not need: the tools validate every call themselves (tools/base.py Tool.parse)
+# and answer a bad one with one clear line, so bounds and lengths only cost tokens on every request.
+_CHECKS_ONLY = ("maxLength", "minLength", "pattern", "exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum",
+                "additionalProperties")
+
+
 def tool_schemas(catalog: dict[str, Tool], allowed: set[str] | None = None) -> list[dict[str, Any]]:
     """OpenAI function-tool dicts for the catalogue's tools (all, or the allowed names), in catalogue order."""
     out = []
     for name, tool in catalog.items():
         if allowed is not None and name not in allowed:
             continue
-        out.append({"type": "function", "function": {
-            "name": name, "description": tool.description, "parameters": compact_schema(tool.args.model_json_schema())}})
+        if MERGED_FOR_MODEL.get(name) in (allowed if allowed is not None else catalog):
+            continue
+        params = _lean(compact_schema(tool.args.model_json_schema()))
+        out.append({"type": "function", "function": {"name": name, "description": tool.description,
+                                                      "parameters": params}})
     return out
+
+
+def _lean(node: Any) -> Any:
+    """A schema as a model needs it: one type per field (a number-or-string-or-null is a number), no bounds."""
+    if not isinstance(node, dict):
+        return node
+    branches = [b for b in node.get("anyOf", []) if b.get("type") != "null"]
+    if branches:
+        kept = {k: v for k, v in node.items() if k != "anyOf"}
+        node = {**branches[0], **kept}  # Decimal fields: number first, string (exact digits) also accepted
+    node = {k: v for k, v in node.items() if k not in _CHECKS_ONLY}
+    if isinstance(node.get("properties"), dict):
+        node["properties"] = {k: _lean(v) for k, v in node["properties"].items()}
+        if not node["properties"]:
+            node.pop("properties")
+    if isinstance(node.get("items"), dict):
+        node["items"] = _lean(node["items"])
+    return node
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

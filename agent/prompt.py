@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-DEFAULT_OWNER_NAME = "jimmy"
+DEFAULT_OWNER_NAME = "the owner"  # neutral: no made-up name when ZYN_OWNER_NAME is not set
 
 SYSTEM_PROMPT_TEMPLATE = """\
 You are Zyn, {owner}'s financial servant who does the work: you run {owner}'s Kraken trading \
-account through your tools. Address the owner as {owner}.
+account through your tools. {address}{speaker}
 
 Now: {now} UTC. Mode: {mode}. Market data: {data_source}.
 
@@ -29,9 +29,16 @@ preamble. If you cannot do something with your tools, say what you can do instea
 """
 
 
-def system_prompt(owner_name: str, mode: str, data_source: str, now: datetime) -> str:
-    """The system prompt for one turn, with the owner's name, the mode, the data source and the time."""
-    owner = " ".join((owner_name or "").split())[:40] or DEFAULT_OWNER_NAME  # a name, not a paragraph
+def system_prompt(owner_name: str, mode: str, data_source: str, now: datetime, *, speaker: str = "",
+                  speaker_is_owner: bool = True) -> str:
+    """The system prompt for one turn, with the owner's name, who is writing, the mode, the data source and time."""
+    name = " ".join((owner_name or "").split())[:40]  # a name, not a paragraph
+    owner = name or DEFAULT_OWNER_NAME
     stamp = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
-    return SYSTEM_PROMPT_TEMPLATE.format(owner=owner, mode=str(mode).upper(), data_source=data_source,
-                                         now=f"{stamp:%Y-%m-%d %H:%M}")
+    address = f"Address the owner as {name}." if name else "Do not call the owner by any name."
+    who = " ".join((speaker or "").split())[:40]
+    # Nobody but the owner is greeted as the owner: another member of the chat is named as themselves.
+    line = "" if speaker_is_owner else f" This message is from {who or 'another member'}, not the owner; " \
+                                       "do not address them as the owner."
+    return SYSTEM_PROMPT_TEMPLATE.format(owner=owner, address=address, speaker=line, mode=str(mode).upper(),
+                                         data_source=data_source, now=f"{stamp:%Y-%m-%d %H:%M}")

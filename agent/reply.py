@@ -55,7 +55,8 @@ def confirm_reply(outcome: ToolOutcome) -> Reply:
 
 def cancel_reply(outcome: ToolOutcome) -> Reply:
     """The answer to a person dropping a pending action."""
-    text = outcome.text() if outcome.ok else f"Nothing to drop: {outcome.error}"
+    text = (outcome.text().replace("Cancelled ", "Dropped ", 1).rstrip(".") + ". Nothing was done."
+            if outcome.ok else f"Nothing to drop: {outcome.error}")
     return Reply(text=text, outcomes=[outcome], source="confirm")
 
 

@@ -1,7 +1,7 @@
 """The agent end to end, printed (no assertions): issue 4's bench/agent figures.
 
-(a) Tool schemas sent per model request, per role: characters of the compact JSON and tokens ESTIMATED as
-    characters / 4 (no local tokenizer; tiktoken downloads encodings at run time and this machine is offline).
+(a) Tool schemas sent per model request, per role: characters of the compact JSON and real tokens (cl100k_base
+    and o200k_base, bundled by the bpe-openai package, so they count offline).
 (b) Model calls per intent over the conversation scenarios (tests/agent/scenarios), through the Agent with a
     scripted model that behaves like a good one: it calls the scenario's tools in one message, then answers.
     A real model may take more calls (one tool per message, or a clarifying step); this is the floor our loop
@@ -37,12 +37,19 @@ REPEAT = 20
 
 
 def schema_figures() -> None:
-    print("(a) tool schemas per model request (compact JSON; tokens = characters / 4, an estimate)")
+    import json
+
+    import bpe_openai
+
+    cl100k, o200k = bpe_openai.get_encoding("cl100k_base"), bpe_openai.get_encoding("o200k_base")
+    print("(a) tool schemas per model request (compact JSON; real tokens, bpe-openai)")
     world = make_world(Path(tempfile.mkdtemp()))
     for role in (Role.OWNER, Role.TRADER, Role.VIEWER):
         names = {t.name for t in world.agent.gate.tools_for(role)}
-        chars = schema_size(tool_schemas(CATALOG, names))
-        print(f"    {role.value:7} {len(names):3} tools {chars:7,} chars ~{chars // 4:6,} tokens")
+        schemas = tool_schemas(CATALOG, names)
+        text = json.dumps(schemas, separators=(",", ":"))
+        print(f"    {role.value:7} {len(schemas):3} tools {schema_size(schemas):7,} chars {len(cl100k.encode(text)):6,} "
+              f"tokens cl100k {len(o200k.encode(text)):6,} o200k")
 
 
 async def model_calls() -> None:

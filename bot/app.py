@@ -100,7 +100,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
                       paper_starting_balance=settings.paper_starting_balance, paper_maker_fee=settings.paper_maker_fee,
                       paper_taker_fee=settings.paper_taker_fee, paper_slippage_bps=settings.paper_slippage_bps,
                       alert_channels=_alert_channels(settings),
-                      liveness=lambda: _liveness(settings, clock))
+                      liveness=lambda: _liveness(settings, clock), timezone=settings.timezone)
     return Services(settings=settings, clock=clock, db=db, feed=feed, exchange=exchange, tools=ctx)
 
 

@@ -36,6 +36,7 @@ ENV_NAMES: dict[str, str] = {
     "llm_base_url": "ZYN_LLM_BASE_URL",
     "llm_api_key": "ZYN_LLM_API_KEY",
     "owner_name": "ZYN_OWNER_NAME",
+    "timezone": "ZYN_TIMEZONE",
     "llm_token_budget": "ZYN_LLM_TOKEN_BUDGET",
     "confirm_in_paper": "ZYN_CONFIRM_IN_PAPER",
     "kraken_api_key": "KRAKEN_API_KEY",
@@ -81,7 +82,6 @@ ENV_NAMES: dict[str, str] = {
     "web_secret": "ZYN_WEB_SECRET",
     "web_login": "ZYN_WEB_LOGIN",
     "web_session_hours": "ZYN_WEB_SESSION_HOURS",
-    "timezone": "ZYN_TIMEZONE",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
 SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
@@ -127,8 +127,10 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, pattern=r"^https?://[^\s]+$",
                                      validation_alias=AliasChoices("ZYN_LLM_BASE_URL", "llm_base_url"))
     llm_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("ZYN_LLM_API_KEY", "OPENAI_API_KEY"))
-    owner_name: str = Field("jimmy", min_length=1, max_length=40,
-                            validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
+    # How Zyn addresses the owner; empty (the default): no name, nobody is greeted as someone they are not.
+    owner_name: str = Field("", max_length=40, validation_alias=AliasChoices("ZYN_OWNER_NAME", "owner_name"))
+    # The owner's IANA time zone: "yesterday", "this morning", "at 2pm" are read in it; replies show UTC too.
+    timezone: str = Field("UTC", max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE", "timezone"))
     llm_token_budget: int = Field(20000, ge=1000, le=500000,
                                   validation_alias=AliasChoices("ZYN_LLM_TOKEN_BUDGET", "llm_token_budget"))
     # PAPER: which state-changing tools still ask for confirmation (LIVE: all of them, always).
@@ -201,8 +203,6 @@ class Settings(BaseSettings):
     web_login: bool = Field(False, validation_alias=AliasChoices("ZYN_WEB_LOGIN", "web_login"))
     web_session_hours: int = Field(12, ge=1, le=24 * 30, validation_alias=AliasChoices(
         "ZYN_WEB_SESSION_HOURS", "web_session_hours"))
-    timezone: str = Field("UTC", min_length=1, max_length=64, validation_alias=AliasChoices("ZYN_TIMEZONE",
-                                                                                           "timezone"))
 
     @field_validator("quote_currency", mode="before")
     @classmethod

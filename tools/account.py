@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from tools.balance_check import checked_balances, remember
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, money
-from trading.domain import ZERO, Balance, Mode, Position
-from trading.errors import ZynError
+from trading.domain import ZERO, Balance, Fill, Mode, Position
+from trading.errors import InputError, ZynError
 from trading.exchange.base import PositionBook
 
 
@@ -22,9 +23,15 @@ class PortfolioArgs(Args):
     pass
 
 
+class BalancesArgs(Args):
+    asset: str | None = Field(None, max_length=10, description="one asset, e.g. USD or BTC")
+
+
 class TradesArgs(Args):
     symbol: str | None = Field(None, max_length=30)
     limit: int = Field(50, ge=1, le=1000)
+    since: AwareDatetime | None = Field(None, description="only fills at or after this time")
+    until: AwareDatetime | None = Field(None, description="only fills before this time")
 
 
 async def get_portfolio(ctx: ToolContext, args: PortfolioArgs) -> PortfolioResult:
@@ -71,10 +78,47 @@ async def get_portfolio(ctx: ToolContext, args: PortfolioArgs) -> PortfolioResul
         warning=checked.warning, as_of=checked.as_of)
 
 
-async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult:
-    """Our fills, newest first."""
+async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult | WindowTradesResult:
+    """Our fills, newest first; with since/until only the fills inside that window, counted, with order ids."""
     symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
-    return TradesResult(fills=await ctx.exchange.fetch_my_trades(symbol, limit=args.limit))
+    if args.since is None and args.until is None:
+        return TradesResult(fills=await ctx.exchange.fetch_my_trades(symbol, limit=args.limit))
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise InputError("the start of the window must be before its end")
+    # The exchange protocol reads newest first without a start; a window reads deep enough to reach it.
+    fills = [f for f in await ctx.exchange.fetch_my_trades(symbol, limit=100000)
+             if (args.since is None or f.timestamp >= args.since) and (args.until is None or f.timestamp < args.until)]
+    return WindowTradesResult(fills=fills[: args.limit], count=len(fills), since=args.since, until=args.until,
+                              zone=ctx.timezone, symbol=symbol)
+
+
+@dataclass(frozen=True)
+class WindowTradesResult:
+    fills: list[Fill]
+    count: int
+    since: datetime | None
+    until: datetime | None
+    zone: str
+    symbol: str | None
+
+    def text(self) -> str:
+        window = " to ".join(_both(t, self.zone) for t in (self.since, self.until) if t is not None)
+        window = f"since {window}" if self.until is None else (f"until {window}" if self.since is None else window)
+        who = f" of {self.symbol}" if self.symbol else ""
+        head = f"Fills{who} {window}: {self.count}."
+        if not self.fills:
+            return head
+        ids = ", ".join(dict.fromkeys(f.order_id for f in self.fills if f.order_id))
+        shown = "" if self.count <= len(self.fills) else f" (newest {len(self.fills)} shown)"
+        return "\n".join([f"{head[:-1]}{shown}; orders {ids}." if ids else head, TradesResult(self.fills).text()])
+
+
+def _both(at: datetime, zone: str) -> str:
+    """A moment in UTC and, when the owner lives elsewhere, in their time zone too."""
+    utc = f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+    if zone in ("", "UTC"):
+        return utc
+    return f"{utc} ({at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} {zone})"
 
 
 @dataclass(frozen=True)
@@ -110,13 +154,19 @@ class PositionsResult:
             f" mark {money(p.mark)} P&L {money(p.unrealized_pnl)} {self.quote}" for p in open_lines)
 
 
-async def get_balances(ctx: ToolContext, args: PortfolioArgs) -> BalancesResult:
-    """Balances per asset, with what open orders hold."""
+async def get_balances(ctx: ToolContext, args: BalancesArgs) -> BalancesResult:
+    """Balances per asset (or of one asset, zero when none is held), with what open orders hold."""
     checked = await checked_balances(ctx)
     balances = checked.balances
     remember(ctx, checked, None)
-    return BalancesResult(balances=[balances[a] for a in sorted(balances)], mode=ctx.mode, source=ctx.source,
-                          warning=checked.warning, as_of=checked.as_of)
+    if args.asset:
+        asset = args.asset.upper()
+        asset = "BTC" if asset == "XBT" else asset
+        shown = [balances.get(asset, Balance(asset=asset, total=ZERO))]
+    else:
+        shown = [balances[a] for a in sorted(balances)]
+    return BalancesResult(balances=shown, mode=ctx.mode, source=ctx.source, warning=checked.warning,
+                          as_of=checked.as_of)
 
 
 async def get_positions(ctx: ToolContext, args: PortfolioArgs) -> PositionsResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tools.base import Args
@@ -43,6 +43,7 @@ class AutopilotStatusResult:
     risk: dict[str, str] = field(default_factory=dict)  # the risk settings in force (with set_risk's changes)
     service: str = "unknown"  # "running" | "stale" | "stopped" | "unknown" (the service's liveness)
     service_text: str = ""  # the liveness in words, e.g. "service STOPPED since 2024-05-06 21:30 UTC: ..."
+    checked: tuple[str, ...] = ()  # the pairs evaluated on the last tick's candle (from the evaluation log)
 
     @property
     def ticking(self) -> bool:
@@ -54,7 +55,8 @@ class AutopilotStatusResult:
         last = f"{self.last_tick_at:%H:%M:%S}" if self.last_tick_at else "never"
         pos = ", ".join(f"{s} {a}" for s, a in self.positions.items()) or "none"
         nxt = f"next {self.next_tick_at:%H:%M:%S} UTC" if self.ticking else "no next tick"
-        head = f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last} · {nxt}"
+        seen = f" (checked {', '.join(self.checked)})" if self.checked else ""
+        head = f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last}{seen} · {nxt}"
         tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
         return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
                               and not self.ticking else "")
@@ -93,7 +95,15 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, **_service(ctx, now))
+        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time), **_service(ctx, now))
+
+
+def _checked(store: ToolStore, candle: datetime | None) -> tuple[str, ...]:
+    """The pairs the autopilot evaluated on that candle (its last tick), as the evaluation log recorded them."""
+    if candle is None:
+        return ()
+    evs = store.list_evaluations(start=candle, end=candle + timedelta(seconds=1), limit=500)
+    return tuple(sorted({e.symbol for e in evs}))
 
 
 def _service(ctx: ToolContext, now: datetime) -> dict[str, str]:

@@ -133,4 +133,6 @@ def describe_validation(exc: ValidationError) -> str:
         return f"unknown argument '{field_name}'"
     if kind == "missing":
         return f"{field_name} is required"
-    return f"{field_name}: {err.get('msg', 'invalid value')}"
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    # A whole-model check ("a bracket needs both ...") has no field to name; pydantic's prefix is not for people.
+    return msg if field_name in ("input", "") or kind == "value_error" else f"{field_name}: {msg}"

@@ -38,7 +38,7 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          market.get_price),
     Tool("get_portfolio", "Balances, positions, equity and P&L", account.PortfolioArgs, P.READ, C.NEVER,
          account.get_portfolio),
-    Tool("get_balances", "Balances per asset and what open orders hold", account.PortfolioArgs, P.READ, C.NEVER,
+    Tool("get_balances", "Balances per asset and what open orders hold", account.BalancesArgs, P.READ, C.NEVER,
          account.get_balances),
     Tool("get_positions", "Open positions with cost, mark and unrealised P&L", account.PortfolioArgs, P.READ,
          C.NEVER, account.get_positions),

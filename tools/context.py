@@ -78,6 +78,7 @@ class ToolContext:
     paper_slippage_bps: Decimal = Decimal("5")
     alert_channels: dict[str, bool] | None = None  # channel -> configured (None: not known here)
     liveness: Callable[[], Liveness] | None = None  # is the service running (None: not known here)
+    timezone: str = "UTC"  # the owner's zone (ZYN_TIMEZONE): replies show a local time beside UTC
 
     def stores(self, what: str) -> tuple[ToolStore, TradingConfig]:
         """The database and the trading config, or one clear InputError where this context has none."""

@@ -158,6 +158,8 @@ class PerformanceResult:
     by_symbol: dict[str, Decimal]
     by_strategy: dict[str, Decimal]
     quote: str
+    gross_win: Decimal = ZERO
+    gross_loss: Decimal = ZERO  # positive: the sum of the losing trades' losses
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -170,8 +172,14 @@ class PerformanceResult:
         by_sym = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_symbol.items()))
         by_strat = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_strategy.items()))
         return (f"P&L {self._when()}: {money(self.realized_pnl)} {self.quote} realised over {self.trades} closed "
-                f"trades, win rate {rate}, best {money(self.best)}, worst {money(self.worst)}, fees "
-                f"{money(self.fees)}. By pair: {by_sym}. By strategy: {by_strat}.")
+                f"trades, win rate {rate}, profit factor {self._profit_factor()}, average trade "
+                f"{money(self.realized_pnl / self.trades)}, best {money(self.best)}, worst {money(self.worst)}, fees "
+                f"{money(self.fees)}. By pair: {by_sym}. By strategy: {by_strat}. (Average R is not recorded: "
+                "trades do not store their initial risk.)")
+
+    def _profit_factor(self) -> str:
+        """Gross wins over gross losses of the closed trades; '-' with no losing trade."""
+        return f"{self.gross_win / self.gross_loss:.2f}" if self.gross_loss else "-"
 
     def _when(self) -> str:
         return {"today": "today", "week": "in the last 7 days", "month": "in the last 30 days",
@@ -214,7 +222,9 @@ async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> Perform
     return PerformanceResult(period=args.period, start=start, realized_pnl=sum(results, ZERO), fees=fees,
                              trades=len(results), wins=sum(1 for r in results if r > 0),
                              best=max(results) if results else None, worst=min(results) if results else None,
-                             by_symbol=dict(pnl_by_symbol), by_strategy=dict(pnl_by_strategy), quote=ctx.quote_currency)
+                             by_symbol=dict(pnl_by_symbol), by_strategy=dict(pnl_by_strategy), quote=ctx.quote_currency,
+                             gross_win=sum((r for r in results if r > 0), ZERO),
+                             gross_loss=-sum((r for r in results if r < 0), ZERO))
 
 
 def _entry_strategies(ctx: ToolContext) -> dict[str, str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agent.intents import words as W
 from tools.gate.types import ToolCall
@@ -37,8 +39,8 @@ _INJECTION = re.compile(
     r"|new\s+instructions|developer\s+mode|\bjailbreak|\bact\s+as\b|\bpretend\s+(?:to\s+be|you)")
 _CONFIRM = re.compile(r"^\s*/?confirm(?:@\w+)?\s*[:#-]?\s*([a-z0-9]{4,6})\s*[.!]*\s*$", re.I)
 _YES_CODE = re.compile(r"^\s*(?:yes|yep|yeah|y|ok|okay|approve|do\s+it|go)\s*[,:#-]?\s*([a-z0-9]{4,6})\s*[.!]*\s*$", re.I)
-_YES = re.compile(r"^\s*/?(?:confirm|yes|yep|yeah|y|ok|okay|sure|approve|do\s+it|go\s+ahead)\s*(?:please|pls)?"
-                  r"\s*[.!]*\s*$", re.I)
+_YES = re.compile(r"^\s*/?(?:confirm|yes|yep|yeah|y|ok|okay|sure|approve|do\s+it|go\s+ahead|go\s+for\s+it"
+                  r"|send\s+it)\s*(?:please|pls|now)?\s*[.!\U0001F44D]*\s*$", re.I)
 _NOT_CODES = frozenset({"that", "this", "please", "order", "trade", "now", "pls"})
 _HOW_WE = re.compile(r"\bhow (?:are |is )?(?:we|things|it|everything)(?: been)? (?:doing|going|looking)\b")
 _HOW_DID = re.compile(r"\bhow (?:did|have|has) (?:we|you|i|it|the autopilot) (?:do|done|been doing|perform)")
@@ -55,6 +57,11 @@ class Parsed:
     help: bool = False
     unknown: bool = False
     note: str = ""
+    # A follow-up that needs the conversation: ("symbols", [...]) "and eth?", ("size", Tok) "make it $300",
+    # ("why",) "why?" after a report; the agent resolves it from the chat's earlier messages.
+    follow: tuple[Any, ...] | None = None
+    cancel_ref: bool = False  # "cancel that": the pending action, else the order the chat last mentioned
+    confirm_latest: bool = False  # "do it", "yes": the one action waiting for this person here
 
 
 def _call(name: str, **args: Any) -> ToolCall:
@@ -74,7 +81,7 @@ def _iso(moment: datetime) -> str:
 
 
 def parse(text: str, *, now: datetime, symbols: Sequence[str] = ("BTC/USD", "ETH/USD", "SOL/USD"),
-          quote: str = "USD") -> Parsed:
+          quote: str = "USD", tz: str = "UTC") -> Parsed:
     """Understand one chat message without a model: tool calls to propose, a confirmation, help, or unknown."""
     raw = (text or "").strip()
     if len(raw) > MAX_CHARS:
@@ -86,14 +93,39 @@ def parse(text: str, *, now: datetime, symbols: Sequence[str] = ("BTC/USD", "ETH
     if code is not None:
         return code
     now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    msg = W.read_message(cleaned, now, tuple(symbols), quote.upper())
-    if _INJECTION.search(msg.text):  # the same phrases in phone spelling: "u r now ..."
-        return _unknown(INJECTION_NOTE)
-    if not msg.toks or all(t.kind == "mark" for t in msg.toks):
-        if any(ch.isalnum() for ch in raw):  # letters of a script the engine does not read
-            return _unknown()
-        return Parsed(help=True, note="Here is what I can do.")
+    zone = ZoneInfo(tz or "UTC")
+    whole = _parse_one(cleaned, raw, now, tuple(symbols), quote.upper(), zone)
+    if whole.note == INJECTION_NOTE:
+        return whole
+    clauses = [c for c in _CLAUSE.split(cleaned) if c and c.strip()]
+    if len(clauses) < 2:
+        return whole
+    # "stop trading and cancel all orders": each clause its own request, when every clause is one and
+    # together they ask for more than the whole message read at once.
+    if whole.unknown:  # refused as a whole ("buy $200 of eth and $100 of sol"): never split into guesses
+        return whole
+    parts = [_parse_one(c, c, now, tuple(symbols), quote.upper(), zone) for c in clauses]
+    if not all(p.calls and not p.follow for p in parts):
+        return whole
+    names = {c.name for p in parts for c in p.calls}
+    if not whole.unknown and names <= {c.name for c in whole.calls}:
+        return whole
+    return Parsed(calls=tuple(c for p in parts for c in p.calls), note=" ".join(p.note for p in parts))
+
+
+_CLAUSE = re.compile(r"\s*(?:,\s*(?:and\s+)?(?:then\s+)?|;|\band then\b|\bthen\b|\band\b|\bn\b|\balso\b)\s*")
+
+
+def _parse_one(cleaned: str, raw: str, now: datetime, symbols: tuple[str, ...], quote: str,
+               zone: ZoneInfo) -> Parsed:
     try:
+        msg = W.read_message(cleaned, now, symbols, quote, zone)
+        if _INJECTION.search(msg.text):  # the same phrases in phone spelling: "u r now ..."
+            return _unknown(INJECTION_NOTE)
+        if not msg.toks or all(t.kind == "mark" for t in msg.toks):
+            if any(ch.isalnum() for ch in raw):  # letters of a script the engine does not read
+                return _unknown()
+            return Parsed(help=True, note="Here is what I can do.")
         for rule in _RULES:
             found = rule(msg)
             if found is not None:
@@ -118,7 +150,7 @@ def _confirmation(raw: str) -> Parsed | None:
     if m and (any(c.isdigit() for c in m[1]) or m[1].isupper()):
         return Parsed(confirm_code=m[1].upper(), note=f"Confirming {m[1].upper()}.")
     if m or _YES.match(raw) or _CONFIRM.match(raw):
-        return _unknown(CONFIRM_HINT)
+        return Parsed(confirm_latest=True, note=CONFIRM_HINT)
     return None
 
 
@@ -127,7 +159,29 @@ def _confirmation(raw: str) -> Parsed | None:
 def _pending_no(m: W.Message) -> Parsed | None:
     only_words = all(t.kind == "word" for t in m.toks)
     if only_words and m.wset & W.PENDING_NO and m.wset <= W.PENDING_NO | W.PENDING_FILL and not m.syms:
-        return Parsed(cancel_pending=True, note="Okay, dropped.")
+        refers = "cancel" in m.wset and bool(m.wset & {"that", "it", "this", "one", "order"})
+        return Parsed(cancel_pending=True, cancel_ref=refers, note="Okay, dropped.")
+    return None
+
+
+_FOLLOW_WORDS = frozenset({"and", "about", "same", "also", "too", "plus", "instead"})
+_FOLLOW_SMALL = _FOLLOW_WORDS | {"what", "how", "for", "with", "then", "the", "now", "please", "one", "thing", "do",
+                                 "it", "that", "of", "me", "show"}
+
+
+def _followup(m: W.Message) -> Parsed | None:
+    """'and eth?', 'same for sol', 'make it $300', 'why?': what the chat said before fills the gap."""
+    if m.symbols and not m.nums and m.wset & _FOLLOW_WORDS and m.plain <= _FOLLOW_SMALL:
+        return Parsed(follow=("symbols", tuple(m.symbols)), note="")
+    if not m.symbols and m.wset & {"make", "change"} and m.wset & {"it", "that", "this"} and len(m.nums) == 1 \
+            and m.plain <= {"make", "change", "it", "that", "this", "to", "instead", "please", "of", "worth",
+                            "usd", "dollars", "bucks", m.quote.lower()}:
+        num = m.toks[m.nums[0]]
+        dollar = num.dollar or bool(m.wset & {"usd", "dollars", "bucks", "worth", m.quote.lower()})
+        return Parsed(follow=("size", num.text, dollar, num.value), note="")
+    if "why" in m.wset and not m.symbols and not m.nums and m.wset <= {"why", "that", "is", "so", "was", "not",
+                                                                        "this", "then", "it"}:
+        return Parsed(follow=("why",), note="")
     return None
 
 
@@ -154,7 +208,7 @@ def _why(m: W.Message) -> Parsed | None:
         if not at:
             base.update(_range(m))
         calls = [_call("why_not_trade", symbol=s, **base) for s in m.symbols] or [_call("why_not_trade", **base)]
-        when = f" at {at:%Y-%m-%d %H:%M} UTC" if at else ""
+        when = f" at {_both(at, m.tz)}" if at else ""
         return _ok(f"Looking up why the autopilot did not trade{_for(m)}{when}.", *calls)
     calls = [_call("explain_evaluation", symbol=s, **base) for s in m.symbols] or [_call("explain_evaluation", **base)]
     return _ok(f"Explaining the autopilot's decision{_for(m)}.", *calls)
@@ -166,10 +220,11 @@ def _for(m: W.Message) -> str:
 
 def _range(m: W.Message) -> dict[str, str]:
     """why_not_trade's start/end for 'yesterday', a date, or a span; nothing for today (the tool's default)."""
-    if m.kinds("date") or "yesterday" in m.wset:
-        day, _ = W.day(m)
-        start = datetime.combine(day, time(0), tzinfo=UTC)
-        return {"start": _iso(start), "end": _iso(start + timedelta(days=1))}
+    found = W.window(m)
+    if found is not None and found[1] is None and "since" not in m.wset and m.wset & {"today"} and not m.kinds("time"):
+        return {}  # today: the tool's own default
+    if found is not None and found[0] is not None:
+        return {"start": _iso(found[0]), **({"end": _iso(found[1])} if found[1] is not None else {})}
     span = W.span(m)
     return {"start": _iso(m.now - span)} if span else {}
 
@@ -254,10 +309,22 @@ def _cancel(m: W.Message) -> Parsed | None:
         return _ok(f"Cancelling {', '.join(oids)}.", *[_call("cancel_order", order_id=o) for o in oids])
     if m.wset & (W.BUY | W.SELL | {"flatten"}) and not m.wset & W.ORDERS:
         raise W.Reject("Cancel, or trade? Please ask for one thing at a time.")
+    one = {"symbol": m.symbols[0]} if len(m.symbols) == 1 else {}
+    kind = next((k for k in ("limit", "stop", "tp") if k in m.wset), None)
+    newest = bool(m.wset & {"last", "latest", "newest", "recent", "previous"})
+    if "orders" not in m.wset and not m.wset & W.ALL and (newest or kind or (one and "order" in m.wset)):
+        # One named order ("the btc limit", "my last order"): found among the open orders in this turn.
+        pick = {"pick": "newest" if newest else "only", **one, **({"type": _KIND[kind]} if kind else {})}
+        what = f"{'newest ' if newest else ''}{one.get('symbol', '')} {kind or ''} order".replace("  ", " ").strip()
+        return _ok(f"Looking for your {what} to cancel.", _call("list_open_orders", **one),
+                   _call("cancel_order", **pick))
     if m.wset & W.ALL or "orders" in m.wset or m.symbols:
         calls = [_call("cancel_all", symbol=s) for s in m.symbols] or [_call("cancel_all")]
         return _ok(f"Cancelling all open orders{_for(m)}.", *calls)
-    return Parsed(cancel_pending=True, note="Okay, dropped.")
+    return Parsed(cancel_pending=True, cancel_ref=True, note="Okay, dropped.")
+
+
+_KIND = {"limit": "limit", "stop": "stop_loss", "tp": "take_profit"}
 
 
 def _flatten(m: W.Message) -> Parsed | None:
@@ -266,13 +333,21 @@ def _flatten(m: W.Message) -> Parsed | None:
         return None
     if m.wset & W.BUY:
         raise W.Reject("Sell everything and buy? Please ask for one thing at a time.")
+    if m.symbols and "flatten" not in m.wset:
+        return None  # "sell everything in btc": all of one coin, an order
     if m.symbols or m.nums:
-        raise W.Reject("Flatten sells every holding. To sell one coin give the amount, e.g. 'sell 0.01 btc'.")
+        raise W.Reject("Flatten sells every holding. To sell one coin say e.g. 'sell all my btc'.")
     return _ok("Emergency flatten: cancel all orders and sell every holding at market.", _call("flatten_all"))
 
 
 def _order(m: W.Message) -> Parsed | None:
     buy, sell = m.wset & W.BUY, m.wset & W.SELL
+    # "get me $50 of btc": "get" buys only with a coin and an amount and no question about the account.
+    if not (buy or sell) and "get" in m.wset and m.symbols and m.nums and not m.wset & _READ_WORDS:
+        buy = {"get"}
+    whole = "dump" in m.wset
+    if not (buy or sell) and m.wset & {"exit", "close"} and m.symbols and not m.wset & W.ORDERS:
+        sell, whole = {"dump"}, True  # "exit my btc position": all of it
     if not (buy or sell):
         return None
     if buy and sell:
@@ -285,8 +360,44 @@ def _order(m: W.Message) -> Parsed | None:
         raise W.Reject("Which coin? e.g. 'buy 0.01 btc'." if not m.symbols else "One pair at a time, please.")
     side = "buy" if buy else "sell"
     args: dict[str, Any] = {"symbol": m.symbols[0], "side": side}
+    portion = _portion(m, whole) if side == "sell" else None
+    if portion is not None:
+        claimed = W._exits(m, args)
+        W._limit_price(m, args, claimed)
+        coin = args["symbol"].split("/")[0]
+        args["portion"] = portion
+        said = "all" if portion == "1" else f"{Decimal(portion):.0%}".replace(".0%", "%")
+        return _ok(f"Selling {said} of your {coin}, from your balance.", _call("get_balances", asset=coin),
+                   _call("place_order", **args))
+    if side == "buy" and m.kinds("part"):
+        raise W.Reject("Half of what? Say how much to buy, e.g. 'buy $100 of btc'.")
     W.read_order_numbers(m, args)
     return _ok(_order_note(args), _call("place_order", **args))
+
+
+_READ_WORDS = frozenset({"balance", "cash", "positions", "price", "portfolio", "pnl", "history", "trades", "orders",
+                         "order", "status", "chart", "report"})
+
+
+def _portion(m: W.Message, whole: bool) -> str | None:
+    """The part of a holding a sell names: 'half', '1/4', '25%', 'all', 'everything'; None when it names a size."""
+    parts = m.kinds("part")
+    if parts:
+        return format(parts[0].value, "f") if parts[0].value is not None else None
+    stops = {i for i, t in enumerate(m.toks) if t.kind == "word" and t.text in W.STOP_KEYS | W.TP_KEYS}
+    pcts = [j for j in m.nums if m.toks[j].pct and not any(abs(j - i) <= 3 for i in stops)]
+    if pcts:
+        value = m.toks[pcts[0]].value
+        if value is None or m.toks[pcts[0]].negative or not 0 < value <= 100:
+            raise W.Reject("Say a share between 1% and 100%, e.g. 'sell 25% of btc'.")
+        return format((value / 100).normalize(), "f")
+    priced = {j for j in m.nums if m.word(j - 1) in ("at", "limit", "@") or (j > 0 and m.toks[j - 1].text == "@")}
+    sizes = [j for j in m.nums if j not in priced and not any(abs(j - i) <= 3 for i in stops)]
+    if sizes:
+        return None
+    if m.wset & W.ALL or whole:
+        return "1"
+    return None
 
 
 def _order_note(a: dict[str, Any]) -> str:
@@ -340,10 +451,13 @@ def _period(m: W.Message) -> tuple[str, str]:
 def _reads(m: W.Message) -> Parsed | None:
     found: list[tuple[int, ToolCall]] = []
     period, aside = _period(m)
+    if m.wset & W.STATS and period == "today" and not m.wset & {"today"}:
+        period = "all"  # "profit factor?", "win rate": over every closed trade unless a period is named
     one = {"symbol": m.symbols[0]} if len(m.symbols) == 1 else {}
 
     def add(index: int, call: ToolCall) -> None:
-        if index >= 0 and all(c.name != call.name for _, c in found):
+        if index >= 0 and all((c.name, c.args) != (call.name, call.args) and (c.name != call.name or call.name
+                                                                              != "get_balances") for _, c in found):
             found.append((index, call))
 
     if (hit := _HOW_WE.search(m.text)) is not None or "portfolio" in m.wset:
@@ -357,15 +471,22 @@ def _reads(m: W.Message) -> Parsed | None:
     if m.wset & W.ORDERS:
         closed = {"closed": True} if m.wset & W.CLOSED else {}
         add(m.first(W.ORDERS), _call("list_open_orders", **closed, **one))
-    elif m.wset & W.HISTORY:
+    elif m.wset & W.HISTORY or ("trade" in m.wset and (m.question or m.wset & {"what", "did", "we", "i"})):
         limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar]
         lim = {"limit": int(limit[0])} if limit and limit[0] == int(limit[0]) and 1 <= limit[0] <= 1000 else {}
-        add(m.first(W.HISTORY), _call("trade_history", **one, **lim))
-    add(m.first(frozenset({"balance"})), _call("get_balances"))
+        span = W.window(m)
+        win = {k: _iso(v) for k, v in zip(("since", "until"), span or (), strict=False) if v is not None}
+        add(m.first(W.HISTORY | {"trade"}), _call("trade_history", **one, **lim, **win))
+        if win:
+            aside = f" ({_window_words(span, m.tz)})"
+    for asset in _assets(m):
+        add(m.first(frozenset({"balance", "cash", "hold", "have", "dollars", "usd"})), _call("get_balances",
+                                                                                              asset=asset))
+    add(m.first(frozenset({"balance", "cash"})), _call("get_balances"))
     add(m.first(frozenset({"positions"})), _call("get_positions"))
     add(m.first(W.STATUS), _call("get_status"))
     if not found:  # "what do we hold" -> positions; "how much btc do we have" -> balances
-        add(m.first(frozenset({"hold", "have"})), _call("get_balances" if m.symbols else "get_positions"))
+        add(m.first(frozenset({"hold", "have"})), _call("get_positions"))
     price_at = m.first(frozenset({"price", "worth", "market"}))
     if price_at < 0 and not found and m.symbols and m.plain <= W.FILLERS | W.PRICE | {"much", "vs", "or", "and"}:
         price_at = 0  # "hows btc", "btc?", "eth and sol": a bare coin asks for its price
@@ -380,14 +501,38 @@ def _reads(m: W.Message) -> Parsed | None:
 
 _READ_NOTES = {"get_portfolio": "your portfolio", "performance_report": "P&L", "list_open_orders": "orders",
                "trade_history": "trade history", "get_balances": "balances", "get_positions": "positions",
-               "get_status": "status", "get_price": "prices"}
+               "get_status": "status", "get_price": "prices", "get_balances:asset": "balance"}
+
+
+def _assets(m: W.Message) -> list[str]:
+    """'how much btc do i have', 'usd balance', 'how many dollars': the assets whose balance is asked."""
+    asks = m.wset & {"balance", "cash"} or ("much" in m.wset or "many" in m.wset) and m.wset & {"hold", "have", "got"}
+    if not asks or m.wset & (W.BUY | W.SELL):
+        return []
+    assets = [s.split("/")[0] for s in m.symbols]
+    if m.wset & {"usd", "dollars", "dollar", "bucks", "cash", m.quote.lower()} and m.quote not in assets:
+        assets.append(m.quote)
+    return assets
+
+
+def _both(at: datetime, tz: ZoneInfo) -> str:
+    """'2024-05-05 18:00 UTC (14:00 America/New_York)': UTC, and the owner's clock when it differs."""
+    utc = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    return utc if str(tz) == "UTC" else f"{utc} ({at.astimezone(tz):%a %H:%M} {tz})"
+
+
+def _window_words(span: tuple[datetime | None, datetime | None] | None, tz: ZoneInfo) -> str:
+    lo, hi = span or (None, None)
+    if lo is not None and hi is not None:
+        return f"from {_both(lo, tz)} to {_both(hi, tz)}"
+    return f"since {_both(lo, tz)}" if lo is not None else f"until {_both(hi, tz)}" if hi is not None else ""
 
 
 _PERIOD_WORDS = {"today": "today", "week": "for the last 7 days", "month": "for the last 30 days", "all": "all time"}
 
 
 def _read_note(calls: list[ToolCall], period: str) -> str:
-    names = list(dict.fromkeys(_READ_NOTES[c.name] for c in calls))
+    names = list(dict.fromkeys(_READ_NOTES[c.name] for c in calls if c.name in _READ_NOTES))
     names = [f"P&L {_PERIOD_WORDS[period]}" if n == "P&L" else n for n in names]
     return "Checking " + (" and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]) + "."
 
@@ -403,6 +548,56 @@ def _self_test(m: W.Message) -> Parsed | None:
     return _ok("Running the autopilot's self-test.", _call("autopilot_self_test", **args))
 
 
+# --- alerts, reports and questions about Zyn itself ----------------------------------------------------------
+
+_EVENTS = {"trades": "fill", "fill": "fill", "exits": "bracket_exit", "exit": "bracket_exit",
+           "killswitch": "kill_switch", "errors": "autopilot_error", "error": "autopilot_error",
+           "report": "daily_report", "reports": "daily_report"}
+_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
+
+
+def _alerts(m: W.Message) -> Parsed | None:
+    if "alert" not in m.wset:
+        return None
+    off = m.wset & {"off", "stop", "disable"}
+    silent = m.wset & {"silent", "silence", "mute", "quiet"}
+    on = m.wset & {"on", "start", "unmute"} and not m.question and m.words[0] not in W.QUESTION_START
+    if not (off or silent or on) or m.words[0] in {"which", "what", "show", "list"}:
+        return _ok("Showing where alerts go.", _call("alert_settings"))
+    event = next((_EVENTS[w] for w in m.words if w in _EVENTS), "all")
+    channel = next((w for w in m.words if w in _CHANNELS), "all")
+    delivery = "silent" if silent else "off" if off else "on"
+    return _ok(f"Setting {event.replace('_', ' ')} alerts {delivery} on {channel}.",
+               _call("set_alert", event=event, channel=channel, delivery=delivery))
+
+
+def _report(m: W.Message) -> Parsed | None:
+    if "report" not in m.wset or m.wset & (W.BUY | W.SELL):
+        return None
+    args: dict[str, Any] = {}
+    if "week" in m.wset:
+        args["period"] = "week"
+    elif "month" in m.wset:
+        args["period"] = "month"
+    elif m.kinds("date") or "yesterday" in m.wset or any(w in W.WEEKDAYS for w in m.words):
+        on, _ = W.day(m)
+        args = {"period": "day", "date": on.isoformat()}
+    return _ok("Building the report.", _call("report", **args))
+
+
+_SOURCE_WORDS = frozenset({"cached", "fresh", "delayed", "realtime", "replay", "source", "feed"})
+
+
+def _zyn(m: W.Message) -> Parsed | None:
+    """Questions about Zyn itself: its last tick, whether it runs, where its prices come from."""
+    if m.wset & {"tick", "ticks"} or ("running" in m.wset and not m.symbols and not m.wset & (W.BUY | W.SELL)
+                                      and m.wset <= W.FILLERS | {"running", "still", "up", "autopilot", "is", "are"}):
+        return _ok("Checking the autopilot and its last tick.", _call("autopilot_status"))
+    if m.wset & _SOURCE_WORDS or ("live" in m.wset and "price" in m.wset and not m.symbols):
+        return _ok("Checking where my prices come from.", _call("get_status"))
+    return None
+
+
 _RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
-    _pending_no, _help, _why, _backtest, _chart, _killswitch, _risk, _cancel, _flatten, _self_test, _order,
-    _autopilot, _reads)
+    _pending_no, _help, _followup, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
+    _self_test, _order, _zyn, _autopilot, _reads)

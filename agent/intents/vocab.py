@@ -14,13 +14,13 @@ SYNONYMS = {
     "whats": "what", "hw": "how", "wats": "what", "wat": "what", "wut": "what", "hows": "how", "im": "i", "thx": "thanks",
     "didn": "didnt", "dint": "didnt", "didnt": "didnt", "havent": "didnt", "hasnt": "didnt", "wasnt": "didnt",
     "werent": "didnt", "dont": "dont", "wont": "dont", "cant": "dont", "shouldnt": "dont",
-    "bal": "balance", "balances": "balance", "cash": "balance", "funds": "balance", "wallet": "balance",
+    "rsk": "risk", "bal": "balance", "balances": "balance", "cash": "cash", "funds": "balance", "wallet": "balance",
     "pos": "positions", "position": "positions", "holdings": "positions", "bags": "positions",
     "portfolio": "portfolio", "portf": "portfolio", "equity": "portfolio", "account": "portfolio",
     "overview": "portfolio", "summary": "portfolio",
     "prices": "price", "px": "price", "markets": "market", "quote": "price", "quotes": "price",
     "pnl": "pnl", "profits": "pnl", "performance": "pnl", "perf": "pnl", "earnings": "pnl", "gains": "pnl",
-    "returns": "pnl", "winrate": "pnl", "stats": "pnl",
+    "returns": "pnl", "stats": "pnl",
     "hist": "history", "trades": "trades", "fills": "trades", "fill": "trades", "traded": "trades",
     "ords": "orders",
     "state": "status", "health": "status", "mode": "status", "stat": "status",
@@ -36,7 +36,11 @@ SYNONYMS = {
     "why": "why", "explain": "why", "reason": "why", "reasons": "why",
     "tgt": "tp", "target": "tp", "targets": "tp", "takeprofit": "tp",
     "sl": "sl", "stoploss": "sl",
-    "lmt": "limit", "mkt": "market", "purchase": "buy", "dump": "sell",
+    "lmt": "limit", "mkt": "market", "purchase": "buy", "dump": "dump", "grab": "buy", "scoop": "buy",
+    "offload": "dump", "unload": "dump", "todays": "today", "alerts": "alert", "notifications": "alert",
+    "notification": "alert", "cached": "cached", "cache": "cached", "stale": "cached",
+    "mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "wednesday", "weds": "wednesday",
+    "thu": "thursday", "thur": "thursday", "thurs": "thursday", "fri": "friday", "sat": "saturday",
     "yday": "yesterday", "yest": "yesterday", "ystd": "yesterday", "tdy": "today", "2day": "today",
     "wk": "week", "weekly": "week", "mo": "month", "mnth": "month", "monthly": "month", "daily": "today",
     "lifetime": "alltime", "overall": "alltime", "ever": "alltime",
@@ -48,12 +52,20 @@ SYNONYMS = {
 
 # Two-word phrases that mean one thing; merged after spelling repair.
 BIGRAMS = {("take", "profit"): "tp", ("stop", "loss"): "sl", ("kill", "switch"): "killswitch",
-           ("never", "mind"): "nevermind", ("all", "time"): "alltime", ("win", "rate"): "pnl",
+           ("never", "mind"): "nevermind", ("all", "time"): "alltime", ("win", "rate"): "winrate",
            ("back", "test"): "backtest", ("autopilot", "autopilot"): "autopilot", ("did", "not"): "didnt",
-           ("do", "not"): "dont", ("how", "come"): "why", ("buying", "power"): "balance"}
+           ("do", "not"): "dont", ("how", "come"): "why", ("buying", "power"): "balance",
+           ("pick", "up"): "buy", ("load", "up"): "buy", ("buy", "up"): "buy", ("cash", "out"): "dump",
+           ("get", "out"): "dump", ("profit", "factor"): "profitfactor", ("average", "are"): "avgr",
+           ("avg", "are"): "avgr", ("are", "multiple"): "avgr", ("avgr", "multiple"): "avgr",
+           ("this", "morning"): "thismorning", ("this", "afternoon"): "thisafternoon",
+           ("this", "evening"): "thisevening", ("go", "ahead"): "goahead"}
 
 BUY = frozenset({"buy"})
-SELL = frozenset({"sell"})
+SELL = frozenset({"sell", "dump"})  # "dump" (offload, cash out, get out): all of it unless an amount is said
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+PORTIONS = {"half": "0.5", "halve": "0.5", "quarter": "0.25", "third": "1/3"}
+STATS = frozenset({"profitfactor", "avgr", "winrate", "expectancy"})
 STOP_KEYS = frozenset({"stop", "sl"})
 TP_KEYS = frozenset({"tp", "profit"})
 START = frozenset({"start", "on", "go"})
@@ -61,7 +73,7 @@ STOP = frozenset({"stop", "off"})
 NEGATIONS = frozenset({"didnt", "dont", "not", "never"})
 NOTHING = frozenset({"no", "nothing", "zero", "none"})
 ALL = frozenset({"all", "everything"})
-PERF = frozenset({"pnl", "profit", "made", "make", "earned", "lost", "losses"})
+PERF = frozenset({"pnl", "profit", "made", "make", "earned", "lost", "losses", "profitfactor", "avgr", "winrate"})
 HISTORY = frozenset({"history", "trades"})
 CLOSED = frozenset({"closed", "filled", "past", "done", "executed", "completed", "old", "history"})
 STATUS = frozenset({"status", "live", "paper", "connected", "online"})
@@ -73,14 +85,14 @@ PENDING_NO = frozenset({"no", "nope", "nah", "cancel", "nevermind", "nvm", "abor
                         "scratch"})
 PENDING_FILL = frozenset({"that", "it", "this", "please", "do", "thanks", "the", "order", "one", "last", "mind"})
 ORDERS = frozenset({"order", "orders"})
-FLATTEN_VERBS = frozenset({"sell", "close", "exit"})
+FLATTEN_VERBS = frozenset({"sell", "close", "exit", "dump"})
 TRIP = frozenset({"trip", "activate", "engage", "fire", "hit", "pull", "trigger"})
 RESET = frozenset({"reset"})
 QUESTION_START = frozenset({"is", "are", "was", "what", "how", "whats", "do", "does", "did"})
 FILLERS = frozenset({"the", "a", "an", "my", "our", "me", "of", "for", "please", "now", "and", "to", "is", "are",
                      "what", "how", "about", "show", "give", "get", "tell", "check", "pair", "coin", "i", "we",
                      "you", "your", "zyn", "can", "could", "would", "hey", "so", "today", "right", "current",
-                     "currently", "just", "quick", "pls", "thanks", "mate", "bro", "jimmy", "at", "doing",
+                     "currently", "just", "quick", "pls", "thanks", "mate", "bro", "at", "doing",
                      "trading", "going", "look", "looking", "like", "on", "in", "it", "all", "then", "list",
                      "see", "view"})
 
@@ -96,7 +108,9 @@ NO_TARGET = frozenset({"sell", "buy", "dump", "kill", "reset", "long", "stats", 
                        "order", "trade", "traded", "forget", "abort", "cant", "wont", "dont", "didn", "dint",
                        "didnt", "hasnt", "havent", "wasnt", "werent", "shouldnt", "wats", "whats", "hows", "yday",
                        "yest", "ystd", "canx", "ords", "portf", "hist", "mnth", "perf", "stopp", "heya", "hiya",
-                       "hola", "avax", "fire", "pull", "trip", "halt", "never", "years", "earned", "trigger"})
+                       "hola", "avax", "fire", "pull", "trip", "halt", "never", "years", "earned", "trigger", "grab",
+                       "scoop", "offload", "unload", "half", "third", "quarter", "cached", "alerts", "alert",
+                       "monday", "friday", "sunday", "todays", "tick", "ticks"})
 
 # Ordinary words one letter from a vocabulary word; they are left alone.
 COMMON = frozenset("""
@@ -113,5 +127,5 @@ chose tart""".split())
 KNOWN = frozenset(SYNONYMS) | frozenset(SYNONYMS.values()) | frozenset(BIGRAMS.values()) | frozenset(COINS) | {
     w for group in (BUY, SELL, START, STOP, NEGATIONS, NOTHING, ALL, PERF, HISTORY, CLOSED, STATUS, PRICE,
                     PENDING_NO, PENDING_FILL, ORDERS, FLATTEN_VERBS, TRIP, RESET, QUESTION_START, STOP_KEYS,
-                    TP_KEYS, COMMON, FILLERS, GREET) for w in group}
+                    TP_KEYS, COMMON, FILLERS, GREET, WEEKDAYS, STATS, PORTIONS) for w in group}
 _TARGETS = sorted(w for w in KNOWN - COMMON - FILLERS - NO_TARGET if len(w) >= 4 and w.isalpha())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agent.intents.vocab import (  # noqa: F401 - re-exported: the engine reads them as W.<NAME>
     _TARGETS,
@@ -29,17 +30,20 @@ from agent.intents.vocab import (  # noqa: F401 - re-exported: the engine reads 
     PENDING_FILL,
     PENDING_NO,
     PERF,
+    PORTIONS,
     PRICE,
     QUESTION_START,
     RESET,
     SELL,
     START,
+    STATS,
     STATUS,
     STOP,
     STOP_KEYS,
     SYNONYMS,
     TP_KEYS,
     TRIP,
+    WEEKDAYS,
 )
 from trading.errors import UnknownPairError
 from trading.pairs import split_pair
@@ -47,7 +51,7 @@ from trading.pairs import split_pair
 
 @dataclass(frozen=True)
 class Tok:
-    kind: str  # word | num | time | date | oid | mark
+    kind: str  # word | num | time | date | oid | mark | part (a portion of a holding: "half", "1/4")
     text: str  # canonical word, exact number text, "HH:MM", ISO date, upper-case order id, or "@"/"?"
     value: Decimal | None = None
     dollar: bool = False
@@ -80,8 +84,9 @@ def repair(word: str) -> str:
 _TOKEN = re.compile(r"""
  (?P<oid>\b[a-z0-9]{6}-[a-z0-9]{5}-[a-z0-9]{6}\b)
 |(?P<date>\b\d{4}-\d{2}-\d{2}\b)
+|(?P<frac>\b[1-9]/[1-9]\b)
 |(?P<time>\b\d{1,2}:\d{2}(?:\s?[ap]m\b)?|\b\d{1,2}\s?[ap]m\b)
-|(?P<neg>(?<![^\s])-)?(?P<pre>\$\s?)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+|(?P<neg>(?<![^\s])-)?(?P<pre>\$\s?)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:e\d{1,3}(?![a-z]))?|\.\d+)
     (?P<suf>[km](?![a-z]))?(?P<post>\s?%|\s?\$)?
 |(?P<word>[a-z][a-z0-9]*(?:/[a-z]{2,5})?)
 |(?P<mark>[@?$%])
@@ -106,6 +111,10 @@ def _number(m: re.Match[str]) -> Tok:
         value = Decimal(digits)
     except InvalidOperation:  # the pattern only admits digits, so this is a guard, not a path
         return Tok("word", m["num"])
+    if value.as_tuple().exponent > 0 or "e" in digits:  # "1e9": written out, never read as 1
+        if value > Decimal("1e15"):
+            raise Reject(f"{m['num']} is far beyond any order or setting I can make; nothing was done.")
+        value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
     text = format(value, "f")  # exact: "0.010" stays "0.010", never a float
     if m["suf"]:
         value *= _SUFFIX[m["suf"]]
@@ -123,10 +132,20 @@ def tokenize(text: str) -> list[Tok]:
             toks.append(Tok("oid", m["oid"].upper()))
         elif m["date"]:
             toks.append(Tok("date", m["date"]))
+        elif m["frac"]:
+            top, bottom = m["frac"].split("/")
+            if int(top) < int(bottom):
+                toks.append(Tok("part", m["frac"], Decimal(top) / Decimal(bottom)))
         elif m["time"]:
             toks.append(Tok("time", m["time"].replace(" ", "")))
         elif m["num"]:
             toks.append(_number(m))
+        elif m["word"] and m["word"].rstrip("s") in PORTIONS:
+            value = PORTIONS[m["word"].rstrip("s")]
+            part = Decimal(1) / 3 if value == "1/3" else Decimal(value)
+            if toks and toks[-1].text in ("three", "two"):  # "three quarters", "two thirds"
+                part *= 3 if toks.pop().text == "three" else 2
+            toks.append(Tok("part", m["word"], part))
         elif m["word"]:
             word = repair(SYNONYMS.get(m["word"], m["word"]))
             toks.append(Tok("word", SYNONYMS.get(word, word)))
@@ -170,6 +189,7 @@ class Message:
     universe: tuple[str, ...]
     quote: str
     question: bool
+    tz: ZoneInfo = ZoneInfo("UTC")  # the owner's zone: days and clock times are theirs
 
     def __post_init__(self) -> None:
         self.words = [t.text for t in self.toks if t.kind == "word"]
@@ -189,12 +209,13 @@ class Message:
         return next((i for i, t in enumerate(self.toks) if t.kind == "word" and t.text in words), -1)
 
 
-def read_message(cleaned: str, now: datetime, universe: tuple[str, ...], quote: str) -> Message:
+def read_message(cleaned: str, now: datetime, universe: tuple[str, ...], quote: str,
+                 tz: ZoneInfo = ZoneInfo("UTC")) -> Message:
     """Tokenize a cleaned message and find its coins: names, tickers and pair spellings."""
     toks = tokenize(cleaned)
     bases = {s.split("/")[0].lower(): s.split("/")[0].upper() for s in universe if "/" in s}
     syms = {i: s for i, t in enumerate(toks) if t.kind == "word" and (s := _symbol(t.text, bases, quote))}
-    return Message(toks, syms, now, universe, quote, "?" in cleaned)
+    return Message(toks, syms, now, universe, quote, "?" in cleaned, tz)
 
 
 def _symbol(word: str, bases: dict[str, str], quote: str) -> str | None:
@@ -220,16 +241,16 @@ def moment(m: Message) -> datetime | None:
         return None
     hit = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?([ap]m)?", times[0].text)
     if not hit:
-        raise Reject("I could not read that time; write it like 14:05 (UTC).")
+        raise Reject("I could not read that time; write it like 14:05 or 2pm.")
     hour, minute, half = int(hit[1]), int(hit[2] or 0), hit[3]
     if half:
         if not 1 <= hour <= 12:
-            raise Reject(f"{times[0].text} is not a time; write it like 2:05pm or 14:05 (UTC).")
+            raise Reject(f"{times[0].text} is not a time; write it like 2:05pm or 14:05.")
         hour = hour % 12 + (12 if half == "pm" else 0)
     if hour > 23 or minute > 59:
-        raise Reject(f"{times[0].text} is not a time; write it like 14:05 (UTC).")
+        raise Reject(f"{times[0].text} is not a time; write it like 14:05.")
     on, explicit = day(m)
-    at = datetime.combine(on, time(hour, minute), tzinfo=UTC)
+    at = datetime.combine(on, time(hour, minute), tzinfo=m.tz).astimezone(UTC)
     return at - timedelta(days=1) if not explicit and at > m.now else at
 
 
@@ -241,9 +262,40 @@ def day(m: Message) -> tuple[date, bool]:
             return date.fromisoformat(dates[0].text), True
         except ValueError:
             raise Reject(f"{dates[0].text} is not a date; write it like 2024-05-06.") from None
+    today = m.now.astimezone(m.tz).date()
     if "yesterday" in m.wset:
-        return m.now.date() - timedelta(days=1), True
-    return m.now.date(), "today" in m.wset
+        return today - timedelta(days=1), True
+    named = [w for w in m.words if w in WEEKDAYS]
+    if named:  # the latest such day; "last friday" on a Friday is a week ago
+        back = (today.weekday() - WEEKDAYS.index(named[0])) % 7
+        return today - timedelta(days=back or (7 if "last" in m.wset else 0)), True
+    return today, bool(m.wset & {"today", "thismorning", "thisafternoon", "thisevening"})
+
+
+def local_start(m: Message, on: date, hour: int = 0, minute: int = 0) -> datetime:
+    """The UTC moment of a local wall-clock time on a day in the owner's zone."""
+    return datetime.combine(on, time(hour, minute), tzinfo=m.tz).astimezone(UTC)
+
+
+_PARTS_OF_DAY = {"thismorning": (0, 12), "thisafternoon": (12, 17), "thisevening": (17, 24)}
+
+
+def window(m: Message) -> tuple[datetime | None, datetime | None] | None:
+    """'yesterday', 'last tuesday', 'since monday', 'this morning', 'since 9am', a date -> (since, until) in UTC."""
+    since_word = "since" in m.wset or "from" in m.wset
+    part = next((p for p in _PARTS_OF_DAY if p in m.wset), None)
+    if m.kinds("time") and since_word:
+        return moment(m), None
+    if not (m.kinds("date") or part or m.wset & {"yesterday", "today"} or any(w in WEEKDAYS for w in m.words)):
+        return None
+    on, _ = day(m)
+    start = local_start(m, on)
+    if part:
+        lo, hi = _PARTS_OF_DAY[part]
+        return local_start(m, on, lo), local_start(m, on) + timedelta(hours=hi)
+    if since_word or on == m.now.astimezone(m.tz).date():
+        return start, None
+    return start, local_start(m, on + timedelta(days=1))
 
 
 def span(m: Message) -> timedelta | None:
@@ -334,8 +386,12 @@ def _amount(m: Message, args: dict[str, Any], claimed: set[int]) -> None:
         raise Reject("I see more than one amount; give one, e.g. 'buy 0.01 btc' or 'buy $200 of btc'.")
     j = rest[0]
     num, before, after = m.toks[j], m.word(j - 1), m.word(j + 1)
-    if num.pct or num.negative or num.value <= 0:
-        raise Reject(f"The amount must be a positive number of coins or of {m.quote}, not a percentage.")
+    if num.negative or (num.value is not None and num.value == 0):
+        raise Reject(f"That amount is {'negative' if num.negative else 'zero'}, so I {args['side']} nothing; "
+                     f"e.g. '{args['side']} 0.01 {args['symbol'].split('/')[0].lower()}'.")
+    if num.pct:
+        raise Reject(f"The amount must be a number of coins or of {m.quote}; a percentage sells part of a holding, "
+                     "e.g. 'sell 25% of btc'.")
     money = {m.quote.lower()} | (_DOLLARS if m.quote in ("USD", "USDT", "USDC") else set())
     if num.dollar or after in money or before in money or after == "worth" or before == "for":
         args["quote_amount"] = num.text

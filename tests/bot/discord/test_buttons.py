@@ -59,7 +59,7 @@ async def test_cancel_and_expiry_disable_the_buttons() -> None:
     async with running(confirm_in_paper=ORDER_CONFIRMS) as h:
         ask = await h.slash(TRADER, "sell", {"pair": "BTC/USD", "amount": "0.01", "limit": "95000"}, channel=None)
         await h.press(TRADER, ask, button(ask, "Cancel"))
-        assert "✖ Cancelled" in ask.text() and all(b["disabled"] for b in ask.buttons)
+        assert "✖ Dropped" in ask.text() and "Nothing was done" in ask.text() and all(b["disabled"] for b in ask.buttons)
         ask = await h.slash(TRADER, "bracket", {"pair": "BTC/USD", "amount": "0.01", "stop": "2%", "target": "5%"},
                             channel=None)
         h.clock.advance(180)

@@ -49,7 +49,7 @@ async def test_cancel_button_and_expired_confirmation() -> None:
     async with running(confirm_in_paper=ORDER_CONFIRMS) as h:
         [ask] = await h.say(TRADER, TRADER, "/sell BTC/USD 0.01 limit 95000")
         answer = await h.press(ask, TRADER, ask.buttons[1][1])
-        assert answer["text"] == "Cancelled." and ask.buttons == [] and "✖ Cancelled" in ask.text
+        assert answer["text"] == "Cancelled." and ask.buttons == [] and "✖ Dropped" in ask.text
         [ask] = await h.say(TRADER, TRADER, "/bracket BTC/USD 0.01 2% 5%")
         assert "stop 2%, target 5%" in ask.text
         h.clock.advance(180)  # confirmations live two minutes
