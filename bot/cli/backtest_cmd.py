@@ -11,7 +11,6 @@ import click
 
 from bot.cli.runner import CliState
 from trading.backtest.run import (
-    REPLAY_LABEL,
     backtest_settings,
     chart_name,
     check_period,
@@ -20,6 +19,7 @@ from trading.backtest.run import (
     parse_when,
     render_chart,
     replay_candles,
+    replay_label,
     require_warmup,
 )
 
@@ -96,7 +96,7 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
             loading = bar.add_task("loading candles", total=None)
             ohlcv = replay_candles(symbol, start, end, now)
             bar.remove_task(loading)
-            source = REPLAY_LABEL
+            source = replay_label(symbol)
         require_warmup(ohlcv, cfg)
         task = bar.add_task(f"backtesting {symbol}", total=len(ohlcv))
         result = run_backtest(ohlcv, market, cfg, settings,
@@ -106,7 +106,7 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     last = end or result.end
     chart = Path(chart_file) if chart_file else (
         state.settings.data_dir / "backtests" / f"{chart_name(symbol, first, last)}.png")
-    render_chart(result, chart)
+    render_chart(result, chart, source)
     if as_json:
         import json
 
