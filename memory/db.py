@@ -13,10 +13,12 @@ from sqlmodel import SQLModel
 
 import memory.tables.agent  # noqa: F401  (registers the confirmations and conversations)
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
+import memory.tables.candles  # noqa: F401  (registers the local candle store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
 from memory.stores.alerts import AlertStoreMixin
 from memory.stores.autopilot import AutopilotStoreMixin
+from memory.stores.candles import CandleStoreMixin
 from memory.stores.confirmations import ConfirmationStoreMixin
 from memory.stores.conversations import ConversationStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
@@ -29,7 +31,7 @@ from trading.errors import ConfigError, ModeMismatchError
 BUSY_TIMEOUT_MS = 5000
 
 
-class Database(AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
+class Database(CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
                SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 

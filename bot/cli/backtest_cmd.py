@@ -82,7 +82,13 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     if candles_file is None and (start is None or end is None):
         raise InputError("give --from and --to (or --candles FILE)")
     cfg = _config(state, strategy)
-    market, _ = market_for(pair, _markets(), hint="; give --candles FILE", unbundled_ok=candles_file is not None)
+    from bot.cli.data_cmd import stored_candles
+    from trading.pairs import normalize_pair
+
+    # The local candle store first (imported real history), then the bundled replay at its real dates.
+    stored = None if candles_file is not None else stored_candles(state.settings, normalize_pair(pair), start, end)
+    market, _ = market_for(pair, _markets(), hint="; give --candles FILE or import it (zyn data import FILE)",
+                           unbundled_ok=candles_file is not None or stored is not None)
     symbol = market.symbol
     settings = backtest_settings(state.settings, sizing)
 
@@ -90,6 +96,8 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
         if candles_file is not None:
             ohlcv = slice_range(load_candles(candles_file), start, end)
             source = f"file {candles_file}"
+        elif stored is not None:
+            ohlcv, source = stored
         else:
             now = datetime.now(UTC)
             check_period(start, end, now, names=("--from", "--to"))

@@ -11,6 +11,7 @@ import click
 from bot.cli.alerts_cmd import risk_alerts
 from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
+from bot.cli.data_cmd import data
 from bot.cli.runner import CliState, fail_usage, run_main
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
@@ -256,6 +257,7 @@ def flatten(state: CliState, yes: bool, as_json: bool) -> None:
 cli.add_command(backtest)
 cli.add_command(risk_alerts)
 cli.add_command(chat)
+cli.add_command(data)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
