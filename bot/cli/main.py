@@ -13,6 +13,7 @@ from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
 from bot.cli.data_cmd import data
 from bot.cli.runner import CliState, fail_usage, run_main
+from bot.cli.walkforward_cmd import walkforward
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
 
@@ -258,6 +259,7 @@ cli.add_command(backtest)
 cli.add_command(risk_alerts)
 cli.add_command(chat)
 cli.add_command(data)
+cli.add_command(walkforward)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
