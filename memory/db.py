@@ -11,12 +11,14 @@ from sqlmodel import SQLModel
 
 import memory.tables.agent  # noqa: F401  (registers the confirmations and conversations)
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
+import memory.tables.candles  # noqa: F401  (registers the local candle store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
 from memory.stores.alerts import AlertStoreMixin
 from memory.stores.autopilot import AutopilotStoreMixin
+from memory.stores.candles import CandleStoreMixin
 from memory.stores.confirmations import ConfirmationStoreMixin
 from memory.stores.conversations import ConversationStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
@@ -28,8 +30,8 @@ from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(WebStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin,
-               SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
+class Database(WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
+               ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

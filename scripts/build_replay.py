@@ -6,10 +6,13 @@ Each source pair quoted in BTC becomes one USD market of the replay:
 
     ETH_BTC -> BTC/USD,  LTC_BTC -> ETH/USD,  ADA_BTC -> SOL/USD
 
-Prices are multiplied by one constant per market (so the real price action is kept and only the level
-moves to a realistic one), volumes by another (the real volume pattern, in plausible base units).
-The series is then followed by its own time reversal (candle order reversed, open and close swapped,
-high and low kept), so the cycle ends exactly where it began and replays forever without a jump.
+So the replay is NOT BTC/USD, ETH/USD or SOL/USD history: it is the real price action of three
+altcoin/BTC pairs (January 2018, 5-minute candles; the exchange they came from is not recorded),
+with prices multiplied by one constant per market (so only the level moves to a realistic one) and
+volumes by another (the real volume pattern, in plausible base units). No time-reversed or other
+synthetic candles are added. replay.json records, per market, the source pair, its real first
+candle, the candle count and both factors: every screen that shows the replay says what it is, and
+backtests on it run on the real dates only (trading/exchange/feeds/provenance.py).
 
 Repairs, counted and printed: rows with unparsable, non-finite or non-positive prices, negative
 volume, duplicate or misaligned timestamps are dropped; every missing 5-minute slot (from gaps or
@@ -162,12 +165,6 @@ def scale(series: list[Row], target: Target) -> tuple[list[Row], Decimal, Decima
     return out, price_factor, volume_factor
 
 
-def mirror(series: list[Row]) -> list[Row]:
-    """The series followed by its time reversal, so the cycle ends where it began."""
-    back = [(c, h, low, o, v) for o, h, low, c, v in reversed(series)]
-    return series + back
-
-
 def to_csv_gz(series: list[Row]) -> bytes:
     """The replay file: gzipped CSV with offset_s and decimal strings, byte-for-byte reproducible."""
     text = io.StringIO()
@@ -181,18 +178,33 @@ def to_csv_gz(series: list[Row]) -> bytes:
     return buf.getvalue()
 
 
+def provenance_entry(target: Target, first_s: int, count: int, pf: Decimal, vf: Decimal,
+                     report: Report) -> dict[str, object]:
+    """What one replay market really is, for replay.json."""
+    base, quote = target.source.split("-")[0].split("_")
+    return {
+        "source_pair": f"{base}/{quote}", "source_file": f"{target.source}.csv", "timeframe": "5m",
+        "first_open_s": first_s, "candles": count, "price_factor": f"{pf:f}", "volume_factor": f"{vf:f}",
+        "filled_flat": report.filled,
+    }
+
+
 def build(candles_dir: Path, out_dir: Path, targets: tuple[Target, ...] = TARGETS) -> list[str]:
-    """Write one replay file per target into out_dir; return a human-readable report per file."""
+    """Write one replay file per target and replay.json into out_dir; return a report line per file."""
+    import json
+
     lines = []
     out_dir.mkdir(parents=True, exist_ok=True)
+    provenance: dict[str, object] = {}
     for target in targets:
         report = Report()
         rows = read_source(candles_dir / f"{target.source}.csv", report)
         series = repair(rows, report)
         scaled, pf, vf = scale(series, target)
-        cycle = mirror(scaled)
+        cycle = scaled  # real candles only: no reversed or other synthetic copy
         data = to_csv_gz(cycle)
         (out_dir / target.filename).write_bytes(data)
+        provenance[target.symbol] = provenance_entry(target, min(rows), len(cycle), pf, vf, report)
         closes = [r[3] for r in scaled]
         lines.append(
             f"{target.source} -> {target.symbol}: read {report.rows_read}, dropped {report.dropped or 0}, "
@@ -200,6 +212,12 @@ def build(candles_dir: Path, out_dir: Path, targets: tuple[Target, ...] = TARGET
             f"price x{pf:f}, volume x{vf:f}; close {min(closes)}..{max(closes)}; "
             f"{len(cycle)} candles ({len(cycle) * STEP_S / 86400:g} days), {len(data):,} bytes"
         )
+    doc = {"_about": "What the bundled offline replay really is: per market, the real 5-minute candles it "
+                      "was made from (source pair, first candle open in Unix seconds, count) and the constant "
+                      "factors applied to prices and volumes. Written by scripts/build_replay.py.",
+           "exchange": "not recorded (the source files carry no exchange name)",
+           "markets": provenance}
+    (out_dir / "replay.json").write_text(json.dumps(doc, indent=2) + "\n")
     return lines
 
 

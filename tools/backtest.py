@@ -1,8 +1,9 @@
 """run_backtest: the autopilot's decision and risk code over the bundled offline history, with an equity PNG.
 
-The data is always the bundled replay (real candles laid onto the calendar in a loop), whatever the mode:
-Kraken's public OHLC endpoint returns only the last 720 candles. The period is [start, end) in UTC days,
-as `zyn backtest --from --to`: "from 2024-01-01 to 2024-02-01" is January.
+The data is the bundled replay at its real dates (ETH/BTC, LTC/BTC, ADA/BTC of January 2018, rescaled, as
+BTC/USD, ETH/USD, SOL/USD: see trading/exchange/feeds/provenance.py), whatever the mode: Kraken's public OHLC
+endpoint returns only the last 720 candles. A period outside that real span is refused, never relabelled.
+The period is [start, end) in UTC days, as `zyn backtest --from --to`; by default the last 14 days of data.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from trading.backtest.run import (
     market_for,
     render_chart,
     replay_candles,
+    replay_label,
     require_warmup,
 )
-from trading.exchange.feeds.replay import REPLAY_SOURCE, ReplayFeed
+from trading.exchange.feeds.provenance import replay_origins
+from trading.exchange.feeds.replay import ReplayFeed
 
 if TYPE_CHECKING:
     from trading.backtest.engine import BacktestResult, BacktestSettings
@@ -79,7 +82,7 @@ class BacktestToolResult:
         """A compact summary for a phone: short lines, thousands separators."""
         q = self.quote
         pnl = money(self.pnl)
-        lines = [f"Backtest {self.symbol} [{self.source}]",
+        lines = [f"Backtest {self.symbol}", f"Data: {self.source}",
                  f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M} UTC",
                  f"{self.candles:,} candles · strategy {self.strategy}",
                  f"Return {_pct(self.total_return, signed=True)} ({'' if pnl.startswith('-') else '+'}{pnl} {q})",
@@ -112,9 +115,12 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def period(args: BacktestArgs, now: datetime) -> tuple[datetime, datetime]:
-    """[start, end) in UTC from the arguments and the clock; InputError if backwards, future or too long."""
-    end = _midnight(args.end) if args.end is not None else now
+def period(args: BacktestArgs, now: datetime, data_end: datetime | None = None) -> tuple[datetime, datetime]:
+    """[start, end) in UTC from the arguments and the clock; InputError if backwards, future or too long.
+
+    With neither start nor end: the DEFAULT_DAYS ending at the end of the data (data_end) or now, if earlier.
+    """
+    end = _midnight(args.end) if args.end is not None else now if args.start is not None else min(now, data_end or now)
     start = _midnight(args.start) if args.start is not None else (
         _midnight(end.date()) - timedelta(days=DEFAULT_DAYS))
     check_period(start, end, now, max_days=MAX_DAYS)
@@ -124,8 +130,8 @@ def period(args: BacktestArgs, now: datetime) -> tuple[datetime, datetime]:
 async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResult:
     """Backtest the autopilot over [start, end) of the bundled history; the work runs off the event loop."""
     now = ctx.clock.now()
-    start, end = period(args, now)
     market, _ = market_for(args.symbol, await ReplayFeed(ctx.clock).load_markets(), quote=ctx.quote_currency)
+    start, end = period(args, now, replay_origins()[market.symbol].end)
     cfg = config_for(_trading_config(ctx), args.strategy)
     settings = backtest_settings(ctx)
     folder = picture_folder(ctx, "backtests")
@@ -138,7 +144,7 @@ async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResu
         symbol=market.symbol, start=result.start, end=result.end, candles=m.bars, strategy=args.strategy or "auto",
         quote=market.quote, start_equity=result.start_equity, final_equity=result.final_equity,
         total_return=m.total_return, max_drawdown=m.max_drawdown, trades=m.trades, win_rate=m.win_rate,
-        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=REPLAY_SOURCE, path=path)
+        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=replay_label(market.symbol), path=path)
 
 
 def _trading_config(ctx: ToolContext) -> TradingConfig:
@@ -156,6 +162,6 @@ def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: Tr
     ohlcv = replay_candles(market.symbol, start, end, now)
     require_warmup(ohlcv, cfg)
     result = simulate(ohlcv, market, cfg, settings)
-    render_chart(result, path)  # no pyplot: safe beside other charts drawn in other threads
+    render_chart(result, path, replay_label(market.symbol))  # no pyplot: safe beside other charts drawn in other threads
     first, last = float(ohlcv.close[0]), float(ohlcv.close[-1])
     return result, (last / first - 1.0) if first > 0 else None

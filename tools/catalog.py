@@ -76,7 +76,8 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          C.ALWAYS, risk.flatten, describe=risk.describe_flatten),
     Tool("make_chart", "Candlestick chart PNG of a pair with our trades marked", charts.ChartArgs, P.READ, C.NEVER,
          charts.make_chart),
-    Tool("run_backtest", "Backtest the autopilot on a pair over past UTC days (offline replay history, at most "
+    Tool("run_backtest", "Backtest the autopilot on a pair over past UTC days (bundled: rescaled Jan-2018 "
+         "altcoin/BTC candles; at most "
          "366 days): return, drawdown, trades, fees, equity PNG", BacktestArgs, P.READ, C.NEVER, run_backtest),
     Tool("report", "Report of a UTC day, week or month: P&L, trades, win rate, best/worst, positions, equity "
          "curve PNG", report.ReportArgs, P.READ, C.NEVER, report.report),

@@ -11,7 +11,6 @@ import click
 
 from bot.cli.runner import CliState
 from trading.backtest.run import (
-    REPLAY_LABEL,
     backtest_settings,
     chart_name,
     check_period,
@@ -20,6 +19,7 @@ from trading.backtest.run import (
     parse_when,
     render_chart,
     replay_candles,
+    replay_label,
     require_warmup,
 )
 
@@ -82,7 +82,13 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     if candles_file is None and (start is None or end is None):
         raise InputError("give --from and --to (or --candles FILE)")
     cfg = _config(state, strategy)
-    market, _ = market_for(pair, _markets(), hint="; give --candles FILE", unbundled_ok=candles_file is not None)
+    from bot.cli.data_cmd import stored_candles
+    from trading.pairs import normalize_pair
+
+    # The local candle store first (imported real history), then the bundled replay at its real dates.
+    stored = None if candles_file is not None else stored_candles(state.settings, normalize_pair(pair), start, end)
+    market, _ = market_for(pair, _markets(), hint="; give --candles FILE or import it (zyn data import FILE)",
+                           unbundled_ok=candles_file is not None or stored is not None)
     symbol = market.symbol
     settings = backtest_settings(state.settings, sizing)
 
@@ -90,13 +96,15 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
         if candles_file is not None:
             ohlcv = slice_range(load_candles(candles_file), start, end)
             source = f"file {candles_file}"
+        elif stored is not None:
+            ohlcv, source = stored
         else:
             now = datetime.now(UTC)
             check_period(start, end, now, names=("--from", "--to"))
             loading = bar.add_task("loading candles", total=None)
             ohlcv = replay_candles(symbol, start, end, now)
             bar.remove_task(loading)
-            source = REPLAY_LABEL
+            source = replay_label(symbol)
         require_warmup(ohlcv, cfg)
         task = bar.add_task(f"backtesting {symbol}", total=len(ohlcv))
         result = run_backtest(ohlcv, market, cfg, settings,
@@ -106,7 +114,7 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     last = end or result.end
     chart = Path(chart_file) if chart_file else (
         state.settings.data_dir / "backtests" / f"{chart_name(symbol, first, last)}.png")
-    render_chart(result, chart)
+    render_chart(result, chart, source)
     if as_json:
         import json
 

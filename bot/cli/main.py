@@ -11,8 +11,10 @@ import click
 from bot.cli.alerts_cmd import risk_alerts
 from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
+from bot.cli.data_cmd import data
 from bot.cli.doctor_cmd import doctor, self_test
 from bot.cli.runner import CliState, fail_usage, run_main
+from bot.cli.walkforward_cmd import walkforward
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
 
@@ -269,6 +271,8 @@ cli.add_command(risk_alerts)
 cli.add_command(chat)
 cli.add_command(doctor)
 cli.add_command(self_test)
+cli.add_command(data)
+cli.add_command(walkforward)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:

@@ -26,7 +26,14 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def _source_note(source: str) -> str:
-    return " [bold yellow](bundled real candles replayed: not live Kraken prices)[/]" if "replay" in source else ""
+    """What replay prices really are, in one yellow line; nothing for Kraken's own prices."""
+    if "replay" not in source:
+        return ""
+    from rich.markup import escape
+
+    from trading.exchange.feeds.provenance import replay_note
+
+    return f" [bold yellow]({escape(replay_note())})[/]"
 
 
 def _status(r: StatusResult) -> None:

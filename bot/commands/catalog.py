@@ -74,8 +74,15 @@ def _why(values: V, now: datetime) -> Step:
 
 def _backtest(values: V, now: datetime) -> Step:
     args: dict[str, Any] = {"symbol": values["pair"]}
-    if values.get("days") is not None:  # the tool's range of UTC days; its end defaults to now
-        args["start"] = (now - timedelta(days=values["days"])).date().isoformat()
+    if values.get("days") is not None:
+        # The last DAYS of the bundled history, which ends long before today (its real dates, never relabelled).
+        from trading.exchange.feeds.provenance import replay_origins
+
+        origins = replay_origins().values()
+        last = min(now, max(o.end for o in origins))
+        first = max(o.first_open for o in origins)
+        args["start"] = max(last - timedelta(days=values["days"]), first).date().isoformat()
+        args["end"] = (last.date() + timedelta(days=1)).isoformat()
     return Step(tool="run_backtest", args=args)
 
 

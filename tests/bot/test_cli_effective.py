@@ -39,13 +39,13 @@ def test_auto_config_shows_the_values_in_force_and_who_changed_them(ctx: ToolCon
 
 
 def test_zyn_backtest_uses_the_overridden_risk_like_the_chat_backtest(ctx: ToolContext, capsys) -> None:
-    argv = ["backtest", "btcusd", "--from", "2024-01-05", "--to", "2024-01-12", "--json"]
+    argv = ["backtest", "btcusd", "--from", "2018-01-15", "--to", "2018-01-22", "--json"]
     assert main(argv) == 0
     before = json.loads(capsys.readouterr().out)
     asyncio.run(invoke(ctx, "set_risk", {"risk_per_trade": "0.002"}))  # the position cap binds above ~1%
     assert main(argv) == 0
     after = json.loads(capsys.readouterr().out)
-    chat = asyncio.run(invoke(ctx, "run_backtest", {"start": "2024-01-05", "end": "2024-01-12"}))
+    chat = asyncio.run(invoke(ctx, "run_backtest", {"start": "2018-01-15", "end": "2018-01-22"}))
     assert Decimal(after["final_equity"]) == chat.final_equity and after["metrics"]["trades"] == chat.trades
     if chat.trades:  # a different risk per trade sizes the same trades differently
         assert Decimal(after["final_equity"]) != Decimal(before["final_equity"])

@@ -29,7 +29,7 @@ from trading.errors import InputError
 from trading.exchange.feeds.replay import ReplayFeed
 from trading.exchange.paper.exchange import PaperExchange
 
-# Inside the bundled history's first cycle (it starts 2024-01-01 and is 40 days long).
+# Today, for the tool; the bundled history itself is real candles of 2018-01-10 04:55 → 2018-01-30 04:55 UTC.
 NOW = datetime(2024, 2, 5, 14, 7, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -65,8 +65,8 @@ def _same_figures(r: BacktestToolResult, direct) -> None:  # noqa: ANN001 - a tr
 
 async def test_a_few_days_equal_a_direct_run_with_the_paper_fees_and_draw_a_png(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, paper_starting_balance=D("2500"), paper_taker_fee=D("0.0026"), paper_slippage_bps=D("0"))
-    r = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "start": "2024-01-05", "end": "2024-01-09"})
-    start, end = datetime(2024, 1, 5, tzinfo=UTC), datetime(2024, 1, 9, tzinfo=UTC)
+    r = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "start": "2018-01-15", "end": "2018-01-19"})
+    start, end = datetime(2018, 1, 15, tzinfo=UTC), datetime(2018, 1, 19, tzinfo=UTC)
     settings = BacktestSettings(starting_balance=D("2500"), taker_fee=D("0.0026"), slippage_bps=D("0"))
     ohlcv, direct = await _direct("BTC/USD", start, end, TradingConfig(), settings)
     _same_figures(r, direct)
@@ -76,31 +76,35 @@ async def test_a_few_days_equal_a_direct_run_with_the_paper_fees_and_draw_a_png(
     assert r.path.parent == tmp_path / "backtests" and r.path.read_bytes()[:8] == PNG
     text = r.text()
     assert "offline replay" in text and "2,500.00 →" in text and f"Trades {r.trades}" in text
-    assert f"{r.total_return * 100:+.2f}%" in text and all(len(line) <= 45 for line in text.splitlines())
-    assert r.source == "offline replay" and json.dumps(r.__dict__, default=str)
+    assert f"{r.total_return * 100:+.2f}%" in text
+    assert all(len(line) <= 45 for line in text.splitlines() if not line.startswith("Data: "))
+    # Says what the candles really are, on their real dates.
+    assert "ETH/BTC" in r.source and "2018-01-10 04:55" in r.source and "not real BTC/USD prices" in r.source
+    assert json.dumps(r.__dict__, default=str)
 
 
 async def test_defaults_lone_asset_forced_strategy_and_risk_overrides(ctx: ToolContext) -> None:
     await invoke(ctx, "set_risk", {"risk_per_trade": "0.02"})  # the autopilot's next tick would use it: so do we
     r = await invoke(ctx, "run_backtest", {"symbol": "eth", "strategy": "ma_crossover"})
-    # Default period: the 14 days before today, up to the last closed candle (14:05 at 14:07).
-    start, end = datetime(2024, 1, 22, tzinfo=UTC), datetime(2024, 2, 5, 14, 5, tzinfo=UTC)
+    # Default period: the 14 days before the end of the bundled data (long before today).
+    start, end = datetime(2018, 1, 16, tzinfo=UTC), datetime(2018, 1, 30, 4, 55, tzinfo=UTC)
     cfg = with_risk_overrides(TradingConfig(), {"risk_per_trade": "0.02"}).model_copy(update={"strategy": "ma_crossover"})
     _, direct = await _direct("ETH/USD", start, end, cfg, BacktestSettings())
     _same_figures(r, direct)
     assert (r.symbol, r.strategy, r.start, r.end) == ("ETH/USD", "ma_crossover", start, end)
     assert "strategy ma_crossover" in r.text()
-    auto = await invoke(ctx, "run_backtest", {"symbol": "ETH/USD", "start": "2024-01-22", "strategy": "auto"})
+    auto = await invoke(ctx, "run_backtest", {"symbol": "ETH/USD", "start": "2018-01-16", "end": "2018-01-31",
+                                              "strategy": "auto"})
     assert auto.strategy == "auto" and auto.end == end and auto.path != r.path
 
 
 async def test_the_event_loop_keeps_running_while_it_works(ctx: ToolContext) -> None:
     beats = 0
-    job = asyncio.create_task(invoke(ctx, "run_backtest", {"start": "2023-12-01", "end": "2024-02-01"}))
+    job = asyncio.create_task(invoke(ctx, "run_backtest", {"start": "2018-01-11", "end": "2018-01-29"}))
     while not job.done():  # a blocking run would finish inside one step of the loop, with no beat in between
         beats += 1
         await asyncio.sleep(0)
-    assert (await job).candles == 62 * 288 and beats > 3
+    assert (await job).candles == 18 * 288 and beats > 3
 
 
 @pytest.mark.parametrize("args, words", [
@@ -116,6 +120,12 @@ async def test_the_event_loop_keeps_running_while_it_works(ctx: ToolContext) -> 
     ({"start": "2024-13-01"}, "start: Input should be a valid date"),
     ({"start": "last tuesday"}, "start: Input should be a valid date"),
     ({"days": 3}, "unknown argument 'days'"),
+    # Outside the real span of the bundled candles: refused, never relabelled to the dates asked.
+    ({"start": "2024-01-05", "end": "2024-01-09"}, "2024-01-05 → 2024-01-09 is outside the bundled BTC/USD "
+                                                   "history, which is only ETH/BTC candles 2018-01-10 04:55"),
+    ({"start": "2018-01-01", "end": "2018-01-15"}, "is outside the bundled BTC/USD history"),
+    ({"start": "2018-01-25", "end": "2018-02-02"}, "is outside the bundled BTC/USD history"),
+    ({"start": "2024-01-22"}, "is outside the bundled BTC/USD history"),
 ])
 async def test_bad_input_is_one_clear_line(ctx: ToolContext, args: dict, words: str) -> None:
     with pytest.raises(InputError) as exc:
@@ -127,18 +137,18 @@ async def test_bad_input_is_one_clear_line(ctx: ToolContext, args: dict, words: 
 async def test_too_few_candles_for_the_indicators(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, TradingConfig(indicators=IndicatorSettings(sma_trend=2000)))  # needs 2,003 candles
     with pytest.raises(InputError, match=r"^576 candles in the period are too few: the indicators need 2003 "):
-        await invoke(ctx, "run_backtest", {"start": "2024-01-05", "end": "2024-01-07"})
+        await invoke(ctx, "run_backtest", {"start": "2018-01-15", "end": "2018-01-17"})
 
 
 def test_the_cli_agrees_with_the_tool(ctx: ToolContext, capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ZYN_OFFLINE", "1")
-    assert main(["backtest", "btcusd", "--from", "2024-01-05", "--to", "2024-01-09", "--json"]) == 0
+    assert main(["backtest", "btcusd", "--from", "2018-01-15", "--to", "2018-01-19", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    r = asyncio.run(invoke(ctx, "run_backtest", {"start": "2024-01-05", "end": "2024-01-09"}))
+    r = asyncio.run(invoke(ctx, "run_backtest", {"start": "2018-01-15", "end": "2018-01-19"}))
     assert D(doc["final_equity"]) == r.final_equity and doc["metrics"]["trades"] == r.trades
     assert doc["candles"] == r.candles and D(doc["metrics"]["fees"]) == r.fees
-    assert Path(doc["chart"]) == tmp_path / "data" / "backtests" / "BTC_USD_2024-01-05_2024-01-09.png"
+    assert Path(doc["chart"]) == tmp_path / "data" / "backtests" / "BTC_USD_2018-01-15_2018-01-19.png"
     assert main(["backtest", "BTC/USD", "--from", "2024-01-09", "--to", "2024-01-05"]) == 1
     assert "--from 2024-01-09 must be before --to 2024-01-05" in capsys.readouterr().err
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from trading.clock import ManualClock, to_ms, utc
+from trading.clock import to_ms, utc
 from trading.decision.indicators import OHLCV
 from trading.errors import InputError
 
@@ -22,7 +21,6 @@ _COLUMNS = {
     "volume": ("volume", "vol", "v", "volume_base", "base_volume"),
 }
 _STEP_MS = 300_000
-_CHUNK = 50_000  # the replay feed's per-call cap (trading.exchange.feeds.replay.MAX_LIMIT)
 
 
 def make_ohlcv(timestamps: np.ndarray, o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray,
@@ -87,17 +85,37 @@ def _frame_to_ohlcv(df, source: str) -> OHLCV:  # noqa: ANN001 - a pandas DataFr
             row = int(np.flatnonzero(np.isnan(values))[0])
             raise InputError(f"{source}: row {row + 1} has no number in the '{col}' column")
         arrays[key] = values
+    return _clean(times, *(arrays[k] for k in ("open", "high", "low", "close", "volume")), source=source)
+
+
+def _clean(times: np.ndarray, o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray, v: np.ndarray, *,
+           source: str) -> OHLCV:
+    """Sorted by time, duplicates dropped (the first copy kept), and every candle sane, or an InputError."""
+    for name, values in (("open", o), ("high", h), ("low", low), ("close", c), ("volume", v)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise InputError(f"{source}: row {int(np.flatnonzero(bad)[0]) + 1} has no number in the '{name}' column")
     order = np.argsort(times, kind="stable")
     times = times[order]
     keep = np.ones(times.size, dtype=bool)
     keep[1:] = times[1:] != times[:-1]  # a duplicated candle keeps its first copy
     sel = order[keep]
-    o, h, low, c, v = (arrays[k][sel] for k in ("open", "high", "low", "close", "volume"))
+    o, h, low, c, v = (x[sel] for x in (o, h, low, c, v))
     if (np.minimum(o, c) < low - 1e-12 * np.abs(low)).any() or (np.maximum(o, c) > h + 1e-12 * np.abs(h)).any():
         raise InputError(f"{source}: some candles have open or close outside their low..high range")
     if (low <= 0).any():
         raise InputError(f"{source}: prices must be positive")
     return make_ohlcv(times[keep], o, h, low, c, v)
+
+
+def validate(ohlcv: OHLCV, source: str) -> OHLCV:
+    """The candles sorted and de-duplicated, or an InputError naming what is wrong (one line)."""
+    return _clean(ohlcv.timestamps, ohlcv.open, ohlcv.high, ohlcv.low, ohlcv.close, ohlcv.volume, source=source)
+
+
+def frame_to_ohlcv(df, source: str) -> OHLCV:  # noqa: ANN001 - a pandas DataFrame
+    """A DataFrame with named columns (any case) as sane, sorted OHLCV."""
+    return _frame_to_ohlcv(df, source)
 
 
 def load_candles(path: Path | str) -> OHLCV:
@@ -150,29 +168,26 @@ def slice_range(ohlcv: OHLCV, start: datetime | None, end: datetime | None) -> O
 
 
 async def replay_history_async(symbol: str, start: datetime, end: datetime, *, data_dir: Path | None = None) -> OHLCV:
-    """Closed 5-minute candles opening in [start, end) from the bundled replay feed (its clock set to end)."""
-    from trading.exchange.feeds.replay import ReplayFeed
+    """Closed 5-minute candles of the bundled replay opening in [start, end), at their real dates.
+
+    An InputError when the period is outside the real span (trading.exchange.feeds.provenance.check_span).
+    """
+    return replay_history(symbol, start, end, data_dir=data_dir)
+
+
+def replay_history(symbol: str, start: datetime, end: datetime, *, data_dir: Path | None = None) -> OHLCV:
+    """The bundled replay's candles opening in [start, end) at their real timestamps (never relabelled)."""
+    from trading.exchange.feeds.provenance import check_span
+    from trading.exchange.feeds.replay import bundled_rows
 
     start, end = utc(start), utc(end)
     if start >= end:
         raise InputError(f"the start {start:%Y-%m-%d %H:%M} must be before the end {end:%Y-%m-%d %H:%M}")
-    feed = ReplayFeed(ManualClock(end), data_dir=data_dir)
-    end_ms = to_ms(end)
-    cols: list[list[float]] = [[], [], [], [], [], []]
-    since = start
-    while since < end:
-        candles = await feed.fetch_ohlcv(symbol, "5m", since=since, limit=_CHUNK)
-        closed = [c for c in candles if c.closed and to_ms(c.timestamp) < end_ms]
-        for c in closed:
-            cols[0].append(to_ms(c.timestamp))
-            for k, value in enumerate((c.open, c.high, c.low, c.close, c.volume), start=1):
-                cols[k].append(float(value))
-        if len(candles) < _CHUNK:
-            break
-        since = candles[-1].timestamp + timedelta(milliseconds=_STEP_MS)
-    return make_ohlcv(*(np.asarray(c) for c in cols))
-
-
-def replay_history(symbol: str, start: datetime, end: datetime, *, data_dir: Path | None = None) -> OHLCV:
-    """replay_history_async for synchronous callers (the CLI); not for use inside a running event loop."""
-    return asyncio.run(replay_history_async(symbol, start, end, data_dir=data_dir))
+    unified, rows = bundled_rows(symbol, data_dir)
+    origin = check_span(unified, start, end, str(Path(data_dir).resolve()) if data_dir is not None else "")
+    first_ms = to_ms(origin.first_open)
+    times = first_ms + _STEP_MS * np.arange(len(rows), dtype=np.int64)
+    lo = int(np.searchsorted(times, to_ms(start), "left"))
+    hi = int(np.searchsorted(times, to_ms(end), "left"))
+    arr = np.array([[float(x) for x in r] for r in rows[lo:hi]], dtype=np.float64).reshape(-1, 5)
+    return make_ohlcv(times[lo:hi], arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4])

@@ -162,7 +162,8 @@ class _Run:
     """One backtest's state; work happens only at bars where something does."""
 
     def __init__(self, ohlcv: OHLCV, ind: Indicators, plan: Plan, market: Market, cfg: TradingConfig,
-                 settings: BacktestSettings, progress: Progress | None) -> None:
+                 settings: BacktestSettings, progress: Progress | None, trade_from: int = 0,
+                 allowed: frozenset[tuple[str, str]] | None = None) -> None:
         self.o, self.h, self.l, self.c = ohlcv.open, ohlcv.high, ohlcv.low, ohlcv.close
         self.t = ohlcv.timestamps
         self.n = len(self.c)
@@ -180,6 +181,13 @@ class _Run:
         self.progress, self.reported = progress, 0
         # An entry needs a next open to fill at, so a signal on the last bar can never trade.
         self.entry_bars = np.flatnonzero(plan.entries[:-1])
+        # Warm-up candles (a walk-forward window's past) inform the indicators but never trade.
+        self.entry_bars = self.entry_bars[self.entry_bars >= trade_from - 1]
+        if allowed is not None:  # the learner's (strategy, regime) arms switched on; none: stand aside
+            keep = [j for j in self.entry_bars
+                    if plan.strategy[j] >= 0 and plan.regimes[j] >= 0
+                    and (plan.names[plan.strategy[j]], REGIME_ORDER[plan.regimes[j]].value) in allowed]
+            self.entry_bars = np.asarray(keep, dtype=np.int64)
         self.exit_bars = {name: np.flatnonzero(mask) for name, mask in plan.exits.items()}
         if settings.risk_gate:
             store = _MemoryRiskStore()
@@ -369,8 +377,13 @@ def _quiet(module: str) -> Iterator[None]:
 
 
 def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: BacktestSettings | None = None, *,
-                 progress: Progress | None = None, bars_per_year: int | None = None) -> BacktestResult:
-    """Backtest one market's candles with the live decision code (plan_all), size_long and paper fills."""
+                 progress: Progress | None = None, bars_per_year: int | None = None,
+                 trade_from: int = 0, allowed: frozenset[tuple[str, str]] | None = None) -> BacktestResult:
+    """Backtest one market's candles with the live decision code (plan_all), size_long and paper fills.
+
+    trade_from: the first bar an entry may fill at (earlier candles only warm the indicators up).
+    allowed: only entries of these (strategy, regime) arms (the learner's selection); None: every entry.
+    """
     settings = settings or BacktestSettings()
     if bars_per_year is None:  # annualise by the candles' own spacing (5 minutes: 105,120 a year)
         bars_per_year = max(1, round(365 * _DAY_MS / _bar_ms(ohlcv.timestamps))) if len(ohlcv) > 1 \
@@ -384,7 +397,7 @@ def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
     ind = compute_all(ohlcv, cfg.indicators)
     plan = plan_all(ind, cfg, use_filters=settings.use_filters)
     with localcontext(EXACT), _quiet("trading.risk"):
-        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress)
+        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress, trade_from, allowed)
         run.run()
         fees = sum((f.fee for f in run.book.new_fills), ZERO)
         final = run.cash

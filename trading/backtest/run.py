@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from trading.config import TradingConfig
     from trading.decision.indicators import OHLCV
 
-REPLAY_LABEL = "offline replay: bundled real candles replayed in a loop"
 _FINE_STEP = Decimal("0.00000001")
 
 
@@ -112,9 +111,10 @@ def backtest_settings(money: PaperMoney, sizing: str = "risk") -> BacktestSettin
 
 
 def replay_candles(symbol: str, start: datetime, end: datetime, now: datetime) -> OHLCV:
-    """Closed 5-minute candles of the bundled history opening in [start, min(end, now)).
+    """Closed 5-minute candles of the bundled history opening in [start, min(end, now)), at their real dates.
 
-    Synchronous (a short-lived loop of its own): for the CLI or a worker thread, not inside a running loop.
+    An InputError in one line when the period is outside the bundled data's real span. Blocking (it parses
+    the bundled file once per process): for the CLI or a worker thread.
     """
     from trading.backtest.data import replay_history
 
@@ -134,11 +134,18 @@ def chart_name(symbol: str, first: datetime, last: datetime) -> str:
     return f"{symbol.replace('/', '_')}_{first:%Y-%m-%d}_{last:%Y-%m-%d}"
 
 
-def render_chart(result: BacktestResult, path: Path) -> Path:
+def replay_label(symbol: str) -> str:
+    """The 'Data' line of a backtest on the bundled replay: what its candles really are."""
+    from trading.exchange.feeds.provenance import backtest_label
+
+    return backtest_label(symbol)
+
+
+def render_chart(result: BacktestResult, path: Path, source: str = "") -> Path:
     """The equity and drawdown PNG, or an InputError naming the path that cannot be written."""
     from trading.charts.backtest import default_title, render_equity_chart
 
     try:
-        return render_equity_chart(result, path, default_title(result))
+        return render_equity_chart(result, path, default_title(result), source)
     except OSError as exc:
         raise InputError(f"cannot write the chart to {path}: {exc.strerror or exc}") from None

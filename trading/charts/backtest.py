@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 _P = PALETTE
 
 
-def render_equity_chart(result: BacktestResult, path: Path, title: str) -> Path:
-    """Write the equity and drawdown chart of a backtest as a PNG; returns its path."""
+def render_equity_chart(result: BacktestResult, path: Path, title: str, source: str = "") -> Path:
+    """Write the equity and drawdown chart of a backtest as a PNG (source: where its candles came from)."""
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -43,6 +43,8 @@ def render_equity_chart(result: BacktestResult, path: Path, title: str) -> Path:
     fig.text(0.11, 0.915, f"{m.trades} trades · win {_pct(m.win_rate)} · Sharpe {sharpe} · "
                           f"max drawdown {m.max_drawdown * 100:.1f}% · fees {float(m.fees):,.2f} "
                           f"{result.market.quote}", fontsize=14, color=_P.dim, va="top", ha="left")
+    if source:
+        fig.text(0.98, 0.965, f"data: {source}", fontsize=10, color=_P.dim, va="top", ha="right", wrap=True)
     ax_eq.margins(y=0.08)
 
     ax_dd.fill_between(times, dd, 0, color=_P.down, alpha=0.30, linewidth=0)

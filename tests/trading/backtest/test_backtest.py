@@ -252,14 +252,14 @@ def _backtest_command(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str], monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("ZYN_OFFLINE", "1")
-    code = main(["backtest", "BTC/USD", "--from", "2024-01-01", "--to", "2024-01-08"])
+    code = main(["backtest", "BTC/USD", "--from", "2018-01-11", "--to", "2018-01-18"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    chart = tmp_path / "data" / "backtests" / "BTC_USD_2024-01-01_2024-01-08.png"
+    chart = tmp_path / "data" / "backtests" / "BTC_USD_2018-01-11_2018-01-18.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Total return" in out and "offline replay" in out
+    assert "Total return" in out and "offline replay" in out and "ETH/BTC" in out and "2018-01-11 00:00" in out
 
-    code = main(["backtest", "xbtusd", "--from", "2024-01-01", "--to", "2024-01-03", "--strategy", "ma_crossover",
+    code = main(["backtest", "xbtusd", "--from", "2018-01-11", "--to", "2018-01-13", "--strategy", "ma_crossover",
                  "--sizing", "all_in", "--chart", str(tmp_path / "x.png"), "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -275,7 +275,8 @@ def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str
     (["--from", "2024-01-08", "--to", "2024-01-01"], "must be before"),
     (["--from", "2024-01-01", "--to", "2024-01-01"], "must be before"),
     (["--from", "yesterday", "--to", "2024-01-01"], "not a date"),
-    (["--from", "2024-01-01T00:00", "--to", "2024-01-01T06:00"], "too few"),
+    (["--from", "2018-01-11T00:00", "--to", "2018-01-11T06:00"], "too few"),
+    (["--from", "2024-01-01", "--to", "2024-01-08"], "outside the bundled BTC/USD history"),
     (["--candles", "/nonexistent/candles.csv"], "no such candle file"),
     (["--from", "2024-01-01", "--to", "2024-01-08", "--sizing", "yolo"], "--sizing"),
     (["--from", "2024-01-01"], "--to"),

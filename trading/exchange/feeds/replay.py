@@ -1,8 +1,11 @@
-"""The offline replay feed: bundled real 5-minute candles replayed in a loop against an injectable clock.
+"""The offline replay feed: bundled real 5-minute candles, rescaled, replayed in a loop against an injectable clock.
 
-The bundled cycle (see scripts/build_replay.py) is laid onto real time from a fixed anchor, so
-every process, test and backtest that asks at the same instant sees the same prices. Candles carry
-real current timestamps; the forming candle moves smoothly from its open towards its close.
+What the candles really are (ETH/BTC, LTC/BTC and ADA/BTC of January 2018, prices multiplied to look like
+BTC/USD, ETH/USD and SOL/USD) is in trading/data/replay.json and said by provenance.replay_note wherever
+replay prices are shown. The 20-day series (see scripts/build_replay.py; no reversed or synthetic copy) is
+laid onto today's clock from a fixed anchor, so every process and test that asks at the same instant sees
+the same prices; where the loop wraps, price jumps from the last candle back to the first. Backtests do not
+use this loop: they read the bundled rows at their real dates (bundled_rows) and refuse other dates.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from trading.domain import Candle, Market, Ticker, quantize_down, quantize_up
 from trading.errors import ExchangeError, InputError
 from trading.pairs import resolve_pair
 
-REPLAY_SOURCE = "offline replay"
+# Shown beside every replay price (ticker, status, portfolio, reports); provenance.replay_note says more.
+REPLAY_SOURCE = "offline replay (rescaled 2018 altcoin/BTC candles, not real prices)"
 ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)  # the cycle's first candle opens here (and every cycle after)
 STEP_S = 300  # the bundled candles are 5 minutes
 TIMEFRAMES = {"5m": 300, "15m": 900, "1h": 3600, "4h": 14_400, "1d": 86_400}
@@ -135,6 +139,14 @@ def forming_bar(row: Bar, fraction: Decimal, step: Decimal) -> Bar:
         seen_hi, seen_lo = max(seen_hi, price), min(seen_lo, price)
         break
     return o, seen_hi, seen_lo, price, (v * fraction).quantize(_VOLUME_STEP, ROUND_DOWN)
+
+
+def bundled_rows(symbol: str, data_dir: Path | None = None) -> tuple[str, tuple[Bar, ...]]:
+    """A replay market's candles in order (row i opens 5*i minutes after its real first candle)."""
+    directory = str(Path(data_dir).resolve()) if data_dir is not None else ""
+    markets = _load_markets(directory)
+    unified = resolve_pair(symbol, markets)
+    return unified, _load_series(directory, unified, markets[unified].price_step).rows
 
 
 class ReplayFeed:

@@ -1,0 +1,128 @@
+"""The local candle store: each file format imported, spans, gaps, provenance, re-imports, and `zyn data`."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.cli.main import main
+from memory import open_database
+from trading.domain import Mode
+from trading.errors import InputError
+from trading.exchange.feeds.files import read_candle_file
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "kraken" / "ETHXBT_5.csv"
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+FIRST = datetime(2018, 1, 10, 4, 55, tzinfo=UTC)
+
+
+def test_kraken_ohlcvt_file_is_read_with_pair_and_interval_from_its_name() -> None:
+    [s] = read_candle_file(FIXTURE)
+    assert (s.pair, s.timeframe, len(s.ohlcv)) == ("ETH/BTC", "5m", 600)
+    assert s.source == "Kraken OHLCVT file ETHXBT_5.csv"
+    assert int(s.ohlcv.timestamps[0]) == 1_515_560_100_000 and s.ohlcv.close[0] == pytest.approx(0.0994766)
+    first_line = FIXTURE.read_text().splitlines()[0].split(",")
+    assert [s.ohlcv.open[0], s.ohlcv.high[0], s.ohlcv.low[0], s.ohlcv.volume[0]] == [
+        float(first_line[1]), float(first_line[2]), float(first_line[3]), float(first_line[5])]
+
+
+def test_kraken_zip_freqtrade_json_and_plain_csv(tmp_path: Path) -> None:
+    text = FIXTURE.read_text()
+    archive = tmp_path / "Kraken_OHLCVT.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ETHXBT_5.csv", text)
+        zf.writestr("XBTUSD_5.csv", text)  # the same rows under another name
+        zf.writestr("README.txt", "not candles")
+    got = read_candle_file(archive)
+    assert sorted((s.pair, s.timeframe, len(s.ohlcv)) for s in got) == [("BTC/USD", "5m", 600),
+                                                                        ("ETH/BTC", "5m", 600)]
+    assert all("(in Kraken_OHLCVT.zip)" in s.source for s in got)
+    [only] = read_candle_file(archive, only_pairs={"ETH/BTC"})
+    assert only.pair == "ETH/BTC"
+
+    rows = [[int(r.split(",")[0]) * 1000, *map(float, r.split(",")[1:6])] for r in text.splitlines()]
+    ft = tmp_path / "ETH_BTC-5m.json"
+    ft.write_text(json.dumps(rows))
+    [f] = read_candle_file(ft)
+    assert (f.pair, f.timeframe, len(f.ohlcv), f.source) == ("ETH/BTC", "5m", 600, "freqtrade json file ETH_BTC-5m.json")
+
+    plain = tmp_path / "mine.csv"
+    plain.write_text("Date,Open,High,Low,Close,Volume\n" + "\n".join(
+        f"{datetime.fromtimestamp(r[0] / 1000, tz=UTC):%Y-%m-%d %H:%M:%S},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]}"
+        for r in rows))
+    with pytest.raises(InputError, match="give --pair"):
+        read_candle_file(plain)
+    [p] = read_candle_file(plain, pair="ethbtc")
+    assert (p.pair, p.timeframe, len(p.ohlcv)) == ("ETH/BTC", "5m", 600)
+    assert np.array_equal(p.ohlcv.timestamps, f.ohlcv.timestamps) and np.array_equal(p.ohlcv.close, f.ohlcv.close)
+
+
+@pytest.mark.parametrize("content, words", [
+    ("1515560100,0.1,0.1\n", "columns"),
+    ("1515560100,0.1,0.09,0.11,0.1,5,0\n", "outside their low..high"),
+    ("1515560160,0.1,0.1,0.1,0.1,5,0\n1515560460,0.1,0.1,0.1,0.1,5,0\n", "not on 5m boundaries"),
+])
+def test_bad_files_are_refused_in_one_line(tmp_path: Path, content: str, words: str) -> None:
+    bad = tmp_path / "ETHXBT_5.csv"
+    bad.write_text(content)
+    with pytest.raises(InputError, match=words) as exc:
+        read_candle_file(bad)
+    assert "\n" not in str(exc.value)
+
+
+def test_store_keeps_span_gaps_provenance_and_ignores_a_reimport(tmp_path: Path) -> None:
+    [s] = read_candle_file(FIXTURE)
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        keep = np.ones(len(s.ohlcv), dtype=bool)
+        keep[100:110] = False  # ten missing candles
+        from trading.backtest.data import make_ohlcv
+
+        o = s.ohlcv
+        holed = make_ohlcv(o.timestamps[keep], o.open[keep], o.high[keep], o.low[keep], o.close[keep], o.volume[keep])
+        first = db.add_candles(s.pair, s.timeframe, holed, source=s.source, at=AT)
+        assert (first.added, first.skipped) == (590, 0)
+        again = db.add_candles(s.pair, s.timeframe, s.ohlcv, source="Kraken OHLCVT file again", at=AT)
+        assert (again.added, again.skipped) == (10, 590)  # only the missing ten are new
+        [cs] = db.candle_sets()
+        assert (cs.pair, cs.timeframe, cs.candles, cs.missing, cs.first) == ("ETH/BTC", "5m", 600, 0, FIRST)
+        assert cs.sources == ("Kraken OHLCVT file ETHXBT_5.csv", "Kraken OHLCVT file again")
+        back = db.load_candles("ETH/BTC", "5m")
+        assert np.array_equal(back.timestamps, s.ohlcv.timestamps) and np.array_equal(back.close, s.ohlcv.close)
+        part = db.load_candles("ETH/BTC", "5m", datetime(2018, 1, 11, tzinfo=UTC), datetime(2018, 1, 12, tzinfo=UTC))
+        assert len(part) == 288
+    finally:
+        db.close()
+
+
+def test_cli_data_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["data", "list"]) == 0
+    assert "candle store is empty" in capsys.readouterr().out
+    assert main(["data", "import", str(FIXTURE)]) == 0
+    out = capsys.readouterr().out
+    assert "ETH/BTC 5m: 600 new candles, 0 already held (2018-01-10 04:55 → 2018-01-12 06:50 UTC)" in out
+    assert main(["data", "import", str(FIXTURE)]) == 0
+    assert "0 new candles, 600 already held" in capsys.readouterr().out
+    assert main(["data", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["pair"] == "ETH/BTC" and row["candles"] == 600 and row["missing"] == 0
+    assert row["sources"] == ["Kraken OHLCVT file ETHXBT_5.csv"]
+    assert main(["data", "import", str(tmp_path / "nope.csv")]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no such file" in err
+
+
+def test_zyn_backtest_reads_the_store_and_refuses_outside_its_span(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "import", str(FIXTURE)]) == 0
+    capsys.readouterr()
+    assert main(["backtest", "ETH/BTC", "--from", "2018-01-10", "--to", "2018-01-13", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["candles"] == 600 and doc["source"] == "candle store: ETH/BTC 5m from Kraken OHLCVT file ETHXBT_5.csv"
+    assert main(["backtest", "ETH/BTC", "--from", "2019-01-01", "--to", "2019-01-08"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "outside the stored ETH/BTC candles" in err

@@ -1,0 +1,138 @@
+"""Walk-forward: windows, no look-ahead (poisoned future candles change no earlier window), JSON shape, CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.cli.main import main
+from trading.backtest.data import load_candles, make_ohlcv
+from trading.backtest.engine import BacktestSettings
+from trading.backtest.run import market_for
+from trading.backtest.walkforward import parse_span, split, walk_forward
+from trading.config import TradingConfig
+from trading.errors import InputError
+
+CANDLES = Path(__file__).resolve().parents[2] / "fixtures" / "candles" / "ETH_BTC-5m.csv"
+DAY = timedelta(days=1)
+
+
+def _setup() -> tuple:
+    ohlcv = load_candles(CANDLES)
+    market, _ = market_for("ETH/BTC", {}, unbundled_ok=True)
+    # A stack that trades often, so every window has decisions to compare.
+    cfg = TradingConfig().model_copy(update={"strategy": "ma_crossover"})
+    return ohlcv, market, cfg, BacktestSettings(use_filters=False, taker_fee=D("0.0026"))
+
+
+def test_windows_roll_by_the_test_span_after_the_first_train_span() -> None:
+    ohlcv, *_ = _setup()
+    ws = split(ohlcv.timestamps, 2 * DAY, DAY)
+    assert len(ws) == 8  # 3,000 five-minute candles: 10.4 days, 2 to train, 8 whole test days
+    assert ws[0].test_start == 576 and all(w.test_end - w.test_start == 288 for w in ws)
+    assert all(a.test_end == b.test_start for a, b in zip(ws, ws[1:], strict=False))
+
+
+def test_poisoned_future_candles_change_no_earlier_window() -> None:
+    ohlcv, market, cfg, settings = _setup()
+    clean = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
+    cut = split(ohlcv.timestamps, 2 * DAY, DAY)[3].test_end  # everything after the fourth test window
+    rng = np.random.default_rng(7)
+    wild = rng.uniform(0.5, 2.0, size=len(ohlcv) - cut)
+    c = ohlcv.close.copy()
+    c[cut:] *= wild
+    o, h, lo = ohlcv.open.copy(), ohlcv.high.copy(), ohlcv.low.copy()
+    o[cut:] *= wild[::-1]
+    h[cut:] = np.maximum.reduce([h[cut:], o[cut:], c[cut:]]) * 1.01
+    lo[cut:] = np.minimum.reduce([lo[cut:], o[cut:], c[cut:]]) * 0.99
+    poisoned = make_ohlcv(ohlcv.timestamps, o, h, lo, c, ohlcv.volume)
+    dirty = walk_forward(poisoned, market, cfg, settings, train=2 * DAY, test=DAY)
+    early = [w.policies["static"] for w in clean.windows[:4]]
+    assert sum(f.trades for f in early) >= 4  # there are decisions to compare
+    assert [w.changes for w in clean.windows[:4]] == [w.changes for w in dirty.windows[:4]]  # the learner too
+    for a, b in zip(clean.windows[:4], dirty.windows[:4], strict=True):
+        for name in a.policies:
+            assert a.policies[name].as_dict() == b.policies[name].as_dict()
+            assert np.array_equal(a.policies[name].equity, b.policies[name].equity)
+    # ...and the poison does reach the later windows, so the comparison could have failed.
+    assert [w.policies["buy_hold"].as_dict() for w in clean.windows[4:]] != [
+        w.policies["buy_hold"].as_dict() for w in dirty.windows[4:]]
+
+
+def test_totals_are_the_windows_summed_and_chained() -> None:
+    ohlcv, market, cfg, settings = _setup()
+    wf = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
+    for name, total in wf.totals.items():
+        assert total.return_pct == pytest.approx(sum(w.policies[name].return_pct for w in wf.windows))
+        assert total.trades == sum(w.policies[name].trades for w in wf.windows)
+        assert total.fees == sum((w.policies[name].fees for w in wf.windows), D(0))
+        assert total.max_drawdown_pct >= max(w.policies[name].max_drawdown_pct for w in wf.windows) - 1e-9
+    assert wf.totals["cash"].as_dict() == {"return_pct": 0.0, "trades": 0, "profit_factor": None, "fees": "0",
+                                           "max_drawdown_pct": 0.0}
+    first = wf.windows[0]
+    i = 576
+    cost = 0.0026 + 0.0005
+    expected = (float(ohlcv.close[i + 287]) * (1 - cost)) / (float(ohlcv.open[i]) * (1 + cost)) - 1
+    assert first.policies["buy_hold"].return_pct == pytest.approx(expected * 100)
+
+
+@pytest.mark.parametrize("text, words", [("4x", "not a span"), ("0d", "not a span"), ("d", "not a span")])
+def test_bad_spans(text: str, words: str) -> None:
+    with pytest.raises(InputError, match=words):
+        parse_span(text, "--train")
+
+
+def test_cli_walkforward_json_table_and_chart(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "2d", "--test", "1d",
+                 "--taker-fee", "0.26%", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc["policies"]) == {"static", "adaptive", "cash", "buy_hold"}
+    for figures in doc["policies"].values():
+        assert set(figures) == {"return_pct", "trades", "profit_factor", "fees", "max_drawdown_pct"}
+    assert len(doc["windows"]) == 8
+    assert {"start", "end", "static", "adaptive", "cash", "buy_hold", "arms_on", "changes"} == set(doc["windows"][0])
+    assert doc["taker_fee"] == "0.0026" and Path(doc["chart"]).read_bytes()[:4] == b"\x89PNG"
+    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "2d", "--test", "1d"]) == 0
+    out = capsys.readouterr().out
+    assert "Totals" in out and "buy_hold" in out and "Data: file" in out
+    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "30d"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "hold no" in err
+
+
+def test_cli_walkforward_on_the_bundled_replay_says_what_it_is(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["walkforward", "BTC/USD", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "ETH/BTC" in doc["source"] and "not real BTC/USD prices" in doc["source"]
+    assert doc["windows"][0]["start"].startswith("2018-01-14")
+
+
+def test_the_adaptive_policy_learns_only_from_the_train_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A selector that turns every arm on: the adaptive windows then trade, and only on what training saw."""
+    from trading.backtest import walkforward as wfm
+    from trading.learning.selector import SelectorSettings
+
+    ohlcv, market, cfg, settings = _setup()
+    seen: list[tuple[int, int]] = []
+    real = wfm.train_outcomes
+
+    def spy(o, w, *a):  # noqa: ANN001, ANN202
+        seen.append((w.train_start, w.test_start))
+        return real(o, w, *a)
+
+    monkeypatch.setattr(wfm, "train_outcomes", spy)
+    eager = SelectorSettings(min_trades=1, z=-10.0)  # a bound far below the mean: anything seen turns on
+    wf = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY, selector=eager)
+    windows = split(ohlcv.timestamps, 2 * DAY, DAY)
+    assert seen == [(w.train_start, w.test_start) for w in windows]  # never a test candle
+    assert wf.totals["adaptive"].trades > 0 and any(w.arms_on for w in wf.windows)
+    assert all(k[0] == "ma_crossover" for w in wf.windows for k in w.arms_on)
+    strict = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
+    assert strict.totals["adaptive"].trades == 0  # with the real bound nothing has an edge here: stand aside
