@@ -31,7 +31,7 @@ from trading.events import (
     OrderPlaced,
     TickCompleted,
 )
-from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
+from trading.exchange.base import Exchange, ModeStamped, PositionBook, ReconciledBrackets, require_mode
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
 
@@ -87,11 +87,14 @@ class Autopilot:
     """Evaluates every symbol of the universe on each closed candle and trades through the risk gate."""
 
     def __init__(self, exchange: Exchange, store: AutopilotStore, limits: DailyLimits, kill_switch: KillSwitch,
-                 clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD") -> None:
+                 clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD",
+                 mode: Mode | None = None) -> None:
         self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
         self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
         self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
-        self.mode = exchange.mode
+        # The mode this autopilot runs in: given, else the mode its database is stamped with. Orders are refused
+        # (nothing sent) when the exchange belongs to another mode: see _guard.
+        self.mode = mode or (store.mode if isinstance(store, ModeStamped) else exchange.mode)
         self._seen_fills: set[str] | None = None
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
         # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
@@ -107,6 +110,7 @@ class Autopilot:
         now = self.clock.now()
         report = TickReport(at=now)
         try:
+            self._guard("run a tick")
             self._apply_overrides()
             await self._reconcile()
             await self._sync_fills()
@@ -251,7 +255,12 @@ class Autopilot:
 
     # --- orders -------------------------------------------------------------------------------
 
+    def _guard(self, action: str) -> None:
+        """Refuse (ModeMismatchError, nothing sent) unless the exchange is of this autopilot's mode."""
+        require_mode(self.exchange, self.mode, action)
+
     async def _enter(self, symbol: str, sizing: Sizing, strategy: str | None) -> str:
+        self._guard("place an entry")
         bracket = await self.exchange.create_bracket(BracketRequest(
             symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
             take_profit_price=sizing.target))
@@ -266,6 +275,7 @@ class Autopilot:
         return entry.id
 
     async def _exit(self, symbol: str, amount: Decimal, strategy: str | None) -> str:
+        self._guard("place an exit")
         async with self.brackets.lock if self.brackets else asyncio.Lock():  # no take-profit racing this sale
             for order in await self.exchange.fetch_open_orders(symbol):
                 if order.side is Side.SELL:
@@ -289,10 +299,11 @@ class Autopilot:
         Never raises: a failure is logged and the next run tries again.
         """
         try:
+            self._guard("watch fills and brackets")
             await self._reconcile()
             await self._sync_fills()
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
-            _log.warning("fill watch failed: {}", exc)
+            _log.warning("fill watch failed: {}", exc.message if isinstance(exc, ZynError) else exc)
 
     async def _reconcile(self) -> None:
         """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
@@ -367,6 +378,7 @@ class Autopilot:
         return pnl.quantize(Decimal("0.01")) if pnl is not None else None
 
     async def _on_kill_switch(self, equity: Decimal, start: Decimal) -> None:
+        self._guard("cancel entries")
         loss = (start - equity) / start if start else ZERO
         _log.warning("kill switch tripped: equity {} vs day start {} ({:.2%} loss)", equity, start, loss)
         for order in await self.exchange.fetch_open_orders():

@@ -25,6 +25,7 @@ from trading.domain import (
     Position,
     Ticker,
 )
+from trading.errors import ModeMismatchError
 
 if TYPE_CHECKING:
     from trading.clock import Clock
@@ -133,6 +134,26 @@ class ReconciledBrackets(Protocol):
     def bracket_reconciler(self, clock: Clock) -> BracketReconciler:
         """A reconciler for this account."""
         ...
+
+
+@runtime_checkable
+class ModeStamped(Protocol):
+    """Anything that knows the mode it belongs to (an exchange, the mode's database)."""
+
+    @property
+    def mode(self) -> Mode: ...
+
+
+def require_mode(exchange: ModeStamped, expected: Mode, action: str) -> None:
+    """Refuse `action` (e.g. "place an order") unless the exchange belongs to the expected mode.
+
+    Called where an order is placed or cancelled, before any call to the exchange: a PAPER context handed the
+    LIVE Kraken client must never reach Kraken's private API, whatever wiring mistake got it there.
+    """
+    actual = Mode(exchange.mode)
+    if actual is not Mode(expected):
+        raise ModeMismatchError(f"refused to {action}: this is a {Mode(expected).value.upper()} context but the "
+                                f"exchange is {actual.value.upper()}; nothing was sent")
 
 
 def by_symbol(items: Sequence[Market]) -> dict[str, Market]:

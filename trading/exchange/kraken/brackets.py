@@ -30,8 +30,19 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from trading.clock import Clock
-from trading.domain import Bracket, BracketStatus, Order, OrderRequest, OrderStatus, OrderType, Side, Ticker
-from trading.errors import OrderNotFoundError, ZynError
+from trading.domain import (
+    Bracket,
+    BracketStatus,
+    Mode,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Ticker,
+)
+from trading.errors import ModeMismatchError, OrderNotFoundError, ZynError
+from trading.exchange.base import ModeStamped, require_mode
 
 if TYPE_CHECKING:
     from trading.exchange.kraken.journal import JournaledKraken
@@ -70,6 +81,11 @@ class LiveBrackets:
         """One pass over the active brackets; never raises (a failure is logged and retried next run)."""
         async with self.lock:
             try:
+                self._guard()
+            except ModeMismatchError as exc:
+                _log.error("brackets not reconciled: {}", exc.message)
+                return
+            try:
                 active = sorted(self.journal.list_brackets(active_only=True), key=lambda b: b.created_at)
                 self._claimed = {b.stop_order_id for b in active if b.stop_order_id}
                 if active:
@@ -97,6 +113,11 @@ class LiveBrackets:
         if bracket_id and order.client_id == leg_client_id(bracket_id, "tp"):
             return ExitKind.TAKE_PROFIT.value
         return None
+
+    def _guard(self) -> None:
+        """Refuse (nothing sent) unless the journal, i.e. the context this reconciler serves, is LIVE like Kraken."""
+        mode = self.journal.mode if isinstance(self.journal, ModeStamped) else Mode.LIVE
+        require_mode(self.ex, mode, "place or cancel bracket legs")
 
     # --- one bracket ----------------------------------------------------------------------------
 
@@ -185,7 +206,7 @@ class LiveBrackets:
         if stop is not None:
             _log.info("bracket {}: stop {} was already placed (found by client id)", b.id, stop.id)
         else:
-            stop = await self.ex.create_order(OrderRequest(
+            stop = await self._place(OrderRequest(
                 symbol=b.symbol, side=b.side.opposite, type=OrderType.STOP_LOSS, amount=entry.filled,
                 stop_price=b.stop_price, client_id=client_id))
             _log.info("bracket {}: placed stop {} {} {} {} at {}", b.id, stop.id, stop.side.value, stop.amount,
@@ -231,7 +252,7 @@ class LiveBrackets:
         client_id = leg_client_id(b.id, "tp")
         order = await self._find(client_id)
         if order is None:
-            order = await self.ex.create_order(OrderRequest(symbol=b.symbol, side=b.side.opposite,
+            order = await self._place(OrderRequest(symbol=b.symbol, side=b.side.opposite,
                                                             type=OrderType.MARKET, amount=amount, client_id=client_id))
             _log.info("bracket {}: take-profit {} {} {} {} at market", b.id, order.id, order.side.value, amount, b.symbol)
         self._journal(order, b)
@@ -293,8 +314,14 @@ class LiveBrackets:
         except OrderNotFoundError:
             return None
 
+    async def _place(self, request: OrderRequest) -> Order:
+        """Place a leg (after the mode check)."""
+        self._guard()
+        return await self.ex.create_order(request)
+
     async def _cancel(self, order: Order) -> Order:
         """Cancel an order; the order as it ended (it may have filled or ended meanwhile)."""
+        self._guard()
         self._open.pop(order.id, None)
         for siblings in (self._children or {}).values():
             siblings[:] = [o for o in siblings if o.id != order.id]
