@@ -26,6 +26,8 @@ from trading.risk.limits import DailyLimits, KillSwitch
 
 _log = logger.bind(component="service")
 HEARTBEAT_JOB = "heartbeat"
+PROTECTION_JOB = "protection-sweep"  # LIVE: every holding has its resting stop, or an alert names it
+PROTECTION_EVERY = 60
 RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
 
 
@@ -164,6 +166,9 @@ class Service:
         # place an order, or a fill in the first ~20 s (before the first run) would never be announced.
         await self.rt.autopilot.watch_fills()
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
+        if self.settings.mode is Mode.LIVE:  # every holding Zyn opened has its stop, or an alert names it
+            self.scheduler.add_job(self.rt.autopilot.protection_sweep, "interval", seconds=PROTECTION_EVERY,
+                                   id=PROTECTION_JOB, replace_existing=True, max_instances=1, coalesce=True)
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)

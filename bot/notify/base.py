@@ -14,6 +14,7 @@ class AlertKind(StrEnum):
     KILL_SWITCH = "kill_switch"  # the daily-loss kill switch tripped
     AUTOPILOT_ERROR = "autopilot_error"  # a tick or a symbol failed
     DAILY_REPORT = "daily_report"  # the scheduled daily report (with an equity PNG)
+    PROTECTION = "protection"  # a LIVE position's stop was refused, cancelled outside Zyn, replaced or is missing
 
 
 class Delivery(StrEnum):

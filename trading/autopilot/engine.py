@@ -29,6 +29,7 @@ from trading.events import (
     OrderCancelled,
     OrderFilled,
     OrderPlaced,
+    ProtectionAlert,
     TickCompleted,
 )
 from trading.exchange.base import Exchange, ModeStamped, PositionBook, ReconciledBrackets, require_mode
@@ -99,6 +100,7 @@ class Autopilot:
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
         # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
         self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
+        self._configure_protection()
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
         self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
         self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
@@ -162,6 +164,11 @@ class Autopilot:
             return
         self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
         self.limits.cfg = self.kill.cfg = self.cfg.risk
+        self._configure_protection()
+
+    def _configure_protection(self) -> None:
+        if self.brackets is not None:
+            self.brackets.configure(retries=self.cfg.risk.protection_retries, flatten=self.cfg.risk.flatten_unprotected)
 
     # --- one symbol ---------------------------------------------------------------------------
 
@@ -309,6 +316,27 @@ class Autopilot:
         """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
         if self.brackets is not None:
             await self.brackets.reconcile()
+            for alert in self.brackets.drain_alerts():
+                await self.bus.publish(alert)
+
+    async def protection_sweep(self) -> list[str]:
+        """LIVE, every minute: reconcile the brackets, then name every holding without full stop cover (alerted).
+
+        Returns the unprotected holdings' lines (empty when every one is covered); never raises.
+        """
+        if self.brackets is None:
+            return []
+        try:
+            self._guard("sweep the stops")
+            await self._reconcile()
+            missing = list(self.brackets.unprotected())
+        except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
+            await self._error(None, exc)
+            return []
+        for line in missing:
+            await self.bus.publish(ProtectionAlert(EventKind.PROTECTION, self.clock.now(), str(self.mode),
+                                                   f"protection sweep: {line}", symbol=line.split(":")[0]))
+        return missing
 
     async def _sync_fills(self) -> None:
         """Publish every fill not published yet.

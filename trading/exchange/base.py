@@ -29,6 +29,7 @@ from trading.errors import ModeMismatchError
 
 if TYPE_CHECKING:
     from trading.clock import Clock
+    from trading.events import Event
 
 
 @runtime_checkable
@@ -124,6 +125,18 @@ class BracketReconciler(Protocol):
 
     def exit_kind_of(self, order: Order) -> str | None:
         """The bracket exit this order is (e.g. "take-profit") when the reconciler placed it, else None."""
+        ...
+
+    def configure(self, *, retries: int, flatten: bool) -> None:
+        """Failed attempts to protect a holding before the owner is alerted; whether to sell it then."""
+        ...
+
+    def drain_alerts(self) -> Sequence[Event]:
+        """Protection alerts raised since the last call (the autopilot publishes them)."""
+        ...
+
+    def unprotected(self) -> Sequence[str]:
+        """One line per active bracket whose holding is not fully covered by resting stops right now."""
         ...
 
 
