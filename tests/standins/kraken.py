@@ -110,6 +110,7 @@ class KrakenStandin:
         self.skip_closes = 0  # the next N executions open no conditional close (Kraken could not place it)
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
+        self._late: dict[str, deque[float]] = defaultdict(deque)
         self._last_nonce = 0
         self._base_time = now.timestamp() if now is not None else None
         self._mono = time.monotonic()
@@ -139,6 +140,10 @@ class KrakenStandin:
     def delay_next(self, path: str, seconds: float) -> None:
         """Apply the next call of path at once but answer only after `seconds` (provokes client timeouts)."""
         self._delay[path.rsplit("/", 1)[-1]].append(seconds)
+
+    def book_late_next(self, path: str, seconds: float) -> None:
+        """Hold the next call of path for `seconds`, then apply it (the client has given up and looked meanwhile)."""
+        self._late[path.rsplit("/", 1)[-1]].append(seconds)
 
     def move_price(self, pair_id: str, bid: str | Decimal, ask: str | Decimal, last: str | Decimal | None = None) -> None:
         """set_price, then fill every resting order of the pair that the new price crosses (oldest first).
@@ -232,6 +237,8 @@ class KrakenStandin:
                 raise KrakenError(f"EGeneral:Invalid arguments:{sorted(unknown)[0]}")
             if self._fail[name]:
                 raise KrakenError(self._fail[name].popleft())
+            if self._late[name]:  # booked late: after the client's timeout and its first lookups
+                await asyncio.sleep(self._late[name].popleft())
             payload = {"error": [], "result": getattr(self, f"_{name}")(params)}
         except KrakenError as exc:
             payload = {"error": [str(exc)]}
