@@ -36,6 +36,8 @@ _log = logger.bind(component="service")
 HEARTBEAT_JOB = "heartbeat"
 WATCHDOG_EVERY = 60  # seconds: a late tick is found within a minute of being two candles late
 CANDLE = timedelta(minutes=5)
+PROTECTION_JOB = "protection-sweep"  # LIVE: every holding has its resting stop, or an alert names it
+PROTECTION_EVERY = 60
 RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
 
 
@@ -194,6 +196,9 @@ class Service:
         await self.rt.autopilot.recover()  # what a crash left mid-tick (entries, exits, decisions), before any tick
         await self.rt.autopilot.watch_fills()  # also works off the kill switch's pending steps
         schedule_fill_watch(self.scheduler, self.rt.autopilot.watch_fills)
+        if self.settings.mode is Mode.LIVE:  # every holding Zyn opened has its stop, or an alert names it
+            self.scheduler.add_job(self.rt.autopilot.protection_sweep, "interval", seconds=PROTECTION_EVERY,
+                                   id=PROTECTION_JOB, replace_existing=True, max_instances=1, coalesce=True)
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)

@@ -14,7 +14,7 @@ from trading.clock import Clock
 from trading.config import TradingConfig
 from trading.domain import Balance, Fill, Mode, Order
 from trading.errors import InputError
-from trading.exchange.base import Exchange
+from trading.exchange.base import Exchange, require_mode
 
 
 class Journal(Protocol):
@@ -85,6 +85,11 @@ class ToolContext:
         if self.store is None or self.trading_config is None:
             raise InputError(f"{what} is not available here")
         return self.store, self.trading_config
+
+    def orders_exchange(self, action: str) -> Exchange:
+        """The exchange, for placing or cancelling orders: refused (nothing sent) unless it is of this context's mode."""
+        require_mode(self.exchange, self.mode, action)
+        return self.exchange
 
     @property
     def source(self) -> str:

@@ -103,10 +103,10 @@ def _record(ctx: ToolContext, *orders: Order) -> None:
 
 async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
     """Place a market, limit, stop-loss or take-profit order, or a bracket (entry + stop + target)."""
+    ex = ctx.orders_exchange("place an order")
     if args.validate_only and ctx.mode is Mode.PAPER:
         raise InputError("validation-only orders are a LIVE feature; in PAPER orders simply execute")
     symbol = await resolve_symbol(ctx, args.symbol)
-    ex = ctx.exchange
     extra = {"auto_adjust": True} if args.auto_adjust and ctx.mode is Mode.PAPER else {}
     args = await _resolve_amounts(ctx, symbol, args)
     if args.is_bracket:
@@ -154,15 +154,16 @@ async def _resolve_amounts(ctx: ToolContext, symbol: str, args: PlaceOrderArgs) 
 
 async def cancel_order(ctx: ToolContext, args: CancelArgs) -> CancelResult:
     """Cancel one open order by its id or client id."""
-    order = await ctx.exchange.cancel_order(args.order_id)
+    order = await ctx.orders_exchange("cancel an order").cancel_order(args.order_id)
     _record(ctx, order)
     return CancelResult(cancelled=[order])
 
 
 async def cancel_all(ctx: ToolContext, args: CancelAllArgs) -> CancelResult:
     """Cancel every open order (optionally of one pair)."""
+    ex = ctx.orders_exchange("cancel orders")
     symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
-    orders = await ctx.exchange.cancel_all(symbol)
+    orders = await ex.cancel_all(symbol)
     _record(ctx, *orders)
     return CancelResult(cancelled=orders)
 

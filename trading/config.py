@@ -81,6 +81,10 @@ class RiskSettings(_Section):
     max_trades_total: int = Field(30, ge=0, le=10000, description="entries per UTC day, all symbols")
     daily_loss_limit: Decimal = Field(Decimal("0.03"), gt=0, le=1, description="kill switch: loss vs day start")
     flatten_on_kill: bool = Field(False, description="close every position when the kill switch trips")
+    flatten_unprotected: bool = Field(False, description="LIVE: sell a holding at market when its stop cannot be "
+                                                         "placed after protection_retries attempts")
+    protection_retries: int = Field(3, ge=1, le=100, description="LIVE: attempts to (re)place a missing stop "
+                                                                 "before the owner is alerted")
 
 
 class TradingConfig(_Section):

@@ -43,7 +43,7 @@ class PrecisionError(InputError):
 
 
 class ModeMismatchError(InputError):
-    """A database stamped for one mode was opened in the other."""
+    """A database stamped for one mode was opened in the other, or an exchange of one mode reached the other's context."""
 
 
 class ExchangeError(ZynError):

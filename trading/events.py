@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     KILL_SWITCH_TRIPPED = "kill_switch_tripped"
     AUTOPILOT_ERROR = "autopilot_error"
     TICK_COMPLETED = "tick_completed"
+    PROTECTION = "protection"  # a LIVE position's stop: refused, cancelled outside Zyn, replaced, or missing
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class KillSwitchTripped(Event):
 @dataclass(frozen=True)
 class AutopilotError(Event):
     symbol: str | None = None
+
+
+@dataclass(frozen=True)
+class ProtectionAlert(Event):
+    """A LIVE holding's protection changed or failed; `urgent` when the coins are (partly) unprotected now."""
+
+    symbol: str = ""
+    bracket_id: str = ""
+    urgent: bool = True
 
 
 @dataclass(frozen=True)

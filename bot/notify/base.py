@@ -15,6 +15,7 @@ class AlertKind(StrEnum):
     AUTOPILOT_ERROR = "autopilot_error"  # a tick or a symbol failed
     DAILY_REPORT = "daily_report"  # the scheduled daily report (with an equity PNG)
     WATCHDOG = "watchdog"  # the service found itself unwell: a late tick, a stale feed, a dead job
+    PROTECTION = "protection"  # a LIVE position's stop was refused, cancelled outside Zyn, replaced or is missing
 
 
 class Delivery(StrEnum):

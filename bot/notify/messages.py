@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bot.notify.base import Alert, AlertKind
-from trading.events import AutopilotError, BracketExit, Event, KillSwitchTripped, OrderFilled
+from trading.events import AutopilotError, BracketExit, Event, KillSwitchTripped, OrderFilled, ProtectionAlert
 
 _VERB = {"buy": "bought", "sell": "sold"}
 
@@ -40,6 +40,8 @@ def alert_for(event: Event) -> Alert | None:
         return _kill_switch(event)
     if isinstance(event, AutopilotError):
         return _autopilot_error(event)
+    if isinstance(event, ProtectionAlert):
+        return _protection(event)
     return None
 
 
@@ -89,6 +91,15 @@ def _kill_switch(event: KillSwitchTripped) -> Alert:
              "No new entries until tomorrow (UTC) or a manual reset (`zyn killswitch --reset`).",
              event.text]
     return Alert(AlertKind.KILL_SWITCH, title, "\n".join(line for line in lines if line), event.at)
+
+
+def _protection(event: ProtectionAlert) -> Alert:
+    what = "UNPROTECTED" if event.urgent else "Protection"
+    title = f"{what}: {event.symbol}{_mode(event)}"
+    # Keyed by bracket and text: each new state of a holding's protection is news, a repeat within the cooldown is not.
+    body = f"{event.text}\nBracket {event.bracket_id}" if event.bracket_id else event.text
+    return Alert(AlertKind.PROTECTION, title, body, event.at,
+                 key=f"{event.bracket_id}:{event.text[:60]}")
 
 
 def _autopilot_error(event: AutopilotError) -> Alert:

@@ -16,7 +16,8 @@ from memory.tables.alerts import AlertSettingRow
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog")
+ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
+               "protection")
 ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
 DELIVERIES = ("on", "silent", "off")
 DEFAULT_OFF = frozenset({("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms")})

@@ -49,6 +49,7 @@ def make_world(tmp_path: Path, mode: Mode = Mode.PAPER, clock: ManualClock | Non
         feed.set_price("BTC/USD", "60000.0", "60010.0")
     db = open_database(Mode.PAPER, tmp_path)
     ex = PaperExchange(feed, db, clock)
+    ex.mode = mode  # the simulator stands in for the LIVE account: the tools' mode guard must see it as such
     ctx = ToolContext(mode=mode, exchange=ex, journal=db, clock=clock, quote_currency="USD",
                       credentials_present=False, log_level="INFO", database="test", store=db,
                       trading_config=TradingConfig())

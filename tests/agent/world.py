@@ -57,6 +57,7 @@ def make_world(tmp_path: Path, *, mode: Mode = Mode.PAPER, model: Any = None, **
         feed.set_price(symbol, bid, ask)
     db = open_database(Mode.PAPER, tmp_path / "data")
     exchange = PaperExchange(feed, db, clock)
+    exchange.mode = mode  # the simulator stands in for the LIVE account: the tools' mode guard must see it as such
     ctx = ToolContext(mode=mode, exchange=exchange, journal=db, clock=clock, quote_currency="USD",
                       credentials_present=False, log_level="INFO", database="test", store=db,
                       trading_config=TradingConfig(), log_file=tmp_path / "data" / "logs" / "zyn.log")

@@ -5,7 +5,7 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private; for resting
+nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
@@ -107,8 +107,10 @@ class KrakenStandin:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.forbid_private = False
         self.private_violations: list[tuple[str, str, dict[str, str]]] = []
+        self.skip_closes = 0  # the next N executions open no conditional close (Kraken could not place it)
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
+        self._late: dict[str, deque[float]] = defaultdict(deque)
         self._last_nonce = 0
         self._base_time = now.timestamp() if now is not None else None
         self._mono = time.monotonic()
@@ -138,6 +140,10 @@ class KrakenStandin:
     def delay_next(self, path: str, seconds: float) -> None:
         """Apply the next call of path at once but answer only after `seconds` (provokes client timeouts)."""
         self._delay[path.rsplit("/", 1)[-1]].append(seconds)
+
+    def book_late_next(self, path: str, seconds: float) -> None:
+        """Hold the next call of path for `seconds`, then apply it (the client has given up and looked meanwhile)."""
+        self._late[path.rsplit("/", 1)[-1]].append(seconds)
 
     def move_price(self, pair_id: str, bid: str | Decimal, ask: str | Decimal, last: str | Decimal | None = None) -> None:
         """set_price, then fill every resting order of the pair that the new price crosses (oldest first).
@@ -231,6 +237,8 @@ class KrakenStandin:
                 raise KrakenError(f"EGeneral:Invalid arguments:{sorted(unknown)[0]}")
             if self._fail[name]:
                 raise KrakenError(self._fail[name].popleft())
+            if self._late[name]:  # booked late: after the client's timeout and its first lookups
+                await asyncio.sleep(self._late[name].popleft())
             payload = {"error": [], "result": getattr(self, f"_{name}")(params)}
         except KrakenError as exc:
             payload = {"error": [str(exc)]}
@@ -418,7 +426,9 @@ class KrakenStandin:
                  trades=[*o["trades"], tid])
         if executed == o["vol"]:
             o.update(status="closed", closetm=self.now())
-        if o["close"]:  # Kraken opens the conditional close once (this part of) the entry has filled
+        if o["close"] and self.skip_closes > 0:
+            self.skip_closes -= 1
+        elif o["close"]:  # Kraken opens the conditional close once (this part of) the entry has filled
             close, other = o["close"], "sell" if o["type"] == "buy" else "buy"
             self.orders[self._new_id("O")] = self._new_order(o["pair"], other, close["ordertype"], vol,
                                                              Decimal(close["price"]), None, {}, refid=txid)

@@ -31,9 +31,10 @@ from trading.events import (
     EventKind,
     OrderFilled,
     OrderPlaced,
+    ProtectionAlert,
     TickCompleted,
 )
-from trading.exchange.base import Exchange, PositionBook, ReconciledBrackets
+from trading.exchange.base import Exchange, ModeStamped, PositionBook, ReconciledBrackets, require_mode
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
 from trading.risk.state import KillSwitchOutbox
@@ -90,15 +91,19 @@ class Autopilot:
     """Evaluates every symbol of the universe on each closed candle and trades through the risk gate."""
 
     def __init__(self, exchange: Exchange, store: AutopilotStore, limits: DailyLimits, kill_switch: KillSwitch,
-                 clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD") -> None:
+                 clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD",
+                 mode: Mode | None = None) -> None:
         self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
         self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
         self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
-        self.mode = exchange.mode
+        # The mode this autopilot runs in: given, else the mode its database is stamped with. Orders are refused
+        # (nothing sent) when the exchange belongs to another mode: see _guard.
+        self.mode = mode or (store.mode if isinstance(store, ModeStamped) else exchange.mode)
         self._seen_fills: set[str] | None = None
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
         # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
         self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
+        self._configure_protection()
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
         self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
         self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
@@ -116,6 +121,7 @@ class Autopilot:
         now = self.clock.now()
         report = TickReport(at=now)
         try:
+            self._guard("run a tick")
             self._apply_overrides()
             await self.recover()
             await self._reconcile()
@@ -169,6 +175,11 @@ class Autopilot:
             return
         self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
         self.limits.cfg = self.kill.cfg = self.cfg.risk
+        self._configure_protection()
+
+    def _configure_protection(self) -> None:
+        if self.brackets is not None:
+            self.brackets.configure(retries=self.cfg.risk.protection_retries, flatten=self.cfg.risk.flatten_unprotected)
 
     # --- one symbol ---------------------------------------------------------------------------
 
@@ -263,8 +274,13 @@ class Autopilot:
 
     # --- orders -------------------------------------------------------------------------------
 
+    def _guard(self, action: str) -> None:
+        """Refuse (ModeMismatchError, nothing sent) unless the exchange is of this autopilot's mode."""
+        require_mode(self.exchange, self.mode, action)
+
     async def _enter(self, symbol: str, candle_time: datetime, sizing: Sizing, strategy: str | None,
                      reasons: tuple[str, ...]) -> str:
+        self._guard("place an entry")
         request = BracketRequest(symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
                                  take_profit_price=sizing.target)
         # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
@@ -288,6 +304,7 @@ class Autopilot:
 
     async def _exit(self, symbol: str, amount: Decimal, strategy: str | None, *, candle_time: datetime | None = None,
                     reasons: tuple[str, ...] = ()) -> str:
+        self._guard("place an exit")
         intent = OrderIntent(IntentKind.EXIT, symbol, candle_time or self.clock.now(), new_client_id(), self.limits.counts().day, amount,
                              strategy, reasons)
         intent_id = self.store.open_exit_intent(intent)  # a crash from here on is completed at restart
@@ -320,20 +337,43 @@ class Autopilot:
         Never raises: a failure is logged and the next run tries again.
         """
         try:
+            self._guard("watch fills and brackets")
             await self.run_kill_steps()
             await self._reconcile()
             await self._sync_fills()
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
-            _log.warning("fill watch failed: {}", exc)
+            _log.warning("fill watch failed: {}", exc.message if isinstance(exc, ZynError) else exc)
 
     async def run_kill_steps(self) -> int:
         """Work off the kill switch's pending steps (at start-up, every tick and fill watch); returns those left."""
+        self._guard("cancel entries")
         return await self._kill_steps.run()
 
     async def _reconcile(self) -> None:
         """LIVE: place, adopt and cancel bracket legs (one cancels the other); never raises."""
         if self.brackets is not None:
             await self.brackets.reconcile()
+            for alert in self.brackets.drain_alerts():
+                await self.bus.publish(alert)
+
+    async def protection_sweep(self) -> list[str]:
+        """LIVE, every minute: reconcile the brackets, then name every holding without full stop cover (alerted).
+
+        Returns the unprotected holdings' lines (empty when every one is covered); never raises.
+        """
+        if self.brackets is None:
+            return []
+        try:
+            self._guard("sweep the stops")
+            await self._reconcile()
+            missing = list(self.brackets.unprotected())
+        except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
+            await self._error(None, exc)
+            return []
+        for line in missing:
+            await self.bus.publish(ProtectionAlert(EventKind.PROTECTION, self.clock.now(), str(self.mode),
+                                                   f"protection sweep: {line}", symbol=line.split(":")[0]))
+        return missing
 
     async def _sync_fills(self) -> None:
         """Publish every fill not published yet.

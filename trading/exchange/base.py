@@ -25,9 +25,11 @@ from trading.domain import (
     Position,
     Ticker,
 )
+from trading.errors import ModeMismatchError
 
 if TYPE_CHECKING:
     from trading.clock import Clock
+    from trading.events import Event
 
 
 @runtime_checkable
@@ -125,6 +127,18 @@ class BracketReconciler(Protocol):
         """The bracket exit this order is (e.g. "take-profit") when the reconciler placed it, else None."""
         ...
 
+    def configure(self, *, retries: int, flatten: bool) -> None:
+        """Failed attempts to protect a holding before the owner is alerted; whether to sell it then."""
+        ...
+
+    def drain_alerts(self) -> Sequence[Event]:
+        """Protection alerts raised since the last call (the autopilot publishes them)."""
+        ...
+
+    def unprotected(self) -> Sequence[str]:
+        """One line per active bracket whose holding is not fully covered by resting stops right now."""
+        ...
+
 
 @runtime_checkable
 class ReconciledBrackets(Protocol):
@@ -133,6 +147,26 @@ class ReconciledBrackets(Protocol):
     def bracket_reconciler(self, clock: Clock) -> BracketReconciler:
         """A reconciler for this account."""
         ...
+
+
+@runtime_checkable
+class ModeStamped(Protocol):
+    """Anything that knows the mode it belongs to (an exchange, the mode's database)."""
+
+    @property
+    def mode(self) -> Mode: ...
+
+
+def require_mode(exchange: ModeStamped, expected: Mode, action: str) -> None:
+    """Refuse `action` (e.g. "place an order") unless the exchange belongs to the expected mode.
+
+    Called where an order is placed or cancelled, before any call to the exchange: a PAPER context handed the
+    LIVE Kraken client must never reach Kraken's private API, whatever wiring mistake got it there.
+    """
+    actual = Mode(exchange.mode)
+    if actual is not Mode(expected):
+        raise ModeMismatchError(f"refused to {action}: this is a {Mode(expected).value.upper()} context but the "
+                                f"exchange is {actual.value.upper()}; nothing was sent")
 
 
 def by_symbol(items: Sequence[Market]) -> dict[str, Market]:

@@ -31,7 +31,7 @@ def test_zyn_run_serves_the_dashboard_and_the_status_api(tmp_path: Path) -> None
         page = httpx.get(url + "/", timeout=10)
         assert page.status_code == 200 and "Zyn · PAPER" in page.text
         status = httpx.get(url + "/api/status", timeout=10).json()
-        assert status["result"]["mode"] == "paper" and status["result"]["data_source"] == "offline replay"
+        assert status["result"]["mode"] == "paper" and status["result"]["data_source"].startswith("offline replay")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     finally:

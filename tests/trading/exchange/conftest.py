@@ -34,6 +34,6 @@ async def kraken_standin() -> AsyncIterator[KrakenStandin]:
 async def kraken_exchange(kraken_standin: KrakenStandin, kraken_clock: ManualClock) -> AsyncIterator[KrakenExchange]:
     """The LIVE adapter on the stand-in, with quick retries."""
     exchange = KrakenExchange(KRAKEN_KEY, KRAKEN_SECRET, api_url=kraken_standin.url, clock=kraken_clock,
-                              timeout_ms=3000, retries=3, retry_wait=0.01)
+                              timeout_ms=3000, retries=3, retry_wait=0.01, lookup_grace=0.05)
     yield exchange
     await exchange.close()

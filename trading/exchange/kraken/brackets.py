@@ -30,8 +30,22 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from trading.clock import Clock
-from trading.domain import Bracket, BracketStatus, Order, OrderRequest, OrderStatus, OrderType, Side, Ticker
-from trading.errors import OrderNotFoundError, ZynError
+from trading.domain import (
+    Bracket,
+    BracketStatus,
+    Mode,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    Ticker,
+    quantize_down,
+)
+from trading.errors import ModeMismatchError, OrderNotFoundError, ZynError
+from trading.events import ProtectionAlert
+from trading.exchange.base import ModeStamped, require_mode
+from trading.exchange.kraken.protection import Protection
 
 if TYPE_CHECKING:
     from trading.exchange.kraken.journal import JournaledKraken
@@ -47,6 +61,7 @@ class ExitKind(StrEnum):
     ENTRY_CANCELLED = "entry-cancelled"  # the entry ended (cancelled, expired) before any fill
     STOP_CANCELLED = "stop-cancelled"  # someone cancelled the stop outside Zyn: the bracket is released
     TAKE_PROFIT_FAILED = "take-profit-failed"  # the market exit ended unfilled: the position needs a look
+    FLATTENED = "flattened-unprotected"  # no stop could be placed: sold at market (flatten_unprotected)
     EXIT_SIGNAL = "exit-signal"  # the autopilot's strategy closed the position itself
 
 
@@ -65,10 +80,17 @@ class LiveBrackets:
         self._claimed: set[str] = set()  # stops that belong to a bracket already
         self._children: dict[str, list[Order]] | None = None
         self._tickers: dict[str, Ticker] = {}
+        self.protection = Protection(clock)
+        self._uncovered: dict[str, str] = {}  # bracket id -> what is unprotected, as of the last run
 
     async def reconcile(self) -> None:
         """One pass over the active brackets; never raises (a failure is logged and retried next run)."""
         async with self.lock:
+            try:
+                self._guard()
+            except ModeMismatchError as exc:
+                _log.error("brackets not reconciled: {}", exc.message)
+                return
             try:
                 active = sorted(self.journal.list_brackets(active_only=True), key=lambda b: b.created_at)
                 self._claimed = {b.stop_order_id for b in active if b.stop_order_id}
@@ -76,8 +98,10 @@ class LiveBrackets:
                     await self._load_open_orders()
             except Exception as exc:  # noqa: BLE001 - the scheduler must keep running
                 _log.warning("brackets not reconciled: {}; retrying next run", _describe(exc))
+                self._uncovered = {"*": f"the stops could not be checked: {_describe(exc)}"}
                 return
             self._tickers = {}
+            self._uncovered = {}
             for bracket in active:
                 try:
                     await self._step(bracket)
@@ -90,6 +114,18 @@ class LiveBrackets:
             if b.status is BracketStatus.ACTIVE:
                 self._close(b, BracketStatus.CLOSED, ExitKind.EXIT_SIGNAL, reason)
 
+    def unprotected(self) -> list[str]:
+        """One line per active bracket whose holding the last run left without full stop cover."""
+        return list(self._uncovered.values())
+
+    def configure(self, *, retries: int, flatten: bool) -> None:
+        """How many failed attempts before the owner is alerted, and whether to sell what cannot be protected."""
+        self.protection.retries, self.protection.flatten = retries, flatten
+
+    def drain_alerts(self) -> list[ProtectionAlert]:
+        """Protection alerts raised since the last call (the autopilot publishes them)."""
+        return self.protection.drain()
+
     def exit_kind_of(self, order: Order) -> str | None:
         """"take-profit" for a bracket's market take-profit exit (its fills are bracket exits), else None."""
         known = self.journal.get_order(order.id)
@@ -97,6 +133,11 @@ class LiveBrackets:
         if bracket_id and order.client_id == leg_client_id(bracket_id, "tp"):
             return ExitKind.TAKE_PROFIT.value
         return None
+
+    def _guard(self) -> None:
+        """Refuse (nothing sent) unless the journal, i.e. the context this reconciler serves, is LIVE like Kraken."""
+        mode = self.journal.mode if isinstance(self.journal, ModeStamped) else Mode.LIVE
+        require_mode(self.ex, mode, "place or cancel bracket legs")
 
     # --- one bracket ----------------------------------------------------------------------------
 
@@ -120,15 +161,12 @@ class LiveBrackets:
         if stop is None:
             return
         if stop.status is OrderStatus.CLOSED:
-            await self._cancel_rest_of(b, entry)
+            entry = await self._cancel_rest_of(b, entry)
+            await self._cancel_legs(b, entry, keep=None)  # the other legs would sell coins already sold
             self._close(b, BracketStatus.CLOSED, ExitKind.STOP_LOSS, f"stop {stop.id} filled at {stop.average}")
             return
-        if not stop.status.is_active:
-            self._close(b, BracketStatus.CANCELED, ExitKind.STOP_CANCELLED,
-                        f"stop {stop.id} was {stop.status.value} outside Zyn: bracket released")
-            return
         if b.status is BracketStatus.PENDING_ENTRY:
-            b = self._save(b, status=BracketStatus.ACTIVE, note=f"protected by stop {stop.id} for {stop.amount}")
+            b = self._save(b, status=BracketStatus.ACTIVE)
         if await self._target_reached(b):
             await self._take_profit(b, entry, stop)
 
@@ -141,56 +179,132 @@ class LiveBrackets:
             return known
         return await self._find(b.entry_order_id or b.id)
 
-    async def _ensure_stop(self, b: Bracket, entry: Order) -> tuple[Bracket, Order | None]:
-        """The bracket's stop for the whole filled amount: kept, adopted from Kraken, or placed."""
-        stop = await self._order(b.stop_order_id) if b.stop_order_id else None
-        if stop is not None and stop.amount < entry.filled and stop.status is not OrderStatus.CLOSED:
-            if stop.status.is_active:
-                stop = await self._cancel(stop)
-            if stop.status is not OrderStatus.CLOSED:  # else it filled meanwhile: a stop-loss exit
-                _log.info("bracket {}: the entry grew to {}; replacing stop {} for {}", b.id, entry.filled, stop.id,
-                          stop.amount)
-                b = self._save(b, stop_order_id=None, leg_seq=b.leg_seq + 1, note=f"resizing the stop to {entry.filled}")
-                stop = None
-        if stop is None:
-            b, stop = await self._adopt_or_place_stop(b, entry)
-            if stop is None:
-                return b, None
-        self._journal(stop, b)
-        if stop.status.is_active:  # a late conditional close would sell the same coins again
-            await self._cancel_strays(b, entry, keep=stop.id)
-        return b, stop
+    async def _legs(self, b: Bracket, entry: Order) -> list[Order]:
+        """The resting stops that protect this bracket: Kraken's conditional closes of its entry and Zyn's own."""
+        ours = {leg_client_id(b.id, "sl", k) for k in range(b.leg_seq + 1)}
+        children = {o.id for o in await self._children_of(entry.id)}
+        legs = [o for o in self._open.values() if o.status.is_active and o.type is OrderType.STOP_LOSS
+                and o.side is b.side.opposite and o.symbol == b.symbol
+                and (o.id == b.stop_order_id or o.id in children or o.client_id in ours)]
+        if not legs and not entry.status.is_active:
+            legs = self._unlinked_close(b, entry)
+        return sorted(legs, key=lambda o: o.created_at)
 
-    async def _adopt_or_place_stop(self, b: Bracket, entry: Order) -> tuple[Bracket, Order | None]:
-        children = [o for o in await self._children_of(entry.id) if o.status.is_active]
-        if not children and not entry.status.is_active:
-            children = self._unlinked_close(b, entry)
-        first = children[0] if len(children) == 1 else None
-        if (first is not None and not entry.status.is_active and first.amount == entry.filled
-                and first.type is OrderType.STOP_LOSS and first.side is b.side.opposite):
-            _log.info("bracket {}: adopted Kraken's conditional close {} as the stop ({} {} at {})", b.id, first.id,
-                      first.side.value, first.amount, first.stop_price)
-            self._claimed.add(first.id)
-            return self._save(b, stop_order_id=first.id, note=f"stop {first.id} (Kraken's conditional close)"), first
-        market = await self.ex.market(b.symbol)
-        if entry.filled < market.min_amount:  # Kraken would refuse it: keep its conditional closes meanwhile
-            _log.info("bracket {}: {} filled is below the minimum; the stop waits for more", b.id, entry.filled)
+    async def _ensure_stop(self, b: Bracket, entry: Order) -> tuple[Bracket, Order | None]:
+        """Stops resting for exactly the filled amount; the bracket's main stop (None: not protected yet).
+
+        Protection only ever grows before it shrinks: a missing part gets a stop of its own (a top-up) while
+        what rests stays, because on Kraken spot a resting stop holds its coins and a replacement for the whole
+        amount would be refused for insufficient funds. So a partly filled entry keeps Kraken's conditional
+        close of each part (several stops that add up), and nothing is cancelled unless it is surplus.
+        """
+        stop = await self._order(b.stop_order_id) if b.stop_order_id else None
+        if stop is not None and stop.status is OrderStatus.CLOSED:
+            self._journal(stop, b)
+            return b, stop  # the stop-loss exit
+        if stop is not None and not stop.status.is_active:  # cancelled or expired outside Zyn: replace it
+            self._journal(stop, b)
+            _log.warning("bracket {}: stop {} was {} outside Zyn; replacing it", b.id, stop.id, stop.status.value)
+            self.protection.notice(b, f"stop {stop.id} ({stop.amount} at {b.stop_price}) was "
+                                      f"{stop.status.value} outside Zyn; Zyn is replacing it")
+            b = self._save(b, stop_order_id=None, note=f"stop {stop.id} {stop.status.value} outside Zyn: replacing it")
+        legs = await self._legs(b, entry)
+        covered = sum((o.amount - o.filled for o in legs), Decimal(0))
+        gap = entry.filled - covered
+        if gap > 0:
+            self._uncovered[b.id] = f"{b.symbol}: {gap} of {entry.filled} has no resting stop (bracket {b.id})"
+            b, placed, gone = await self._top_up(b, entry, gap, covered)
+            if gone:
+                return b, None
+            if placed is not None:
+                legs.append(placed)
+        elif gap < 0:
+            legs = await self._cancel_surplus(b, entry, legs)
+        if not legs:
             return b, None
-        for child in children:  # several (partial fills) or the wrong size: Zyn keeps one stop of its own
-            await self._cancel(child)
-            _log.info("bracket {}: cancelled Kraken's conditional close {} ({}); Zyn places its own stop", b.id,
-                      child.id, child.amount)
+        main = next((o for o in legs if o.id == b.stop_order_id), None) or max(legs, key=lambda o: o.amount)
+        for leg in legs:
+            self._journal(leg, b)
+        covered = sum((o.amount - o.filled for o in legs), Decimal(0))
+        note = (f"protected by stop {main.id} for {main.amount}" if len(legs) == 1
+                else f"protected by {len(legs)} stops for {covered}")
+        if covered >= entry.filled:
+            self._uncovered.pop(b.id, None)
+            self.protection.succeeded(b, note)
+        if (b.stop_order_id, b.note) != (main.id, note):
+            b = self._save(b, stop_order_id=main.id, note=note)
+        return b, main
+
+    async def _top_up(self, b: Bracket, entry: Order, gap: Decimal, covered: Decimal
+                      ) -> tuple[Bracket, Order | None, bool]:
+        """Place a stop for the unprotected `gap`; (bracket, the stop or None, whether the coins are gone)."""
+        market = await self.ex.market(b.symbol)
+        if gap < market.min_amount:
+            if not entry.status.is_active:  # Kraken refuses a stop this small: say so, once
+                self.protection.failed(b, f"{gap} {market.base} is below Kraken's minimum for a stop")
+            return b, None, False
+        held = (await self.ex.fetch_balances()).get(market.base if b.side is Side.BUY else market.quote)
+        free = held.free if held is not None else Decimal(0)
+        if b.side is Side.BUY and free < gap:
+            if covered <= 0 and free < market.min_amount:  # sold outside Zyn: nothing left to protect
+                self._close(b, BracketStatus.CANCELED, ExitKind.STOP_CANCELLED,
+                            f"the {entry.filled} {market.base} left the account outside Zyn: bracket released")
+                self.protection.notice(b, f"the position ({entry.filled} {market.base}) was closed outside Zyn; "
+                                          "Zyn no longer manages it", urgent=False)
+                self._uncovered.pop(b.id, None)
+                return b, None, True
+            gap = quantize_down(free, market.amount_step)  # protect what is still here
+            if gap < market.min_amount:
+                return b, None, False
         client_id = leg_client_id(b.id, "sl", b.leg_seq)
         stop = await self._find(client_id)
+        if stop is not None and not stop.status.is_active:  # that generation ended: use a fresh client id
+            b = self._save(b, leg_seq=b.leg_seq + 1)
+            client_id, stop = leg_client_id(b.id, "sl", b.leg_seq), None
         if stop is not None:
             _log.info("bracket {}: stop {} was already placed (found by client id)", b.id, stop.id)
         else:
-            stop = await self.ex.create_order(OrderRequest(
-                symbol=b.symbol, side=b.side.opposite, type=OrderType.STOP_LOSS, amount=entry.filled,
-                stop_price=b.stop_price, client_id=client_id))
+            try:
+                stop = await self._place(OrderRequest(
+                    symbol=b.symbol, side=b.side.opposite, type=OrderType.STOP_LOSS, amount=gap,
+                    stop_price=b.stop_price, client_id=client_id))
+            except ZynError as exc:
+                await self._placement_failed(b, gap, market.base, exc)
+                raise
             _log.info("bracket {}: placed stop {} {} {} {} at {}", b.id, stop.id, stop.side.value, stop.amount,
                       b.symbol, b.stop_price)
-        return self._save(b, stop_order_id=stop.id, note=f"stop {stop.id} for {stop.amount}"), stop
+            if not self.protection.is_alerted(b.id):
+                self.protection.notice(b, f"Zyn placed stop {stop.id}: {stop.side.value} {stop.amount} at "
+                                          f"{b.stop_price}", urgent=False)
+        self._open[stop.id] = stop
+        b = self._save(b, leg_seq=b.leg_seq + 1, note=f"stop {stop.id} for {stop.amount}")
+        return b, stop, False
+
+    async def _placement_failed(self, b: Bracket, gap: Decimal, asset: str, exc: ZynError) -> None:
+        """Count a refused or unanswered stop; at the bound the owner is told and, if configured, it is sold."""
+        what = f"the stop for {gap} {asset} at {b.stop_price} was refused ({exc.message})"
+        if self.protection.failed(b, what) and self.protection.flatten:
+            order = await self._place(OrderRequest(symbol=b.symbol, side=b.side.opposite, type=OrderType.MARKET,
+                                                   amount=gap, client_id=leg_client_id(b.id, "fl", b.leg_seq)))
+            self._journal(order, b)
+            self.protection.notice(b, f"sold {order.filled or gap} at market (order {order.id}): it could not be "
+                                      "protected")
+            self._uncovered.pop(b.id, None)
+            self._close(b, BracketStatus.CLOSED, ExitKind.FLATTENED, f"no stop could be placed; sold by {order.id}")
+
+    async def _cancel_surplus(self, b: Bracket, entry: Order, legs: list[Order]) -> list[Order]:
+        """Cancel stops beyond the filled amount (a late conditional close would sell coins twice), newest first."""
+        covered = sum((o.amount - o.filled for o in legs), Decimal(0))
+        kept = list(legs)
+        for leg in sorted(legs, key=lambda o: o.created_at, reverse=True):
+            rest = leg.amount - leg.filled
+            if leg.id != b.stop_order_id and covered - rest >= entry.filled:
+                ended = await self._cancel(leg)
+                self._journal(ended, b)
+                covered -= rest
+                kept.remove(leg)
+                _log.info("bracket {}: cancelled surplus stop {} ({})", b.id, leg.id, leg.amount)
+        return kept
 
     def _unlinked_close(self, b: Bracket, entry: Order) -> list[Order]:
         """Kraken's conditional close if Kraken did not link it (no refid): the one open order of its exact shape."""
@@ -199,12 +313,13 @@ class LiveBrackets:
                  and o.stop_price == b.stop_price and o.amount == entry.filled]
         return twins if len(twins) == 1 else []
 
-    async def _cancel_strays(self, b: Bracket, entry: Order, keep: str | None) -> None:
-        """Cancel the entry's conditional closes other than `keep` (they would sell the same coins again)."""
-        for child in await self._children_of(entry.id):
-            if child.id != keep and child.status.is_active:
-                await self._cancel(child)
-                _log.info("bracket {}: cancelled extra conditional close {} ({})", b.id, child.id, child.amount)
+    async def _cancel_legs(self, b: Bracket, entry: Order, keep: str | None) -> None:
+        """Cancel the bracket's resting stops other than `keep` (its exit is under way: they would sell twice)."""
+        for leg in await self._legs(b, entry):
+            if leg.id != keep:
+                ended = await self._cancel(leg)
+                self._journal(ended, b)
+                _log.info("bracket {}: cancelled stop {} ({})", b.id, leg.id, leg.amount)
 
     # --- the take-profit ------------------------------------------------------------------------
 
@@ -220,6 +335,7 @@ class LiveBrackets:
                   b.take_profit_price, stop.id)
         b = self._save(b, exit_kind=ExitKind.TAKE_PROFIT.value, note="target reached: taking profit")
         entry = await self._cancel_rest_of(b, entry, keep=stop.id)
+        await self._cancel_legs(b, entry, keep=stop.id)
         stop = await self._cancel(stop)
         self._journal(stop, b)
         if stop.status is OrderStatus.CLOSED:  # the stop filled first
@@ -231,7 +347,7 @@ class LiveBrackets:
         client_id = leg_client_id(b.id, "tp")
         order = await self._find(client_id)
         if order is None:
-            order = await self.ex.create_order(OrderRequest(symbol=b.symbol, side=b.side.opposite,
+            order = await self._place(OrderRequest(symbol=b.symbol, side=b.side.opposite,
                                                             type=OrderType.MARKET, amount=amount, client_id=client_id))
             _log.info("bracket {}: take-profit {} {} {} {} at market", b.id, order.id, order.side.value, amount, b.symbol)
         self._journal(order, b)
@@ -293,8 +409,14 @@ class LiveBrackets:
         except OrderNotFoundError:
             return None
 
+    async def _place(self, request: OrderRequest) -> Order:
+        """Place a leg (after the mode check)."""
+        self._guard()
+        return await self.ex.create_order(request)
+
     async def _cancel(self, order: Order) -> Order:
         """Cancel an order; the order as it ended (it may have filled or ended meanwhile)."""
+        self._guard()
         self._open.pop(order.id, None)
         for siblings in (self._children or {}).values():
             siblings[:] = [o for o in siblings if o.id != order.id]
@@ -311,7 +433,7 @@ class LiveBrackets:
         ended = await self._cancel(entry)
         self._journal(ended, b)
         self._children = None  # its last fills may have opened more conditional closes
-        await self._cancel_strays(b, ended, keep=keep)
+        await self._cancel_legs(b, ended, keep=keep)
         return ended
 
     def _journal(self, order: Order, b: Bracket) -> None:
@@ -330,6 +452,8 @@ class LiveBrackets:
 
     def _failed(self, b: Bracket, exc: Exception) -> None:
         text = _describe(exc)
+        if b.id not in self._uncovered and b.status is BracketStatus.ACTIVE:
+            self._uncovered[b.id] = f"{b.symbol}: the stop could not be checked ({text}; bracket {b.id})"
         _log.opt(exception=not isinstance(exc, ZynError)).warning("bracket {}: {}; retrying next run", b.id, text)
         try:
             current = self.journal.get_bracket(b.id) or b

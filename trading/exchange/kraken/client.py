@@ -74,7 +74,7 @@ class _KrakenClient:
 
     def __init__(self, api_key: str | None, api_secret: str | None, *, api_url: str | None = None,
                  clock: Clock | None = None, timeout_ms: int = 10000, retries: int = 3,
-                 retry_wait: float = 0.5) -> None:
+                 retry_wait: float = 0.5, lookups: int = 3, lookup_grace: float = 1.0) -> None:
         if bool(api_key) != bool(api_secret):
             raise ConfigError("set both the Kraken API key and secret, or neither")
         if api_secret:
@@ -99,6 +99,9 @@ class _KrakenClient:
         self._clock: Clock = clock or SystemClock()
         self._retries = max(0, int(retries))
         self._retry_wait = max(0.0, float(retry_wait))
+        # Before re-sending an order whose answer was lost, look it up this many times, this far apart: Kraken
+        # can book a request after a first lookup found nothing (a drill placed 15 of 15 such orders twice).
+        self._lookups, self._lookup_grace = max(1, int(lookups)), max(0.0, float(lookup_grace))
         self._markets: dict[str, Market] | None = None
         self._markets_lock = asyncio.Lock()
         self._client_ids: dict[str, str] = {}  # Kraken id -> client id, so fills can carry it
@@ -265,7 +268,7 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
 
         async def attempt(number: int) -> Order:
             if number > 1 and not request.validate_only:
-                found = await self._find_by_client_id(request.client_id)
+                found = await self._find_booked_late(request.client_id)
                 if found is not None:
                     _log.warning("order {} reached Kraken despite the failed reply; not placing it again",
                                  request.client_id)
@@ -292,6 +295,16 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
                 return placed
 
         return await self._retry(attempt, what="create order")
+
+    async def _find_booked_late(self, client_id: str) -> Order | None:
+        """The order with this client id, looked up `lookups` times with a grace between (None: not booked)."""
+        for n in range(self._lookups):
+            if n:
+                await asyncio.sleep(self._lookup_grace)
+            found = await self._find_by_client_id(client_id)
+            if found is not None:
+                return found
+        return None
 
     async def _find_by_client_id(self, client_id: str) -> Order | None:
         """The order with this client id, open or closed, or None (one try; callers retry)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from tests.trading.exchange.kraken.live_env import BTC, PAIR, STOP, Live, limit_bracket, market_bracket
-from trading.domain import BracketRequest, BracketStatus, Side
+from trading.domain import BracketRequest, BracketStatus, OrderRequest, OrderType, Side
 from trading.events import EventKind
 from trading.exchange.kraken.brackets import ExitKind, leg_client_id
 
@@ -85,30 +85,35 @@ async def test_entry_cancelled_or_expired_unfilled_closes_the_bracket_without_le
     assert len(live.adds()) == 2 and live.open_orders() == []
 
 
-async def test_partial_fills_size_the_stop_to_what_was_bought(live):
+async def test_partial_fills_keep_krakens_close_of_each_part_and_never_cancel_protection(live):
     bracket = await limit_bracket(live)
     live.k.fill_order(bracket.entry_order_id, "0.0004")  # Kraken opens a close for this part
+    live.k.fail_next("AddOrder", "EOrder:Insufficient funds")  # main's replacement stop was refused here
     await live.watch(2)
     b = live.bracket(bracket.id)
-    [(stop_id, stop)] = live.open_orders()[1:]  # the rest of the entry, then Zyn's stop for the filled part
-    assert stop_id == b.stop_order_id and stop["vol"] == D("0.0004") and stop["cl_ord_id"] == leg_client_id(b.id, "sl")
+    [(close_id, close)] = live.open_orders()[1:]  # the rest of the entry, then Kraken's close of the part
+    assert (b.stop_order_id, close["vol"], close["refid"]) == (close_id, D("0.0004"), bracket.entry_order_id)
+    assert live.k.calls("CancelOrder") == [] and live.adds("stop-loss") == []  # nothing to refuse: never naked
 
-    live.k.fill_order(bracket.entry_order_id)  # the rest fills
+    live.k.fill_order(bracket.entry_order_id)  # the rest fills: its own close
     await live.watch(3)
     b = live.bracket(bracket.id)
-    [(stop_id, stop)] = live.open_orders()
-    assert (stop_id, stop["vol"], stop["ordertype"]) == (b.stop_order_id, D("0.001"), "stop-loss")
-    assert stop["cl_ord_id"] == leg_client_id(b.id, "sl", 1) and b.leg_seq == 1
-    assert len(live.adds("stop-loss")) == 2  # one per size, each once
-    closes = [o for o in live.k.orders.values() if o["refid"] == bracket.entry_order_id]
-    assert len(closes) == 2 and all(o["status"] == "canceled" for o in closes)  # Kraken's per-fill closes
+    stops = sorted(o["vol"] for _t, o in live.open_orders())
+    assert stops == [D("0.0004"), D("0.0006")] and b.stop_order_id == close_id and b.status is BracketStatus.ACTIVE
+    assert live.k.calls("CancelOrder") == [] and live.adds("stop-loss") == []
+    assert live.pilot.brackets.unprotected() == [] and b.note == "protected by 2 stops for 0.0010"
+    live.k.move_price(PAIR, "69990.0", "70000.0", last="69990.0")  # both stops trigger: one exit, no more
+    await live.watch(2)
+    b = live.bracket(bracket.id)
+    assert (b.status, b.exit_kind) == (BracketStatus.CLOSED, ExitKind.STOP_LOSS) and live.k.balances["XXBT"] == 0
 
 
 async def test_timed_out_stop_placement_is_found_next_run_not_placed_twice(live_standin, tmp_path):
     live = Live(live_standin, tmp_path, retries=0, timeout_ms=400)
     try:
         bracket = await limit_bracket(live)
-        live.k.fill_order(bracket.entry_order_id, "0.0005")  # a partial fill: Zyn places its own stop
+        live.k.skip_closes = 1  # Kraken opens no conditional close for this part: Zyn places its own stop
+        live.k.fill_order(bracket.entry_order_id, "0.0005")
         live.k.delay_next("AddOrder", 1.5)  # Kraken places it but answers too late
         await live.watch()
         b = live.bracket(bracket.id)
@@ -127,6 +132,7 @@ async def test_refused_stop_placement_is_retried_next_run(live_standin, tmp_path
     live = Live(live_standin, tmp_path, retries=0)
     try:
         bracket = await limit_bracket(live)
+        live.k.skip_closes = 1
         live.k.fill_order(bracket.entry_order_id, "0.0005")
         live.k.fail_next("AddOrder", "EService:Unavailable")
         await live.watch()
@@ -167,20 +173,39 @@ async def test_target_gone_before_the_retry_restores_the_stop(live):
     await live.watch(2)
     b = live.bracket(bracket.id)
     [(stop_id, stop)] = live.open_orders()
-    assert (b.status, b.exit_kind, b.stop_order_id, b.leg_seq) == (BracketStatus.ACTIVE, None, stop_id, 1)
+    # leg 1 restores the stop; the count moves on once it rests (a later top-up gets a fresh client id)
+    assert (b.status, b.exit_kind, b.stop_order_id, b.leg_seq) == (BracketStatus.ACTIVE, None, stop_id, 2)
     assert (stop["ordertype"], stop["vol"], stop["price"]) == ("stop-loss", D("0.001"), STOP)
     assert live.exits() == []
 
 
-async def test_stop_cancelled_by_the_user_releases_the_bracket(live):
+async def test_stop_cancelled_by_hand_is_replaced_and_the_owner_told(live):
+    bracket = await market_bracket(live)
+    await live.watch()
+    [(first_id, _)] = live.open_orders()
+    await live.ex.cancel_all()  # by hand, outside Zyn: the coins are still there
+    await live.watch()
+    b = live.bracket(bracket.id)
+    [(stop_id, stop)] = live.open_orders()
+    assert (b.status, b.stop_order_id, stop["vol"], stop["price"]) == (BracketStatus.ACTIVE, stop_id, D("0.001"), STOP)
+    assert stop["cl_ord_id"] == leg_client_id(b.id, "sl", 0) and stop_id != first_id
+    texts = [e.text for e in live.events if e.kind is EventKind.PROTECTION]
+    assert texts == [f"BTC/USD: stop {first_id} (0.001 at 70000) was canceled outside Zyn; Zyn is replacing it",
+                     f"BTC/USD: Zyn placed stop {stop_id}: sell 0.001 at 70000"]
+    await live.watch(2)
+    assert len(live.adds("stop-loss")) == 1 and len(live.open_orders()) == 1  # replaced once
+
+
+async def test_position_sold_by_hand_releases_the_bracket_with_a_notice(live):
     bracket = await market_bracket(live)
     await live.watch()
     await live.ex.cancel_all()
-    live.k.move_price(PAIR, "80000.0", "80000.1")
+    await live.ex.create_order(OrderRequest(BTC, Side.SELL, OrderType.MARKET, D("0.001")))  # sold by hand
     await live.watch(2)
     b = live.bracket(bracket.id)
     assert (b.status, b.exit_kind) == (BracketStatus.CANCELED, ExitKind.STOP_CANCELLED)
-    assert len(live.adds()) == 1 and live.k.balances["XXBT"] == D("0.001")  # Zyn does not fight the user
+    assert live.adds("stop-loss") == [] and live.open_orders() == []  # Zyn does not fight the owner
+    assert "closed outside Zyn" in [e for e in live.events if e.kind is EventKind.PROTECTION][-1].text
 
 
 async def test_a_conditional_close_without_refid_is_adopted_by_its_exact_shape(live):
@@ -197,13 +222,14 @@ async def test_a_fill_below_the_minimum_keeps_krakens_closes_until_the_entry_gro
     bracket = await limit_bracket(live)
     live.k.fill_order(bracket.entry_order_id, "0.00005")  # under BTC/USD's 0.0001 minimum
     await live.watch(2)
-    assert live.bracket(bracket.id).stop_order_id is None and live.adds("stop-loss") == []
-    assert [o["vol"] for _t, o in live.open_orders() if o["refid"]] == [D("0.00005")]  # Kraken's close stays
+    [(close_id, close)] = [(t, o) for t, o in live.open_orders() if o["refid"]]  # Kraken's close stays
+    assert (live.bracket(bracket.id).stop_order_id, close["vol"]) == (close_id, D("0.00005"))
+    assert live.adds("stop-loss") == [] and live.k.calls("CancelOrder") == []
     live.k.fill_order(bracket.entry_order_id)
     await live.watch(2)
     b = live.bracket(bracket.id)
-    [(stop_id, stop)] = live.open_orders()
-    assert (b.stop_order_id, stop["vol"], len(live.adds("stop-loss"))) == (stop_id, D("0.001"), 1)
+    assert sorted(o["vol"] for _t, o in live.open_orders()) == [D("0.00005"), D("0.00095")]
+    assert (b.stop_order_id, live.adds("stop-loss")) == (close_id, [])
 
 
 async def test_a_sell_bracket_buys_back_at_its_target(live_standin, tmp_path):
