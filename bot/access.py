@@ -56,7 +56,7 @@ class Access:
         role = self.role_of(user_id, chat_id, in_group, extra=extra)
         if role is not None:
             return Verdict(Caller(user_id=str(user_id), chat_id=str(chat_id), channel=self.front, role=role,
-                                  name=name or str(user_id)))
+                                  name=name or str(user_id), private=not in_group))
         reason = "group not served" if in_group else "stranger"
         self.refused(user_id, chat_id, what, reason)
         key = ("chat", chat_id) if in_group else ("user", user_id)

@@ -33,10 +33,11 @@ class FrontEndContext:
     bus: EventBus | None = None
     store: Any = None  # memory.Database
     data_source: Callable[[], str] | None = None
+    web_login: Callable[[], str] | None = None  # a single-use login link into the web dashboard (None: no web)
 
     def desk(self, access: Access) -> Desk:
         """The chat flows for a front end with these access rules."""
-        return Desk(self.gate, self.agent, access, self.clock, owner_name=self.owner_name)
+        return Desk(self.gate, self.agent, access, self.clock, owner_name=self.owner_name, web_login=self.web_login)
 
 
 @runtime_checkable

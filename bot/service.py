@@ -163,7 +163,14 @@ class Service:
         exchange = self.rt.services.exchange
         return FrontEndContext(gate=self.gate, agent=self.agent, clock=self.rt.services.clock,
                                settings=self.settings, owner_name=self.settings.owner_name, bus=self.rt.bus,
-                               store=self.rt.services.db, data_source=lambda: str(exchange.source))
+                               store=self.rt.services.db, data_source=lambda: str(exchange.source),
+                               web_login=self._web_login if self.settings.web else None)
+
+    def _web_login(self) -> str:
+        """A single-use login link into this service's web dashboard (for /weblogin in a private chat)."""
+        from bot.cli.web_cmd import login_link
+
+        return login_link(self.settings)
 
     async def tick(self) -> TickReport:
         """One autopilot tick, shown on the console (the scheduled job)."""

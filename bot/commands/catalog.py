@@ -158,6 +158,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             (PAIR, Option("days", Kind.INT, "how many days back", low=1, high=365)), _backtest,
             tools=("run_backtest",)),
     Command("mode", "/mode", "PAPER or LIVE", (), _act(Action.MODE), refresh=True, tools=("get_status",)),
+    Command("weblogin", "/weblogin", "A single-use link into the web dashboard (owner, private chat)", (),
+            _act(Action.WEBLOGIN)),
     Command("confirm", "/confirm CODE", "Approve a pending action",
             (Option("code", Kind.CODE, "the code from the confirmation message", required=True),),
             lambda v, now: Step(action=Action.CONFIRM.value, code=v["code"])),

@@ -7,6 +7,8 @@ roles, permissions and confirmations are decided here and in the gate, never in 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from loguru import logger
 
 from agent.reply import Reply, cancel_reply, confirm_reply, reply_from
-from bot.access import Access, refusal_text
+from bot.access import OWNER_ONLY_TEXT, Access, refusal_text
 from bot.commands.buttons import PANEL_LINES, Rows, cancel_menu_rows, confirm_rows, panel_rows, refresh_rows
 from bot.commands.catalog import COMMANDS, help_lines, parse_command, route_values, usage_text
 from bot.commands.spec import Action, Step, Usage
@@ -58,12 +60,14 @@ class Press:
 class Desk:
     """Commands, text and presses for one account, through one gate (and the agent for free text)."""
 
-    def __init__(self, gate: Gate, agent: Any, access: Access, clock: Clock, *, owner_name: str = "") -> None:
+    def __init__(self, gate: Gate, agent: Any, access: Access, clock: Clock, *, owner_name: str = "",
+                 web_login: Callable[[], str] | None = None) -> None:
         self.gate = gate
         self.agent = agent
         self.access = access
         self.clock = clock
         self.owner_name = owner_name
+        self.web_login = web_login  # makes a single-use login link into the web dashboard (None: no web)
 
     # --- messages -------------------------------------------------------------------------------------------
     async def text(self, caller: Caller, text: str, *, stream_to: Any = None) -> Answer:
@@ -87,6 +91,8 @@ class Desk:
             return Answer(self.welcome(caller, step.action == Action.START))
         if step.action == Action.UNAVAILABLE:
             return Answer(f"/{name} is not available yet.")
+        if step.action == Action.WEBLOGIN:
+            return await self._web_login(caller)
         # The cancel menu and /confirm need what cancelling an order needs: trade permission.
         needs = "cancel_order" if step.action in (Action.CANCEL_MENU, Action.CONFIRM) else step.tool
         if needs is not None and not self.gate.permits(caller, needs):
@@ -99,6 +105,21 @@ class Desk:
         if rows is None and COMMANDS[name].refresh and (step.tool is None or self.gate.is_read(step.tool)):
             rows = refresh_rows(" ".join([name, *_line_words(words, values)]))
         return Answer(reply.text, reply, rows)
+
+    async def _web_login(self, caller: Caller) -> Answer:
+        """A login link for the owner, only in a private chat: a link posted in a group signs anyone in."""
+        if caller.role is not Role.OWNER:
+            self.access.refused(caller.user_id, caller.chat_id, "/weblogin", f"role {caller.role.value}")
+            return Answer(OWNER_ONLY_TEXT)
+        if not caller.private:
+            self.access.refused(caller.user_id, caller.chat_id, "/weblogin", "not a private chat")
+            return Answer("Ask me for a login link in our private chat: a link posted here would let anyone who "
+                          "reads it sign in. Nothing was sent.")
+        if self.web_login is None:
+            return Answer("The web dashboard is off here (ZYN_WEB=0), so there is no link to give.")
+        link = await asyncio.to_thread(self.web_login)
+        _log.info("web login link sent to the owner in {} chat {}", caller.channel, caller.chat_id)
+        return Answer(link)
 
     async def cancel_menu(self, caller: Caller) -> Answer:
         """The open orders as buttons (or just the answer that there are none)."""

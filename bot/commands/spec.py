@@ -44,6 +44,7 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     CANCEL_MENU = "cancel_menu"
     MODE = "mode"
+    WEBLOGIN = "weblogin"
     UNAVAILABLE = "unavailable"
 
 

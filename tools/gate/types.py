@@ -39,6 +39,7 @@ class Caller:
     channel: str  # the front end: "telegram" | "discord" | "web" | "cli"
     role: Role
     name: str = ""
+    private: bool = False  # a one-to-one chat with Zyn (nobody else reads the answer)
 
     @property
     def conversation(self) -> str:

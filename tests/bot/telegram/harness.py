@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.agent import Agent
 from bot.app import build_agent, build_gate
+from bot.cli.web_cmd import login_link
 from bot.frontend import FrontEndContext
 from bot.notify.fanout import Notifier
 from bot.service import Runtime, build_runtime
@@ -90,7 +91,8 @@ async def running(*, with_notifier: bool = False, **overrides: Any) -> AsyncIter
         harness = Harness(tg, front, agent, runtime, clock, settings, notifier=notifier)
         try:
             await front.start(FrontEndContext(gate=gate, agent=agent, clock=clock, settings=settings,
-                                              owner_name=settings.owner_name))
+                                              owner_name=settings.owner_name,
+                                              web_login=lambda: login_link(settings)))
             channel = front.alert_channel() if notifier is not None else None
             if channel is not None:  # as bot/service.py hands it over
                 notifier.add_channel(channel)

@@ -132,3 +132,13 @@ async def test_refresh_button_reruns_and_edits_the_message() -> None:
         forged = await h.press(status, MEMBER, "rf:autopilot on", force=True)  # a modified client
         assert forged["text"] == "This button is no longer valid." and forged["show_alert"]
         assert h.runtime.services.db.get_autopilot_state().updated_at is None
+
+
+async def test_weblogin_gives_the_owner_a_link_only_in_the_private_chat() -> None:
+    async with running() as h:
+        [link] = await h.say(OWNER, OWNER, "/weblogin")
+        assert "/login/" in link.text and "works once" in link.text
+        [group] = await h.say(GROUP, OWNER, "/weblogin", "supergroup")
+        assert "private chat" in group.text and "/login/" not in group.text
+        [trader] = await h.say(TRADER, TRADER, "/weblogin")
+        assert "Only the owner" in trader.text and "/login/" not in trader.text
