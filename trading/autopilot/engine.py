@@ -23,7 +23,13 @@ from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
-from trading.errors import InsufficientFundsError, InvalidOrderError, OrderNotFoundError, ZynError
+from trading.errors import (
+    ExchangeError,
+    InsufficientFundsError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    ZynError,
+)
 from trading.events import (
     AutopilotError,
     BracketExit,
@@ -127,6 +133,9 @@ class Autopilot:
             await self._reconcile()
             await self._sync_fills()
             equity, _ = await account_equity(self.exchange, self.quote)
+            if equity <= 0:  # an empty read (a Kraken glitch) must not trip the kill switch or start the day at 0
+                raise ExchangeError("the exchange reported no balances at all; tick skipped, so neither the kill "
+                                    "switch nor the day's start equity is computed from an empty read")
             await self._record_equity(now, equity)
             day = self.limits.ensure_day(equity)
             if self.kill.check(equity, day.start_equity):
