@@ -12,7 +12,6 @@ reached are remembered, so the fan-out's retry of the same alert sends only to t
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from discord.http import HTTPClient, Route, handle_message_parameters
 from loguru import logger
 
 from bot.discord.render import alert_message
-from bot.notify.base import Alert, AlertKind, NotifyError, RetryableNotifyError
+from bot.notify.base import Alert, AlertKind, DeliveredParts, NotifyError, RetryableNotifyError
 
 _log = logger.bind(component="discord")
 _REMEMBERED = 200
@@ -52,7 +51,7 @@ class DiscordChannel:
         self._base = api_url or Route.BASE
         self._http: HTTPClient | None = None
         self.chats = {AlertKind(k): tuple(dict.fromkeys(v)) for k, v in chats.items()}
-        self._delivered: OrderedDict[tuple, set[int]] = OrderedDict()
+        self._delivered = DeliveredParts(_REMEMBERED)
 
     @classmethod
     def from_settings(cls, settings: Any) -> DiscordChannel:
@@ -70,7 +69,7 @@ class DiscordChannel:
         if not self.chats_for(alert.kind):
             return
         http = await self._connect()
-        done = self._memory(alert)
+        done = self._delivered.of(alert)
         failed: list[str] = []
         retryable, wait = False, None
         for cid in self.chats_for(alert.kind):
@@ -97,14 +96,6 @@ class DiscordChannel:
             if retryable:
                 raise RetryableNotifyError(message, retry_after=wait)
             raise NotifyError(message)
-
-    def _memory(self, alert: Alert) -> set[int]:
-        key = (alert.kind, alert.at, alert.key, alert.title, alert.text, len(alert.photo or b""))
-        done = self._delivered.pop(key, set())
-        self._delivered[key] = done
-        while len(self._delivered) > _REMEMBERED:
-            self._delivered.popitem(last=False)
-        return done
 
     async def _connect(self) -> HTTPClient:
         if self._http is None:

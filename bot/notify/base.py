@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -63,3 +64,21 @@ class RetryableNotifyError(NotifyError):
     """A transient failure (connection, timeout, HTTP 429 or 5xx, SMTP 4xx): the fan-out tries again."""
 
     retryable = True
+
+
+class DeliveredParts:
+    """Which parts of recent alerts already reached their destinations, so a retry of the same alert sends only
+    what is missing (bounded: the newest `size` alerts are remembered)."""
+
+    def __init__(self, size: int = 200) -> None:
+        self.size = size
+        self._parts: OrderedDict[tuple, set] = OrderedDict()
+
+    def of(self, alert: Alert) -> set:
+        """The (mutable) set of parts of this alert already delivered."""
+        key = (alert.kind, alert.at, alert.key, alert.title, alert.text, len(alert.photo or b""))
+        done = self._parts.pop(key, set())
+        self._parts[key] = done
+        while len(self._parts) > self.size:
+            self._parts.popitem(last=False)
+        return done

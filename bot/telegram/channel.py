@@ -8,7 +8,6 @@ the parts that did arrive are remembered, so the fan-out's retry of the same ale
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.notify.base import Alert, AlertKind, NotifyError, RetryableNotifyError
+from bot.notify.base import Alert, AlertKind, DeliveredParts, NotifyError, RetryableNotifyError
 from bot.telegram.bot_api import api_urls, quiet_http_logs
 from bot.telegram.format import (
     CAPTION_LIMIT,
@@ -60,7 +59,7 @@ class TelegramChannel:
         self.max_wait = max_wait
         self._own_bot = own_bot
         self._ready = not own_bot
-        self._delivered: OrderedDict[tuple, set[tuple[int, int]]] = OrderedDict()
+        self._delivered = DeliveredParts(_REMEMBERED)
 
     @classmethod
     def from_settings(cls, settings: Any, *, bot: Bot | None = None) -> TelegramChannel:
@@ -89,7 +88,7 @@ class TelegramChannel:
         if not self._ready:
             await self.bot.initialize()
             self._ready = True
-        done = self._memory(alert)
+        done = self._delivered.of(alert)
         failed: list[str] = []
         retryable, wait = False, None
         for chat_id in chats:
@@ -124,14 +123,6 @@ class TelegramChannel:
                 caption=escape(clip(alert.title, CAPTION_LIMIT)), parse_mode=ParseMode.HTML,
                 disable_notification=silent), what="sendPhoto", attempts=self.attempts, max_wait=self.max_wait)
             done.add((chat_id, len(parts)))
-
-    def _memory(self, alert: Alert) -> set[tuple[int, int]]:
-        key = (alert.kind, alert.at, alert.key, alert.title, alert.text, len(alert.photo or b""))
-        done = self._delivered.pop(key, set())
-        self._delivered[key] = done
-        while len(self._delivered) > _REMEMBERED:
-            self._delivered.popitem(last=False)
-        return done
 
     async def close(self) -> None:
         """Close the HTTP connections of a bot this channel made itself (a shared bot is the app's)."""
