@@ -168,9 +168,9 @@ class Service:
 
     def _web_login(self) -> str:
         """A single-use login link into this service's web dashboard (for /weblogin in a private chat)."""
-        from bot.cli.web_cmd import login_link
+        from bot.web.auth import login_message
 
-        return login_link(self.settings)
+        return login_message(self.settings, self.rt.services.db, self.rt.services.clock)
 
     async def tick(self) -> TickReport:
         """One autopilot tick, shown on the console (the scheduled job)."""

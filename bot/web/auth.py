@@ -176,3 +176,11 @@ class Auth:
         """How the session cookie is set: HttpOnly, SameSite=Strict, for the session's lifetime."""
         return {"key": COOKIE, "httponly": True, "samesite": "strict", "max_age": int(self.ttl.total_seconds()),
                 "path": "/", "secure": False}
+
+
+def login_message(settings: Any, store: Any, clock: Clock, *, viewer: bool = False) -> str:
+    """A fresh single-use login link with how long it works (`zyn web-login`, /weblogin in a private chat)."""
+    link = new_login_link(settings, store, clock, Role.VIEWER if viewer else Role.OWNER)
+    who = "read-only viewer" if viewer else "owner"
+    return (f"{link}\nOpen it within {LOGIN_TTL.seconds // 60} minutes to sign in as the {who}; it works once. "
+            f"No token stays in the address bar after that.")

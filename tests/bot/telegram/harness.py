@@ -14,12 +14,12 @@ from typing import Any
 
 from agent.agent import Agent
 from bot.app import build_agent, build_gate
-from bot.cli.web_cmd import login_link
 from bot.frontend import FrontEndContext
 from bot.notify.fanout import Notifier
 from bot.service import Runtime, build_runtime
 from bot.settings import Settings, load_settings
 from bot.telegram.app import TelegramFrontEnd
+from bot.web.auth import login_message
 from tests.standins.telegram import Sent, TelegramStandin
 from trading.clock import ManualClock
 
@@ -92,7 +92,7 @@ async def running(*, with_notifier: bool = False, **overrides: Any) -> AsyncIter
         try:
             await front.start(FrontEndContext(gate=gate, agent=agent, clock=clock, settings=settings,
                                               owner_name=settings.owner_name,
-                                              web_login=lambda: login_link(settings)))
+                                              web_login=lambda: login_message(settings, runtime.services.db, clock)))
             channel = front.alert_channel() if notifier is not None else None
             if channel is not None:  # as bot/service.py hands it over
                 notifier.add_channel(channel)
