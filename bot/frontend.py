@@ -61,5 +61,3 @@ class FrontEnd(Protocol):
     def retryable(self, exc: BaseException) -> bool:
         """Whether a failed start is worth retrying (network trouble), not final (credentials refused)."""
 
-
-FrontEndFactory = Callable[[], FrontEnd]

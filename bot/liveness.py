@@ -39,7 +39,7 @@ class ServiceLock:
     fd: int | None = None
 
     @classmethod
-    def acquire(cls, data_dir: Path, mode: Mode, clock: Clock) -> ServiceLock:
+    def acquire(cls, data_dir: Path, mode: Mode) -> ServiceLock:
         """Take the lock or refuse with one line naming the service that holds it."""
         where = folder(data_dir, mode)
         where.mkdir(parents=True, exist_ok=True)

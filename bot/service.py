@@ -192,7 +192,7 @@ class Service:
     async def start(self) -> None:
         """Enable PAPER trading on first start, schedule the autopilot, start the front ends, print the banner."""
         # One service per data folder and mode, first: a second one would trade the same account twice.
-        self.lock = ServiceLock.acquire(self.settings.data_dir, self.settings.mode, self.rt.services.clock)
+        self.lock = ServiceLock.acquire(self.settings.data_dir, self.settings.mode)
         db = self.rt.services.db
         if self.settings.mode is Mode.PAPER and db.get_autopilot_state().updated_at is None:
             db.set_autopilot_enabled(True, by="first start (PAPER)")  # PAPER trades; LIVE needs auto-start

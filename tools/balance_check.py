@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tools.context import ToolContext
-from tools.results import amount_str, money
+from tools.results import amount_str
 from trading.domain import ZERO, Balance, Mode
 
 SOURCE = "balances-read"  # the snapshot source of a consistent read
@@ -82,8 +82,3 @@ def _age(now: datetime, at: datetime) -> str:
         return f"{seconds} s"
     return f"{seconds // 60} min" if seconds < 7200 else f"{seconds // 3600} h"
 
-
-def equity_line(value: Decimal | None, quote: str, as_of: datetime | None) -> str:
-    """Equity as shown, with the time of the figures when they are not this read's."""
-    shown = money(value) if value is not None else "unknown"
-    return f"{shown} {quote}" + (f" (as of {as_of:%H:%M} UTC)" if as_of is not None else "")
