@@ -3,6 +3,8 @@ a connect timeout, an advisory lock for writers). Every failure is one line that
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -120,9 +122,9 @@ def _sqlite_setup(engine: Engine) -> None:
         # The driver's own implicit transactions skip DDL; we issue BEGIN ourselves (SQLAlchemy's recipe).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")  # readers (CLI, web) never block the writer
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: everything after it may wait for a lock
+        _use_wal(cur)  # readers (CLI, web) never block the writer
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # In WAL mode NORMAL cannot corrupt the file; a power cut may lose the very last commit.
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -132,6 +134,24 @@ def _sqlite_setup(engine: Engine) -> None:
         # Writers take the lock up front, so a read-then-write never fails with "database is locked".
         immediate = conn.get_execution_options().get("zyn_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _use_wal(cur: Any) -> None:
+    """Switch the file to WAL (it stays so). Two processes opening a new file at once can both hold the shared
+    lock and want the exclusive one: SQLite answers one of them "database is locked" at once, without waiting
+    on the busy timeout (it would be a deadlock), so the switch is retried here for up to that timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
 
 
 def _postgres_setup(engine: Engine) -> None:
