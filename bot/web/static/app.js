@@ -158,7 +158,10 @@
   // ---- charts --------------------------------------------------------------------------------------------
   const LC = window.LightweightCharts;
   const theme = {layout: {background: {color: "#12161f"}, textColor: "#c9d1e0"}, grid: {vertLines: {color: "#1d2430"}, horzLines: {color: "#1d2430"}},
-    timeScale: {timeVisible: true, secondsVisible: false, borderColor: "#2a3342"}, rightPriceScale: {borderColor: "#2a3342"}, autoSize: true};
+    timeScale: {timeVisible: true, secondsVisible: false, borderColor: "#2a3342"}, rightPriceScale: {borderColor: "#2a3342"}, autoSize: true,
+    // Prices on the axis and the crosshair as the tables write them: thousands separated (90,087.70).
+    localization: {locale: "en-US", priceFormatter: p => Number(p).toLocaleString("en-US",
+      {minimumFractionDigits: Math.abs(p) >= 1 ? 2 : 4, maximumFractionDigits: Math.abs(p) >= 1 ? 2 : 6})}};
   let cChart = null, cSeries = null, cLines = [], eChart = null, eSeries = null;
   const secs = iso => Math.floor(Date.parse(iso) / 1000);
   async function drawCandles() {
