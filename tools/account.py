@@ -13,7 +13,7 @@ from tools.balance_check import checked_balances, remember
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
-from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, money
+from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, asset_amount, money
 from trading.domain import ZERO, Balance, Fill, Mode, Position
 from trading.errors import InputError, ZynError
 from trading.exchange.base import PositionBook
@@ -135,7 +135,7 @@ class BalancesResult:
         if not self.balances:
             return f"{head}No balances ({self.mode.value}{when})."
         return f"{head}Balances ({self.mode.value}{when}): " + ", ".join(
-            f"{b.asset} {amount_str(b.total)}" + (f" ({amount_str(b.used)} held)" if b.used else "")
+            f"{b.asset} {asset_amount(b.asset, b.total)}" + (f" ({asset_amount(b.asset, b.used)} held)" if b.used else "")
             for b in self.balances)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tools.context import ToolContext
-from tools.results import amount_str
+from tools.results import amount_str, asset_amount
 from trading.domain import ZERO, Balance, Mode
 
 SOURCE = "balances-read"  # the snapshot source of a consistent read
@@ -41,7 +41,7 @@ async def checked_balances(ctx: ToolContext) -> Checked:
         if last is None and not fills:
             return Checked(balances)  # a new, empty account: nothing contradicts it
         seen = (f"at {last.timestamp:%Y-%m-%d %H:%M} UTC Kraken reported "
-                + ", ".join(f"{a} {amount_str(b.total)}" for a, b in sorted(last.balances.items()) if b.total > 0)
+                + ", ".join(f"{a} {asset_amount(a, b.total)}" for a, b in sorted(last.balances.items()) if b.total > 0)
                 if last is not None else f"Zyn's journal has fills (the newest {fills[0].timestamp:%Y-%m-%d %H:%M} UTC)")
         if last is None:
             return Checked(balances, warning=f"Kraken returned EMPTY balances, but {seen}: this looks like a Kraken "

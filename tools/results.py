@@ -43,6 +43,14 @@ def money(value: Decimal | None, places: int = 2) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # never "-0.00"
 
 
+FIAT = frozenset({"USD", "EUR", "GBP", "CAD", "CHF", "JPY", "AUD", "USDT", "USDC"})
+
+
+def asset_amount(asset: str, value: Decimal | None) -> str:
+    """An asset's amount as a person reads it: cash as money (7,995.97), coins exactly (0.06550375)."""
+    return money(value) if asset.upper() in FIAT else amount_str(value)
+
+
 def amount_str(value: Decimal | None) -> str:
     """An amount without trailing zeros."""
     if value is None:

@@ -18,6 +18,7 @@ from tools.results import (
     StatusResult,
     TradesResult,
     amount_str,
+    asset_amount,
     money,
 )
 from trading.domain import Order
@@ -73,7 +74,7 @@ def _portfolio(r: PortfolioResult) -> None:
     for col in ("Asset", "Total", "Held", "Free"):
         t.add_column(col, justify="left" if col == "Asset" else "right")
     for b in r.balances:
-        t.add_row(b.asset, amount_str(b.total), amount_str(b.used), amount_str(b.free))
+        t.add_row(b.asset, asset_amount(b.asset, b.total), asset_amount(b.asset, b.used), asset_amount(b.asset, b.free))
     console.print(t)
     if r.positions:
         p = Table(title="Positions")

@@ -17,7 +17,7 @@ from bot.commands.desk import Answer
 from bot.discord.views import view_of
 from bot.notify.base import Alert, AlertKind
 from tools.account import BalancesResult, PositionsResult
-from tools.results import OrdersResult, PortfolioResult, amount_str, money
+from tools.results import OrdersResult, PortfolioResult, amount_str, asset_amount, money
 
 DESCRIPTION_LIMIT = 4096
 EMBED_LIMIT = 6000  # title, description, fields, footer together
@@ -73,10 +73,11 @@ def _fields(embed: discord.Embed, reply: Reply) -> None:
         embed.add_field(name="Equity", value=f"{money(result.equity)} {q}" if result.equity is not None else "unknown")
         embed.add_field(name="Realised P&L", value=f"{money(result.realized_pnl)} {q}")
         embed.add_field(name="Unrealised P&L", value=f"{money(result.unrealized_pnl)} {q}")
-        rows = [(b.asset, f"{amount_str(b.total)} (free {amount_str(b.free)})") for b in result.balances if b.total]
+        rows = [(b.asset, f"{asset_amount(b.asset, b.total)} (free {asset_amount(b.asset, b.free)})") for b in result.balances if b.total]
         _rows(embed, rows)
     elif isinstance(result, BalancesResult):
-        _rows(embed, [(b.asset, f"{amount_str(b.total)} (free {amount_str(b.free)}, held {amount_str(b.used)})")
+        _rows(embed, [(b.asset, f"{asset_amount(b.asset, b.total)} (free {asset_amount(b.asset, b.free)}, "
+                                   f"held {asset_amount(b.asset, b.used)})")
                       for b in result.balances])
     elif isinstance(result, PositionsResult):
         _rows(embed, [(p.position.symbol, f"{amount_str(p.position.amount)} avg {money(p.position.avg_price)} · "

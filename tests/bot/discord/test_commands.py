@@ -59,7 +59,7 @@ async def test_slow_work_is_deferred_then_followed_up() -> None:
 async def test_account_answers_are_ephemeral_in_guilds_and_strangers_are_refused() -> None:
     async with running() as h:
         balance = await h.slash(TRADER, "balance")
-        assert balance.ephemeral and "USD: 10000 (free 10000, held 0)" in balance.text()
+        assert balance.ephemeral and "USD: 10,000.00 (free 10,000.00, held 0.00)" in balance.text()
         dm = await h.slash(OWNER, "balance", channel=None)
         assert not dm.ephemeral
         shown = await h.slash(TRADER, "balance", {"public": True})  # asked otherwise

@@ -27,7 +27,7 @@ async def test_start_publishes_commands_and_greets_the_owner() -> None:
 async def test_free_text_question_is_answered_by_the_agent() -> None:
     async with running() as h:
         [answer] = await h.say(OWNER, OWNER, "whats my balance")
-        assert "Balances (paper): USD 10000" in answer.text
+        assert "Balances (paper): USD 10,000.00" in answer.text
         assert h.tg.calls["sendChatAction"] == 1  # "typing…" while the agent works
         [price] = await h.say(OWNER, OWNER, "hows btc")
         assert "BTC/USD: last 89,743.50" in price.text and "offline replay" in price.text
@@ -35,7 +35,7 @@ async def test_free_text_question_is_answered_by_the_agent() -> None:
 
 async def test_read_commands_map_to_their_tools() -> None:
     async with running() as h:
-        expect = {"/status": "Mode PAPER", "/balance": "USD 10000", "/positions": "No open positions",
+        expect = {"/status": "Mode PAPER", "/balance": "USD 10,000.00", "/positions": "No open positions",
                   "/orders": "No open orders", "/history": "No trades yet", "/pnl week": "No closed trades",
                   "/autopilot": "Autopilot", "/killswitch": "Kill switch armed", "/mode": "Mode: PAPER",
                   "/why BTC/USD": "No autopilot evaluations for BTC/USD",
