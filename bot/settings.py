@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -82,6 +83,7 @@ ENV_NAMES: dict[str, str] = {
     "web_secret": "ZYN_WEB_SECRET",
     "web_login": "ZYN_WEB_LOGIN",
     "web_session_hours": "ZYN_WEB_SESSION_HOURS",
+    "web_public_url": "ZYN_WEB_PUBLIC_URL",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
 SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
@@ -203,6 +205,9 @@ class Settings(BaseSettings):
     web_login: bool = Field(False, validation_alias=AliasChoices("ZYN_WEB_LOGIN", "web_login"))
     web_session_hours: int = Field(12, ge=1, le=24 * 30, validation_alias=AliasChoices(
         "ZYN_WEB_SESSION_HOURS", "web_session_hours"))
+    # How the owner reaches the web from outside (a reverse proxy, a tunnel): login links name this address, and
+    # an https:// one marks the session cookie Secure. Unset: the bind address (or this machine's name for 0.0.0.0).
+    web_public_url: str | None = Field(None, validation_alias=AliasChoices("ZYN_WEB_PUBLIC_URL", "web_public_url"))
 
     @field_validator("quote_currency", mode="before")
     @classmethod
@@ -220,6 +225,20 @@ class Settings(BaseSettings):
             raise ValueError(f"an IANA time zone like America/New_York (got {v!r})") from None
         return v
 
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v.strip())
+        if parts.username or parts.password:  # never echoed: it holds a password
+            raise ValueError("an address without a user name or password, like https://zyn.example.com")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"an address like https://zyn.example.com or http://192.168.1.20:5000 (got {v!r})")
+        return v.strip().rstrip("/")
+
     @field_validator("mode", mode="before")
     @classmethod
     def _lower(cls, v: Any) -> Any:
@@ -229,7 +248,7 @@ class Settings(BaseSettings):
                      "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
                      "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
                      "sms_auth_token", "sms_from", "sms_to", "discord_token", "discord_api_url",
-                     "discord_gateway_url", "discord_owner_id", "web_secret", mode="before")
+                     "discord_gateway_url", "discord_owner_id", "web_secret", "web_public_url", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if isinstance(v, str) and not v.strip() else v
@@ -355,6 +374,7 @@ def _describe(err: dict[str, Any]) -> str:
     else:
         accepts = err.get("msg", "a valid value").lower()
     shown = "***" if field in SECRET_FIELDS else repr(got)
+    shown = re.sub(r"://[^/@\s]*@", "://***@", shown)  # a URL's user name and password are never echoed
     if isinstance(got, dict):
         return f"{name}: missing or malformed ({accepts})"
     return f"{name}: must be {accepts} (got {shown})"

@@ -87,7 +87,7 @@ class WebFrontEnd:
                                 timeout_graceful_shutdown=3, server_header=False, proxy_headers=False)
         server = _Server(config)
         self.port = sock.getsockname()[1]
-        self.url = base_url(settings, self.port)
+        self.url = base_url(settings, self.port, public=False)  # where this server answers
         self.task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), name="web-server")
         for _ in range(200):  # up to 2 s for uvicorn to start listening
             if server.started or self.task.done():
@@ -100,7 +100,9 @@ class WebFrontEnd:
             raise RuntimeError(f"the web server stopped at start ({type(exc).__name__ if exc else 'exit'})")
         self.server, self.web = server, web
         hub.start()
-        _log.info("web dashboard at {} ({})", self.url, "local, no login" if web.auth.local else "login required")
+        reached = f", reached as {settings.web_public_url}" if settings.web_public_url else ""
+        _log.info("web dashboard at {}{} ({})", self.url, reached,
+                  "local, no login" if web.auth.local else "login required")
 
     def alert_channel(self) -> None:
         """The page shows events live (server-sent events); it is no alert channel of its own."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import socket
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -65,11 +66,22 @@ def digest(settings: Any, token: str) -> str:
     return hmac.new(_key(settings), token.encode(), hashlib.sha256).hexdigest()
 
 
-def base_url(settings: Any, port: int | None = None) -> str:
-    """Where the web answers, as a person types it."""
+def base_url(settings: Any, port: int | None = None, *, public: bool = True) -> str:
+    """Where the web answers, as a person types it: ZYN_WEB_PUBLIC_URL when set (a proxy or tunnel in front);
+    for a wildcard bind (0.0.0.0, ::) this machine's name, since no browser can open 0.0.0.0 from elsewhere."""
+    outside = getattr(settings, "web_public_url", None)
+    if public and outside:
+        return str(outside)
     host = settings.web_host
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname() or "localhost"
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port if port is not None else settings.web_port}"
+
+
+def secure_cookies(settings: Any) -> bool:
+    """Mark the session cookie Secure when the owner reaches the web over https (ZYN_WEB_PUBLIC_URL)."""
+    return str(getattr(settings, "web_public_url", None) or "").startswith("https://")
 
 
 def new_login_link(settings: Any, store: Any, clock: Clock, role: Role = Role.OWNER) -> str:
@@ -175,7 +187,7 @@ class Auth:
     def cookie_args(self) -> dict[str, Any]:
         """How the session cookie is set: HttpOnly, SameSite=Strict, for the session's lifetime."""
         return {"key": COOKIE, "httponly": True, "samesite": "strict", "max_age": int(self.ttl.total_seconds()),
-                "path": "/", "secure": False}
+                "path": "/", "secure": secure_cookies(self.settings)}
 
 
 def login_message(settings: Any, store: Any, clock: Clock, *, viewer: bool = False) -> str:

@@ -114,3 +114,32 @@ def test_zyn_web_login_prints_a_single_use_link() -> None:
     out = CliRunner().invoke(cli, ["web-login", "--viewer"], obj=CliState())
     assert out.exit_code == 0, out.output
     assert "http://127.0.0.1:" in out.output and "/login/" in out.output and "viewer" in out.output
+
+
+async def test_behind_a_proxy_links_name_the_public_address_and_the_cookie_is_secure() -> None:
+    async with running(web_public_url="https://zyn.example.com/", **LOGIN) as h:
+        link = h.link()
+        assert link.startswith("https://zyn.example.com/login/")  # never the bind address nobody can reach
+        c = h.client()
+        r = await c.post("/login", content=f"token={link.rsplit('/', 1)[1]}", headers=FORM)
+        assert r.status_code == 303 and "; secure" in r.headers["set-cookie"].lower()
+        await c.aclose()
+    async with running(**LOGIN) as h:  # plain http on localhost: a Secure cookie would never be sent back
+        c = h.client()
+        r = await c.post("/login", content=f"token={h.link().rsplit('/', 1)[1]}", headers=FORM)
+        assert r.status_code == 303 and "secure" not in r.headers["set-cookie"].lower()
+        await c.aclose()
+
+
+def test_a_wildcard_bind_names_this_machine_and_a_bad_public_url_is_one_line() -> None:
+    import socket
+
+    from bot.web.auth import base_url
+    from trading.errors import ConfigError as Bad
+
+    assert base_url(load_settings(offline=True, web_host="0.0.0.0", web_port=5000)) == \
+        f"http://{socket.gethostname()}:5000"
+    for bad in ("zyn.example.com", "ftp://zyn.example.com", "https://user:pw@zyn.example.com", "https://x/?a=1"):
+        with pytest.raises(Bad, match="ZYN_WEB_PUBLIC_URL") as err:
+            load_settings(offline=True, web_public_url=bad)
+        assert "\n" not in str(err.value) and "pw@" not in str(err.value)
