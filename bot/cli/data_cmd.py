@@ -1,4 +1,4 @@
-"""`zyn data import FILE` and `zyn data list`: the local candle store that backtests and the walk-forward read."""
+"""`zyn data import FILE`, `zyn data fetch PAIR` (bot/cli/fetch_cmd.py) and `zyn data list`: the local candle store that backtests and the walk-forward read."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def candle_store(settings: Any) -> Iterator[Any]:
 
 @click.group("data")
 def data() -> None:
-    """The local candle store: import history files, list what is held."""
+    """The local candle store: import history files, fetch history from Kraken, list what is held."""
 
 
 @data.command("import")
@@ -101,3 +101,8 @@ def stored_candles(settings: Any, symbol: str, start: Any = None, end: Any = Non
                              f"import more (zyn data import FILE)")
         ohlcv = db.load_candles(symbol, "5m", start, end)
     return ohlcv, f"candle store: {symbol} 5m from {'; '.join(held.sources)}"
+
+
+from bot.cli.fetch_cmd import fetch  # noqa: E402 - registered last: fetch_cmd reads candle_store from here lazily
+
+data.add_command(fetch)
