@@ -90,9 +90,11 @@ async def _fetch(settings: Any, pair: str, timeframe: str, since: datetime, dela
                     r = job.report
                     kept = (f"{r.stored:,} new candles stored, up to {r.last:%Y-%m-%d %H:%M} UTC"
                             if r.last else "no new candle stored")
-                    why = exc.message if isinstance(exc, ZynError) else "interrupted"
-                    click.echo(f"{symbol} {timeframe}: stopped ({why}); {kept}; "
-                               "run the same command again to continue", err=True)
+                    note = f"{symbol} {timeframe} stopped: {kept}; run the same command again to continue"
+                    if not isinstance(exc, ZynError):
+                        click.echo(note, err=True)
+                        raise
+                    exc.message = f"{exc.message}; {note}"
                     raise
     finally:
         await feed.close()

@@ -89,7 +89,8 @@ def test_fetch_is_paged_resumable_and_equals_an_independent_aggregation(kraken: 
     kraken.trades_fail_after = 2  # Kraken goes away after two pages of trades
     assert main(argv) != 0
     out, err = capsys.readouterr()
-    assert "stopped (Kraken is unavailable" in err and "run the same command again to continue" in err
+    assert len(err.strip().splitlines()) == 1 and err.strip().startswith("error: Kraken is unavailable")
+    assert "BTC/USD 5m stopped:" in err and "run the same command again to continue" in err
     assert "Traceback" not in out + err
     part, held = _stored(tmp_path)
     assert 0 < len(part) < len(expected)
