@@ -37,7 +37,7 @@ def data() -> None:
               help="from a ZIP, import only these pairs (repeatable); default: every pair in it")
 @click.pass_obj
 def import_(state: CliState, file: str, pair: str | None, timeframe: str | None, only: tuple[str, ...]) -> None:
-    """Import candles: Kraken's OHLCVT CSV (XBTUSD_5.csv) or its ZIP, freqtrade json, or a CSV with a header."""
+    """Import candles: Kraken's OHLCVT CSV (XBTUSD_5.csv) or its ZIP, freqtrade json or feather, or a CSV with a header."""
     from datetime import UTC, datetime
 
     from trading.exchange.feeds.files import read_candle_file
@@ -67,7 +67,7 @@ def list_(state: CliState, as_json: bool) -> None:
                                 "sources": list(c.sources)} for c in sets], indent=2))
         return
     if not sets:
-        click.echo("The candle store is empty: zyn data import FILE (Kraken's OHLCVT CSV or ZIP, freqtrade json, CSV)")
+        click.echo("The candle store is empty: zyn data import FILE (Kraken's OHLCVT CSV or ZIP, freqtrade json or feather, CSV)")
         return
     from rich.console import Console
     from rich.table import Table

@@ -126,3 +126,29 @@ def test_zyn_backtest_reads_the_store_and_refuses_outside_its_span(capsys: pytes
     assert main(["backtest", "ETH/BTC", "--from", "2019-01-01", "--to", "2019-01-08"]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "outside the stored ETH/BTC candles" in err
+
+
+def test_freqtrade_feather_is_imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """freqtrade's feather layout (date as a UTC datetime column, then open, high, low, close, volume)."""
+    import pandas as pd
+
+    rows = [r.split(",") for r in FIXTURE.read_text().splitlines()]
+    df = pd.DataFrame({"date": pd.to_datetime([int(r[0]) for r in rows], unit="s", utc=True).astype(
+        "datetime64[ns, UTC]"),
+                       **{k: [float(r[i]) for r in rows] for i, k in enumerate(("open", "high", "low", "close",
+                                                                                 "volume"), start=1)}})
+    assert str(df["date"].dtype) == "datetime64[ns, UTC]"  # as freqtrade writes it
+    path = tmp_path / "ETH_BTC-5m.feather"
+    df.to_feather(path)
+    [s] = read_candle_file(path)
+    [k] = read_candle_file(FIXTURE)
+    assert (s.pair, s.timeframe, len(s.ohlcv), s.source) == ("ETH/BTC", "5m", 600,
+                                                             "freqtrade feather file ETH_BTC-5m.feather")
+    for col in ("timestamps", "open", "high", "low", "close", "volume"):
+        assert np.array_equal(getattr(s.ohlcv, col), getattr(k.ohlcv, col)), col
+    assert main(["data", "import", str(path)]) == 0
+    assert "ETH/BTC 5m: 600 new candles" in capsys.readouterr().out
+    broken = tmp_path / "ETH_BTC-1h.feather"
+    broken.write_bytes(b"not arrow at all")
+    with pytest.raises(InputError, match="not a feather file"):
+        read_candle_file(broken)
