@@ -143,7 +143,7 @@ async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str
     markets = await feed.load_markets()
     reason = getattr(feed, "fallback_reason", None)
     if settings.offline:
-        return "offline by choice (ZYN_OFFLINE=1): using the bundled replay feed"
+        return "offline by choice (ZYN_OFFLINE=1): using the offline replay feed (see the data source)"
     if reason:
         return f"Kraken unreachable ({reason}): using the offline replay feed"
     symbol = "BTC/USD" if "BTC/USD" in markets else next(iter(markets))

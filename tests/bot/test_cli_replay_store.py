@@ -65,8 +65,9 @@ def test_offline_replay_reads_the_candle_store_and_says_what_it_is(tmp_path: Pat
         assert all((c.open, c.high, c.low, c.close, c.volume) == (flat, flat, flat, flat, 0) for c in closed[9:12])
         assert [c.close for c in closed[12:]] == [Decimal(r[4]) for r in stored[9:9 + len(closed) - 12]]
         ticker = await_(feed.fetch_ticker("BTC/USD"))
-        assert ticker.source == label
-        assert (await_(feed.fetch_ticker("ETH/USD"))).source.startswith("offline replay: ETH/USD is LTC/BTC")
+        assert ticker.source == "offline replay of stored real BTC/USD candles 2024-03-01 → 2024-03-02"
+        assert (await_(feed.fetch_ticker("ETH/USD"))).source.startswith("offline replay: LTC/BTC ×")
+        assert feed.source == source
     finally:
         db.close()
 

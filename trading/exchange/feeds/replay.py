@@ -169,6 +169,10 @@ class StoredSeries:
         """The close of the last candle."""
         return self.first_open + len(self.rows) * timedelta(seconds=STEP_S)
 
+    def short(self) -> str:
+        """'offline replay of stored real BTC/USD candles 2026-03-07 → 2026-03-10' (for a ticker's source)."""
+        return f"offline replay of stored real {self.symbol} candles {self.first_open:%Y-%m-%d} → {self.end:%Y-%m-%d}"
+
     def label(self) -> str:
         """'offline replay of real BTC/USD 5m candles (kraken OHLC) 2026-03-07 12:00 → 2026-03-10 12:00 UTC, ...'."""
         filled = f", {self.filled_flat} missing filled flat" if self.filled_flat else ""
@@ -197,19 +201,24 @@ class ReplayFeed:
         """What the replay's prices are: the bundled label, or which markets replay real stored candles."""
         if not self._stored:
             return REPLAY_SOURCE
-        parts = [self.ticker_source(m) for m in self._markets()]
-        return "; ".join(p for p in parts if p)
+        from trading.exchange.feeds.provenance import replay_origins
+
+        origins = replay_origins(self._dir)
+        return "; ".join(self._stored[m].label() if m in self._stored else
+                         f"offline replay: {origins[m].describe()}, rescaled, not real {m} prices"
+                         for m in self._markets())
 
     def ticker_source(self, symbol: str) -> str:
         """The source of one market's prices (REPLAY_SOURCE when every market is the bundled replay)."""
         stored = self._stored.get(symbol)
         if stored is not None:
-            return stored.label()
+            return stored.short()
         if not self._stored:
             return REPLAY_SOURCE
         from trading.exchange.feeds.provenance import replay_origins
 
-        return f"offline replay: {replay_origins(self._dir)[symbol].describe()}, rescaled, not real {symbol} prices"
+        o = replay_origins(self._dir)[symbol]
+        return f"offline replay: {o.source_pair} ×{o.price_factor}, not real {symbol} prices"
 
     # --- data access -------------------------------------------------------------------------
 
