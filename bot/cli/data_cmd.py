@@ -96,9 +96,11 @@ def stored_candles(settings: Any, symbol: str, start: Any = None, end: Any = Non
             return None
         first_day = held.first.replace(hour=0, minute=0, second=0, microsecond=0)
         if (start is not None and start < first_day) or (end is not None and end > held.end + timedelta(days=1)):
-            raise InputError(f"{start:%Y-%m-%d} → {end:%Y-%m-%d} is outside the stored {symbol} candles "
+            since = start or held.first
+            raise InputError(f"{since:%Y-%m-%d} → {end or held.end:%Y-%m-%d} is outside the stored {symbol} candles "
                              f"({held.first:%Y-%m-%d %H:%M} → {held.end:%Y-%m-%d %H:%M} UTC); "
-                             f"import more (zyn data import FILE)")
+                             f"import more (zyn data import FILE) or fetch it (zyn data fetch {symbol} --since "
+                             f"{since:%Y-%m-%d})")
         ohlcv = db.load_candles(symbol, "5m", start, end)
     return ohlcv, f"candle store: {symbol} 5m from {'; '.join(held.sources)}"
 
