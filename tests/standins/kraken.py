@@ -5,7 +5,8 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
+nonce. Knobs: set_price, set_balance, set_candles, set_trades (a tape of public trades that Trades pages by `since`
+and `last` and OHLC aggregates), trades_fail_after, fail_next, delay_next, forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
