@@ -152,3 +152,29 @@ def test_freqtrade_feather_is_imported(tmp_path: Path, capsys: pytest.CaptureFix
     broken.write_bytes(b"not arrow at all")
     with pytest.raises(InputError, match="not a feather file"):
         read_candle_file(broken)
+
+
+def test_replay_series_fills_missing_slots_flat_on_both_backends(backend) -> None:
+    """What the offline replay plays for a stored pair: every 5m slot from the first candle, gaps flat and counted."""
+    from decimal import Decimal
+
+    from trading.backtest.data import make_ohlcv
+
+    db = backend.open(Mode.PAPER)
+    try:
+        assert db.replay_series("BTC/USD") is None
+        t = np.array([0, 300_000, 1_200_000, 1_500_000], dtype=np.int64) + 1_709_251_200_000  # 2024-03-01
+        db.add_candles("BTC/USD", "5m", make_ohlcv(t, np.array([1.0, 2, 3, 4]), np.array([1.5, 2.5, 3.5, 4.5]),
+                                                   np.array([0.5, 1.5, 2.5, 3.5]), np.array([1.25, 2.25, 3.25, 4.25]),
+                                                   np.array([7.0, 8, 9, 10])), source="kraken OHLC", at=AT)
+        s = db.replay_series("BTC/USD")
+        assert (s.symbol, s.first_open, s.filled_flat, s.sources) == ("BTC/USD", datetime(2024, 3, 1, tzinfo=UTC), 2,
+                                                                      ("kraken OHLC",))
+        flat = (Decimal("2.25"),) * 4 + (Decimal(0),)
+        assert s.rows == ((Decimal("1.0"), Decimal("1.5"), Decimal("0.5"), Decimal("1.25"), Decimal("7.0")),
+                          (Decimal("2.0"), Decimal("2.5"), Decimal("1.5"), Decimal("2.25"), Decimal("8.0")), flat, flat,
+                          (Decimal("3.0"), Decimal("3.5"), Decimal("2.5"), Decimal("3.25"), Decimal("9.0")),
+                          (Decimal("4.0"), Decimal("4.5"), Decimal("3.5"), Decimal("4.25"), Decimal("10.0")))
+        assert s.end == datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
+    finally:
+        db.close()
