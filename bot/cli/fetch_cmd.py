@@ -98,10 +98,13 @@ async def _fetch(settings: Any, pair: str, timeframe: str, since: datetime, dela
                     raise
     finally:
         await feed.close()
+    calls = f"{r.pages:,} Trades page{'' if r.pages == 1 else 's'} ({r.trades:,} trades), {r.calls:,} public calls"
+    if not r.stored:
+        click.echo(f"{symbol} {timeframe}: nothing new to store; {calls}")
+        return
     span = f" ({r.first:%Y-%m-%d %H:%M} → {r.last:%Y-%m-%d %H:%M} UTC)" if r.first and r.last else ""
     click.echo(f"{symbol} {timeframe}: {r.from_trades:,} candles from {job.sources[0]}, {r.from_ohlc:,} from "
-               f"{job.sources[1]}{span}; {r.gaps:,} periods without trades left as gaps; "
-               f"{r.pages:,} Trades pages ({r.trades:,} trades), {r.calls:,} public calls")
+               f"{job.sources[1]}{span}; {r.gaps:,} periods without trades left as gaps; {calls}")
 
 
 def _progress_bar():  # noqa: ANN202 - rich types load lazily
