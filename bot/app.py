@@ -39,19 +39,37 @@ class Services:
             self.db.close()
 
 
-def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
-    """Kraken public data (falling back to the offline replay), or the replay alone when offline."""
+def make_feed(settings: Settings, clock: Clock, db: object = None) -> MarketFeed:
+    """Kraken public data (falling back to the offline replay), or the replay alone when offline.
+
+    The replay plays the candle store's real 5m candles of a replay market when db holds some (else the bundled
+    rescaled ones), and says so in its source.
+    """
     from trading.exchange.feeds.replay import ReplayFeed
 
+    def replay() -> MarketFeed:
+        return ReplayFeed(clock, stored=stored_replay(db))
+
     if settings.offline:
-        return ReplayFeed(clock)
+        return replay()
     from trading.exchange.feeds.fallback import FallbackFeed
     from trading.exchange.kraken.client import KrakenPublicFeed
 
     # One quick retry only: when Kraken is unreachable, the replay feed should take over in seconds.
     primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock, retries=1, retry_wait=0.25,
                                timeout_ms=int(settings.request_timeout * 1000))
-    return FallbackFeed(primary, lambda: ReplayFeed(clock))
+    return FallbackFeed(primary, replay)
+
+
+def stored_replay(db: object) -> dict:
+    """The candle store's series for each replay market it holds (5m), keyed by symbol."""
+    from trading.exchange.feeds.replay import replay_symbols
+
+    series = getattr(db, "replay_series", None)
+    if series is None:
+        return {}
+    found = {symbol: series(symbol) for symbol in replay_symbols()}
+    return {symbol: s for symbol, s in found.items() if s is not None}
 
 
 def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object) -> Exchange:
@@ -87,7 +105,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
             exchange = make_exchange(settings, clock, None, db)  # type: ignore[arg-type]
             feed = exchange
         else:
-            feed = feed or make_feed(settings, clock)
+            feed = feed or make_feed(settings, clock, db)
             exchange = make_exchange(settings, clock, feed, db)
     except BaseException:
         db.close()
@@ -125,7 +143,7 @@ async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str
     markets = await feed.load_markets()
     reason = getattr(feed, "fallback_reason", None)
     if settings.offline:
-        return "offline by choice (ZYN_OFFLINE=1): using the bundled replay feed"
+        return "offline by choice (ZYN_OFFLINE=1): using the offline replay feed (see the data source)"
     if reason:
         return f"Kraken unreachable ({reason}): using the offline replay feed"
     symbol = "BTC/USD" if "BTC/USD" in markets else next(iter(markets))

@@ -1,4 +1,4 @@
-"""`zyn data import FILE` and `zyn data list`: the local candle store that backtests and the walk-forward read."""
+"""`zyn data import FILE`, `zyn data fetch PAIR` (bot/cli/fetch_cmd.py) and `zyn data list`: the local candle store that backtests and the walk-forward read."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def candle_store(settings: Any) -> Iterator[Any]:
 
 @click.group("data")
 def data() -> None:
-    """The local candle store: import history files, list what is held."""
+    """The local candle store: import history files, fetch history from Kraken, list what is held."""
 
 
 @data.command("import")
@@ -37,7 +37,7 @@ def data() -> None:
               help="from a ZIP, import only these pairs (repeatable); default: every pair in it")
 @click.pass_obj
 def import_(state: CliState, file: str, pair: str | None, timeframe: str | None, only: tuple[str, ...]) -> None:
-    """Import candles: Kraken's OHLCVT CSV (XBTUSD_5.csv) or its ZIP, freqtrade json, or a CSV with a header."""
+    """Import candles: Kraken's OHLCVT CSV (XBTUSD_5.csv) or its ZIP, freqtrade json or feather, or a CSV with a header."""
     from datetime import UTC, datetime
 
     from trading.exchange.feeds.files import read_candle_file
@@ -67,7 +67,7 @@ def list_(state: CliState, as_json: bool) -> None:
                                 "sources": list(c.sources)} for c in sets], indent=2))
         return
     if not sets:
-        click.echo("The candle store is empty: zyn data import FILE (Kraken's OHLCVT CSV or ZIP, freqtrade json, CSV)")
+        click.echo("The candle store is empty: zyn data import FILE (Kraken's OHLCVT CSV or ZIP, freqtrade json or feather, CSV)")
         return
     from rich.console import Console
     from rich.table import Table
@@ -96,8 +96,15 @@ def stored_candles(settings: Any, symbol: str, start: Any = None, end: Any = Non
             return None
         first_day = held.first.replace(hour=0, minute=0, second=0, microsecond=0)
         if (start is not None and start < first_day) or (end is not None and end > held.end + timedelta(days=1)):
-            raise InputError(f"{start:%Y-%m-%d} → {end:%Y-%m-%d} is outside the stored {symbol} candles "
+            since = start or held.first
+            raise InputError(f"{since:%Y-%m-%d} → {end or held.end:%Y-%m-%d} is outside the stored {symbol} candles "
                              f"({held.first:%Y-%m-%d %H:%M} → {held.end:%Y-%m-%d %H:%M} UTC); "
-                             f"import more (zyn data import FILE)")
+                             f"import more (zyn data import FILE) or fetch it (zyn data fetch {symbol} --since "
+                             f"{since:%Y-%m-%d})")
         ohlcv = db.load_candles(symbol, "5m", start, end)
     return ohlcv, f"candle store: {symbol} 5m from {'; '.join(held.sources)}"
+
+
+from bot.cli.fetch_cmd import fetch  # noqa: E402 - registered last: fetch_cmd reads candle_store from here lazily
+
+data.add_command(fetch)

@@ -27,8 +27,11 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def _source_note(source: str) -> str:
-    """What replay prices really are, in one yellow line; nothing for Kraken's own prices."""
-    if "replay" not in source:
+    """What the bundled replay's prices really are, in one yellow line; nothing for Kraken's own prices, nor for
+    a replay of stored real candles (its source says what it is)."""
+    from trading.exchange.feeds.replay import REPLAY_SOURCE
+
+    if REPLAY_SOURCE not in source:
         return ""
     from rich.markup import escape
 
@@ -62,8 +65,9 @@ def _prices(rs: list[PriceResult]) -> None:
         k = r.ticker
         t.add_row(k.symbol, money(k.bid), money(k.ask), money(k.last), money(k.low_24h), money(k.high_24h), k.source)
     console.print(t)
-    if any("replay" in r.ticker.source for r in rs):
-        console.print(_source_note("replay").strip())
+    notes = [n for n in (_source_note(r.ticker.source) for r in rs) if n]
+    if notes:
+        console.print(notes[0].strip())
 
 
 def _portfolio(r: PortfolioResult) -> None:

@@ -1,4 +1,5 @@
-"""The local candle store, mixed into Database: add candle series, list what is held, read a span back."""
+"""The local candle store, mixed into Database: add candle series, list what is held, read a span back, and hand
+the offline replay a pair's real candles."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from trading.decision.indicators import OHLCV
+    from trading.exchange.feeds.replay import StoredSeries
 
 _BATCH = 5_000
 _STEP_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
@@ -123,3 +125,28 @@ class CandleStoreMixin:
         t = np.array([r[0] for r in rows], dtype=np.int64)
         cols = np.array([[float(x) for x in r[1:]] for r in rows], dtype=np.float64).reshape(-1, 5)
         return make_ohlcv(t, cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4])
+
+    def replay_series(self, pair: str) -> StoredSeries | None:
+        """The stored 5m candles of pair as the offline replay's series (missing slots filled flat), or None."""
+        from decimal import Decimal
+
+        from trading.exchange.feeds.replay import StoredSeries
+
+        held = self.candle_set(pair, "5m")
+        if held is None:
+            return None
+        with self.session() as s:
+            rows = s.execute(select(CandleRow.open_ms, CandleRow.open, CandleRow.high, CandleRow.low, CandleRow.close,
+                                    CandleRow.volume).where(CandleRow.pair == pair, CandleRow.timeframe == "5m")
+                             .order_by(CandleRow.open_ms)).all()
+        step = _STEP_MS["5m"]
+        out: list[tuple[Decimal, ...]] = []
+        filled, at = 0, int(rows[0][0])
+        for ms, *values in rows:
+            while at < int(ms):  # a slot without a candle: flat at the previous close, no volume
+                close = out[-1][3]
+                out.append((close, close, close, close, Decimal(0)))
+                filled, at = filled + 1, at + step
+            out.append(tuple(Decimal(v) for v in values))
+            at += step
+        return StoredSeries(pair, _ts(int(rows[0][0])), tuple(out), filled, held.sources)  # type: ignore[arg-type]

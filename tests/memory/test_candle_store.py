@@ -126,3 +126,55 @@ def test_zyn_backtest_reads_the_store_and_refuses_outside_its_span(capsys: pytes
     assert main(["backtest", "ETH/BTC", "--from", "2019-01-01", "--to", "2019-01-08"]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "outside the stored ETH/BTC candles" in err
+
+
+def test_freqtrade_feather_is_imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """freqtrade's feather layout (date as a UTC datetime column, then open, high, low, close, volume)."""
+    import pandas as pd
+
+    rows = [r.split(",") for r in FIXTURE.read_text().splitlines()]
+    df = pd.DataFrame({"date": pd.to_datetime([int(r[0]) for r in rows], unit="s", utc=True).astype(
+        "datetime64[ns, UTC]"),
+                       **{k: [float(r[i]) for r in rows] for i, k in enumerate(("open", "high", "low", "close",
+                                                                                 "volume"), start=1)}})
+    assert str(df["date"].dtype) == "datetime64[ns, UTC]"  # as freqtrade writes it
+    path = tmp_path / "ETH_BTC-5m.feather"
+    df.to_feather(path)
+    [s] = read_candle_file(path)
+    [k] = read_candle_file(FIXTURE)
+    assert (s.pair, s.timeframe, len(s.ohlcv), s.source) == ("ETH/BTC", "5m", 600,
+                                                             "freqtrade feather file ETH_BTC-5m.feather")
+    for col in ("timestamps", "open", "high", "low", "close", "volume"):
+        assert np.array_equal(getattr(s.ohlcv, col), getattr(k.ohlcv, col)), col
+    assert main(["data", "import", str(path)]) == 0
+    assert "ETH/BTC 5m: 600 new candles" in capsys.readouterr().out
+    broken = tmp_path / "ETH_BTC-1h.feather"
+    broken.write_bytes(b"not arrow at all")
+    with pytest.raises(InputError, match="not a feather file"):
+        read_candle_file(broken)
+
+
+def test_replay_series_fills_missing_slots_flat_on_both_backends(backend) -> None:
+    """What the offline replay plays for a stored pair: every 5m slot from the first candle, gaps flat and counted."""
+    from decimal import Decimal
+
+    from trading.backtest.data import make_ohlcv
+
+    db = backend.open(Mode.PAPER)
+    try:
+        assert db.replay_series("BTC/USD") is None
+        t = np.array([0, 300_000, 1_200_000, 1_500_000], dtype=np.int64) + 1_709_251_200_000  # 2024-03-01
+        db.add_candles("BTC/USD", "5m", make_ohlcv(t, np.array([1.0, 2, 3, 4]), np.array([1.5, 2.5, 3.5, 4.5]),
+                                                   np.array([0.5, 1.5, 2.5, 3.5]), np.array([1.25, 2.25, 3.25, 4.25]),
+                                                   np.array([7.0, 8, 9, 10])), source="kraken OHLC", at=AT)
+        s = db.replay_series("BTC/USD")
+        assert (s.symbol, s.first_open, s.filled_flat, s.sources) == ("BTC/USD", datetime(2024, 3, 1, tzinfo=UTC), 2,
+                                                                      ("kraken OHLC",))
+        flat = (Decimal("2.25"),) * 4 + (Decimal(0),)
+        assert s.rows == ((Decimal("1.0"), Decimal("1.5"), Decimal("0.5"), Decimal("1.25"), Decimal("7.0")),
+                          (Decimal("2.0"), Decimal("2.5"), Decimal("1.5"), Decimal("2.25"), Decimal("8.0")), flat, flat,
+                          (Decimal("3.0"), Decimal("3.5"), Decimal("2.5"), Decimal("3.25"), Decimal("9.0")),
+                          (Decimal("4.0"), Decimal("4.5"), Decimal("3.5"), Decimal("4.25"), Decimal("10.0")))
+        assert s.end == datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
+    finally:
+        db.close()

@@ -5,7 +5,8 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
+nonce. Knobs: set_price, set_balance, set_candles, set_trades (a tape of public trades that Trades pages by `since`
+and `last` and OHLC aggregates), trades_fail_after, fail_next, delay_next, forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import hashlib
 import hmac
 import json
@@ -41,7 +43,8 @@ _INTERVALS = {1, 5, 15, 30, 60, 240, 1440, 10080, 21600}
 _ORDER_TYPES = {"market", "limit", "stop-loss", "take-profit"}
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _PUBLIC = {"Assets": {"asset", "aclass"}, "AssetPairs": {"pair", "info", "country_code"},
-           "Ticker": {"pair"}, "OHLC": {"pair", "interval", "since"}, "Time": set()}
+           "Ticker": {"pair"}, "OHLC": {"pair", "interval", "since"}, "Time": set(),
+           "Trades": {"pair", "since", "count"}}
 _PRIVATE = {
     "BalanceEx": set(),
     "AddOrder": {"pair", "type", "ordertype", "volume", "price", "price2", "cl_ord_id", "userref", "validate",
@@ -302,7 +305,7 @@ class KrakenStandin:
         interval = int(params.get("interval") or 1)
         if interval not in _INTERVALS:
             raise KrakenError("EGeneral:Invalid arguments:interval")
-        rows = self.candles.get(pid) or self._generated(pid, interval * 60)
+        rows = self.candles.get(pid) or self._tape_candles(pid, interval * 60) or self._generated(pid, interval * 60)
         since = int(Decimal(params["since"])) if params.get("since") else None
         rows = [r for r in rows if since is None or r[0] >= since][-720:]
         return {pid: rows, "last": rows[-2][0] if len(rows) > 1 else (rows[0][0] if rows else 0)}
@@ -318,6 +321,74 @@ class KrakenStandin:
             rows.append([end - (29 - i) * span, _fmt(o, places), _fmt(c * Decimal("1.001"), places),
                          _fmt(o * Decimal("0.999"), places), _fmt(c, places), _fmt(mid, places), "1.00000000", 10])
         return rows
+
+    # --- public: the trade tape (Trades, and the OHLC built from it) -------------------------
+
+    tapes: dict[str, list[tuple[int, str, str, str, str]]] | None = None  # pair id -> trades, set_trades
+    trades_fail_after: int | None = None  # answer Trades with "EService:Unavailable" once this many pages are served
+    trades_pages = 0  # Trades pages served
+
+    def set_trades(self, pair_id: str, tape: list[tuple[int, str, str, str, str]]) -> None:
+        """Public trades of a pair, (time_ns, price, volume, "b"/"s", "m"/"l") oldest first; trade ids are 1, 2...
+
+        Trades pages them (only those up to the stand-in's now); OHLC aggregates them (unless set_candles).
+        """
+        times = [t[0] for t in tape]
+        if times != sorted(times):
+            raise ValueError("the trade tape must be in time order")
+        self.tapes = {**(self.tapes or {}), pair_id: list(tape)}
+
+    def _tape(self, pid: str) -> list[tuple[int, str, str, str, str]]:
+        now_ns = int(self.now() * 1e9)
+        tape = (self.tapes or {}).get(pid, [])
+        return tape[:bisect.bisect_right([t[0] for t in tape], now_ns)]
+
+    def _Trades(self, params: dict[str, str]) -> dict[str, Any]:
+        """Kraken's public trades: at most `count` (1000) after `since` (ns, or s), each [price, volume, time, side,
+        type, misc, trade_id]; `last` (ns, a string) is the `since` of the next page."""
+        pid = self._pair_id(params.get("pair"))
+        try:
+            count = int(params.get("count") or 1000)
+            since = int(Decimal(params["since"])) if params.get("since") else None
+        except (ValueError, InvalidOperation):
+            raise KrakenError("EGeneral:Invalid arguments") from None
+        if not 1 <= count <= 1000:
+            raise KrakenError("EGeneral:Invalid arguments:count")
+        if self.trades_fail_after is not None and self.trades_pages >= self.trades_fail_after:
+            raise KrakenError("EService:Unavailable")
+        self.trades_pages += 1
+        tape = self._tape(pid)
+        if since is None:
+            first = max(len(tape) - count, 0)
+        else:
+            since_ns = since * 1_000_000_000 if since < 10**12 else since
+            first = bisect.bisect_right([t[0] for t in tape], since_ns)
+        page = [(first + k + 1, t) for k, t in enumerate(tape[first:first + count])]
+        rows = [[price, volume, float(Decimal(ns) / 1_000_000_000), side, kind, "", tid]
+                for tid, (ns, price, volume, side, kind) in page]
+        last = str(page[-1][1][0]) if page else str(since_ns if since is not None else 0)
+        return {pid: rows, "last": last}
+
+    def _tape_candles(self, pid: str, span: int) -> list[list[Any]]:
+        """OHLC rows from the trade tape: one per period that had trades, and the forming period always last."""
+        tape = self._tape(pid)
+        if not tape:
+            return []
+        places = int(self.pairs[pid]["pair_decimals"])
+        rows: list[list[Any]] = []
+        for ns, price, volume, _side, _kind in tape:
+            start, p, v = ns // 1_000_000_000 // span * span, Decimal(price), Decimal(volume)
+            if rows and rows[-1][0] == start:
+                r = rows[-1]
+                r[2], r[3], r[4], r[6], r[7], r[8] = max(r[2], p), min(r[3], p), p, r[6] + v, r[7] + 1, r[8] + p * v
+            else:
+                rows.append([start, p, p, p, p, None, v, 1, p * v])
+        current = int(self.now()) // span * span
+        if rows[-1][0] != current:
+            c = rows[-1][4]
+            rows.append([current, c, c, c, c, None, Decimal(0), 0, Decimal(0)])
+        return [[r[0], *(_fmt(x, places) for x in r[1:5]), _fmt(r[8] / r[6] if r[6] else r[4], places),
+                 _fmt(r[6], 8), r[7]] for r in rows]
 
     # --- private: account and orders --------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""Candle files for the local candle store: Kraken's OHLCVT downloads (CSV or ZIP), freqtrade json, plain CSV.
+"""Candle files for the local candle store: Kraken's OHLCVT downloads (CSV or ZIP), freqtrade json/feather, plain CSV.
 
 Kraken's downloadable history is one headerless CSV per pair and interval, named like XBTUSD_5.csv (the
 interval in minutes), with rows `timestamp,open,high,low,close,volume,trades` (timestamp in seconds), shipped
 together in a ZIP. freqtrade keeps one json per pair and timeframe (BTC_USDT-5m.json: a list of
-[ms, open, high, low, close, volume]). Anything else is a CSV with a header, read by column names. Parsing
+[ms, open, high, low, close, volume]) or feather (BTC_USDT-5m.feather: columns date, open, high, low, close,
+volume; `date` a UTC datetime). Anything else is a CSV with a header, read by column names. Parsing
 only: nothing here touches the database (memory/stores/candles.py stores what this returns).
 """
 
@@ -27,7 +28,7 @@ KRAKEN_INTERVALS = {1: "1m", 5: "5m", 15: "15m", 30: "30m", 60: "1h", 240: "4h",
 TIMEFRAME_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000,
                 "4h": 14_400_000, "12h": 43_200_000, "1d": 86_400_000}
 _KRAKEN_NAME = re.compile(r"^([A-Z0-9]+)_(\d+)\.csv$", re.IGNORECASE)
-_FREQTRADE_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9]+)-(\d+[mhd])(?:-\w+)?\.json$", re.IGNORECASE)
+_FREQTRADE_NAME = re.compile(r"^([A-Z0-9]+)_([A-Z0-9]+)-(\d+[mhd])(?:-\w+)?\.(?:json|feather)$", re.IGNORECASE)
 _PLAIN_NAME = re.compile(r"^([A-Z0-9]+)[_-]?([A-Z0-9]+)?[-_](\d+[mhd])\.csv$", re.IGNORECASE)
 
 
@@ -62,7 +63,7 @@ def _read_zip(path: Path, pair: str | None, timeframe: str | None, only: set[str
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             name = Path(info.filename).name
-            if info.is_dir() or not name.lower().endswith((".csv", ".json")):
+            if info.is_dir() or not name.lower().endswith((".csv", ".json", ".feather")):
                 continue
             guessed = _guess(name)
             if guessed is None and pair is None:
@@ -107,6 +108,8 @@ def _read_one(name: str, data: bytes, where: str, pair: str | None, timeframe: s
         raise InputError(f"{name}: cannot tell the pair from the file name; give --pair")
     if name.lower().endswith(".json"):
         ohlcv, kind = _freqtrade_json(data, name), "freqtrade json"
+    elif name.lower().endswith(".feather"):
+        ohlcv, kind = _freqtrade_feather(data, name), "freqtrade feather"
     elif _headerless(data):
         ohlcv, kind = _kraken_csv(data, name), "Kraken OHLCVT"
     else:
@@ -156,6 +159,23 @@ def _freqtrade_json(data: bytes, name: str) -> OHLCV:
         raise InputError(f"{name}: not freqtrade's candle json (expected rows of 6 numbers)")
     ts = np.round(arr[:, 0] * (1000.0 if np.nanmax(arr[:, 0]) < 1e10 else 1.0)).astype(np.int64)
     return validate(make_ohlcv(ts, arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]), name)
+
+
+def _freqtrade_feather(data: bytes, name: str) -> OHLCV:
+    """freqtrade's feather: columns date (UTC datetime), open, high, low, close, volume."""
+    import pandas as pd
+
+    from trading.backtest.data import frame_to_ohlcv
+
+    try:
+        df = pd.read_feather(io.BytesIO(data))
+    except ImportError:
+        raise InputError("feather files need pyarrow: pip install pyarrow") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own ArrowInvalid and friends on a bad file
+        raise InputError(f"{name}: not a feather file ({type(exc).__name__})") from None
+    if df.empty:
+        raise InputError(f"{name}: no candles in the file")
+    return frame_to_ohlcv(df, name)
 
 
 def _plain_csv(data: bytes, name: str) -> OHLCV:

@@ -149,17 +149,76 @@ def bundled_rows(symbol: str, data_dir: Path | None = None) -> tuple[str, tuple[
     return unified, _load_series(directory, unified, markets[unified].price_step).rows
 
 
+def replay_symbols(data_dir: Path | None = None) -> list[str]:
+    """The markets the replay carries (BTC/USD, ETH/USD, SOL/USD)."""
+    return list(_load_markets(str(Path(data_dir).resolve()) if data_dir is not None else ""))
+
+
+@dataclass(frozen=True)
+class StoredSeries:
+    """Real 5-minute candles of one replay market from the local candle store (memory's replay_series)."""
+
+    symbol: str
+    first_open: datetime  # the first candle's open (UTC)
+    rows: tuple[Bar, ...]  # row i opens 5*i minutes after first_open
+    filled_flat: int  # missing 5-minute slots filled flat at the previous close
+    sources: tuple[str, ...]  # the store's provenance of the set
+
+    @property
+    def end(self) -> datetime:
+        """The close of the last candle."""
+        return self.first_open + len(self.rows) * timedelta(seconds=STEP_S)
+
+    def short(self) -> str:
+        """'offline replay of stored real BTC/USD candles 2026-03-07 → 2026-03-10' (for a ticker's source)."""
+        return f"offline replay of stored real {self.symbol} candles {self.first_open:%Y-%m-%d} → {self.end:%Y-%m-%d}"
+
+    def label(self) -> str:
+        """'offline replay of real BTC/USD 5m candles (kraken OHLC) 2026-03-07 12:00 → 2026-03-10 12:00 UTC, ...'."""
+        filled = f", {self.filled_flat} missing filled flat" if self.filled_flat else ""
+        return (f"offline replay of real {self.symbol} 5m candles from the candle store ({'; '.join(self.sources)}) "
+                f"{self.first_open:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M} UTC{filled}, looped onto today's clock")
+
+
 class ReplayFeed:
-    """MarketFeed over the bundled candles, replayed in a loop on the given clock ("offline replay")."""
+    """MarketFeed over the bundled candles, replayed in a loop on the given clock ("offline replay").
 
-    source = REPLAY_SOURCE
+    stored: real candles from the candle store for some replay markets; those markets replay them instead of
+    the bundled rescaled ones, and say so (source, every ticker's source).
+    """
 
-    def __init__(self, clock: Clock, *, data_dir: Path | None = None, spread_bps: Decimal = Decimal("2")) -> None:
+    def __init__(self, clock: Clock, *, data_dir: Path | None = None, spread_bps: Decimal = Decimal("2"),
+                 stored: dict[str, StoredSeries] | None = None) -> None:
         if spread_bps < 0:
             raise InputError("the replay spread cannot be negative")
         self._clock = clock
         self._dir = str(Path(data_dir).resolve()) if data_dir is not None else ""
         self._spread = Decimal(spread_bps)
+        self._stored = {k: v for k, v in (stored or {}).items() if v.rows}
+
+    @property
+    def source(self) -> str:
+        """What the replay's prices are: the bundled label, or which markets replay real stored candles."""
+        if not self._stored:
+            return REPLAY_SOURCE
+        from trading.exchange.feeds.provenance import replay_origins
+
+        origins = replay_origins(self._dir)
+        return "; ".join(self._stored[m].label() if m in self._stored else
+                         f"offline replay: {origins[m].describe()}, rescaled, not real {m} prices"
+                         for m in self._markets())
+
+    def ticker_source(self, symbol: str) -> str:
+        """The source of one market's prices (REPLAY_SOURCE when every market is the bundled replay)."""
+        stored = self._stored.get(symbol)
+        if stored is not None:
+            return stored.short()
+        if not self._stored:
+            return REPLAY_SOURCE
+        from trading.exchange.feeds.provenance import replay_origins
+
+        o = replay_origins(self._dir)[symbol]
+        return f"offline replay: {o.source_pair} ×{o.price_factor}, not real {symbol} prices"
 
     # --- data access -------------------------------------------------------------------------
 
@@ -170,6 +229,9 @@ class ReplayFeed:
         """Unified symbol and its cycle; UnknownPairError for a pair the replay does not carry."""
         markets = self._markets()
         unified = resolve_pair(symbol, markets)
+        stored = self._stored.get(unified)
+        if stored is not None:
+            return unified, _Series(stored.rows, markets[unified].price_step)
         return unified, _load_series(self._dir, unified, markets[unified].price_step)
 
     def _bar(self, series: _Series, start_s: int, now_us: int) -> tuple[Bar, bool]:
@@ -213,7 +275,7 @@ class ReplayFeed:
         bid = min(quantize_down(last - half, step), last - step)
         ask = max(quantize_up(last + half, step), last + step)
         return Ticker(
-            symbol=unified, bid=bid, ask=ask, last=last, timestamp=utc(now), source=REPLAY_SOURCE,
+            symbol=unified, bid=bid, ask=ask, last=last, timestamp=utc(now), source=self.ticker_source(unified),
             high_24h=max(b[1] for b in bars), low_24h=min(b[2] for b in bars),
             volume_24h=sum((b[4] for b in bars), Decimal(0)), open_24h=bars[0][0],
         )

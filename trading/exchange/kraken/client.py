@@ -189,6 +189,20 @@ class _KrakenClient:
         rows = await self._call("fetch_ohlcv", market.symbol, timeframe, since_ms, limit)
         return conv.candles_from_ccxt(rows, market.symbol, timeframe, self._clock.now())
 
+    async def fetch_trades_page(self, symbol: str, since_ns: int | None = None,
+                                count: int = 1000) -> tuple[list[list[Any]], int | None]:
+        """One page of public Trades after since_ns: the raw rows [price, volume, time_s, side, type, misc, id],
+        oldest first, and Kraken's `last` cursor (ns) for the next page."""
+        market = await self.market(symbol)
+        params: dict[str, Any] = {"pair": market.exchange_id, "count": int(count)}
+        if since_ns is not None:
+            params["since"] = str(int(since_ns))
+        raw = await self._call("public_get_trades", params)
+        result = (raw or {}).get("result") or {}
+        rows = next((v for k, v in result.items() if k != "last" and isinstance(v, list)), [])
+        last = result.get("last")
+        return rows, int(last) if last not in (None, "") else None
+
     async def server_time(self) -> datetime:
         """Kraken's clock (public Time), for the clock-skew check of `zyn doctor`."""
         ms = await self._call("fetch_time")
