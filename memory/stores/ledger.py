@@ -265,7 +265,7 @@ def _insert_fills(s: Session, fills: list[Fill]) -> None:
     seq = _next_seq(s, FillRow)
     numbered = [(f, seq + i) for i, f in enumerate(fills)]
     for start in range(0, len(numbered), 5000):
-        s.execute(insert(FillRow), [{"seq": n, **fill_values(f)} for f, n in numbered[start:start + 5000]])
+        s.execute(insert(FillRow.__table__), [{"seq": n, **fill_values(f)} for f, n in numbered[start:start + 5000]])
     advance_costs(s, numbered)
 
 

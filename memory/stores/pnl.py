@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 from sqlalchemy import and_, delete, func, insert, or_, select
 
-from memory.convert import fill_from_row
+from memory.convert import FILL_COLUMNS, fill_from_columns
+from memory.tables.autopilot import EvaluationRow
 from memory.tables.ledger import FillRow
 from memory.tables.pnl import CostBookRow, FillCostRow
+from trading.decision.evaluation import Decision
 from trading.domain import Fill, Side
 from trading.pnl import Cost, FillWindow, WindowFill, realized_between
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 _log = logger.bind(component="pnl")
 _CHUNK = 5000  # rows per bulk insert and per streamed page
+_COSTS, _BOOKS = FillCostRow.__table__, CostBookRow.__table__  # Core inserts: one executemany per chunk
+_FILLS = [FillRow.__table__.c[name] for name in FILL_COLUMNS]  # Core reads: no ORM object per fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,18 @@ class CostStoreMixin:
             return self.costed_fill(fill_id)
         return _window_fill(row) if row is not None else None
 
+    def entry_strategies(self, order_ids: Iterable[str]) -> dict[str, str]:
+        """Order id -> the strategy whose autopilot entry placed it, for these orders only."""
+        ids = sorted(set(order_ids))
+        out: dict[str, str] = {}
+        t = EvaluationRow
+        with self.session() as s:
+            for start in range(0, len(ids), 500):  # under SQLite's bound-parameter limit
+                query = select(t.order_id, t.strategy).where(t.order_id.in_(ids[start:start + 500]),
+                                                             t.decision == Decision.ENTER.value)
+                out.update((oid, strategy or "autopilot") for oid, strategy in s.execute(query))
+        return out
+
     def ensure_costs(self) -> None:
         """At open: a database with fills but no cost chain (made before the chain existed) gets it built."""
         with self.session() as s:
@@ -111,12 +127,12 @@ class CostStoreMixin:
                 heads[f.symbol] = (cost, n + 1, f.timestamp, seq)
                 batch.append(_cost_values(f, seq, cost, pnl))
                 if len(batch) >= _CHUNK:
-                    s.execute(insert(FillCostRow), batch)
+                    s.execute(insert(_COSTS), batch)
                     batch = []
             if batch:
-                s.execute(insert(FillCostRow), batch)
+                s.execute(insert(_COSTS), batch)
             if heads:
-                s.execute(insert(CostBookRow), [_book_values(sym, *h) for sym, h in heads.items()])
+                s.execute(insert(_BOOKS), [_book_values(sym, *h) for sym, h in heads.items()])
             s.commit()
         check = self.check_costs()
         if not check.ok:
@@ -129,19 +145,20 @@ class CostStoreMixin:
         with self.session() as s:
             heads: dict[str, tuple[Cost, int]] = {}
             fills = rows = wrong = 0
-            query = (select(FillRow, FillCostRow).outerjoin(FillCostRow, FillCostRow.fill_id == FillRow.id)
+            c = _COSTS.c
+            query = (select(*_FILLS, c.fill_id, c.amount, c.cost, c.realized, c.pnl)
+                     .select_from(FillRow.__table__.outerjoin(_COSTS, c.fill_id == FillRow.id))
                      .order_by(FillRow.timestamp, FillRow.seq).execution_options(yield_per=_CHUNK))
-            for fill_row, cost_row in s.execute(query):
-                f = fill_from_row(fill_row)
+            for row in s.execute(query):
+                f, cost_row = fill_from_columns(row), row[11:]
                 cost, n = heads.get(f.symbol, (Cost(), 0))
                 cost, pnl = cost.apply(f)
                 heads[f.symbol] = (cost, n + 1)
                 fills += 1
-                if cost_row is None:
+                if cost_row[0] is None:
                     wrong += 1
                     continue
-                if (cost_row.amount, cost_row.cost, cost_row.realized, cost_row.pnl) != \
-                        (cost.amount, cost.cost, cost.realized, pnl):
+                if tuple(cost_row[1:]) != (cost.amount, cost.cost, cost.realized, pnl):
                     wrong += 1
             rows = s.execute(select(func.count()).select_from(FillCostRow)).scalar_one()
             books = {b.symbol: b for b in s.execute(select(CostBookRow)).scalars()}
@@ -178,9 +195,9 @@ def advance_costs(s: Session, new: Iterable[tuple[Fill, int]]) -> None:
             redone = s.execute(select(func.count()).select_from(FillCostRow).where(later)).scalar_one()
             s.execute(delete(FillCostRow).where(later))
             count = book.fills - redone
-            query = (select(FillRow).where(_after_key(FillRow, symbol, first_ts, first_seq))
+            query = (select(*_FILLS, FillRow.seq).where(_after_key(FillRow, symbol, first_ts, first_seq))
                      .order_by(FillRow.timestamp, FillRow.seq))
-            items = [(fill_from_row(r), r.seq) for r in s.execute(query).scalars()]
+            items = [(fill_from_columns(r), r.seq) for r in s.execute(query)]
             _log.info("a fill of {} recorded out of time order: {} fills re-costed", symbol, len(items))
         for f, seq in items:
             cost, pnl = cost.apply(f)
@@ -188,21 +205,22 @@ def advance_costs(s: Session, new: Iterable[tuple[Fill, int]]) -> None:
         last, last_seq = items[-1]
         values = _book_values(symbol, cost, count + len(items), last.timestamp, last_seq)
         if book is None:
-            s.execute(insert(CostBookRow), [values])
+            s.execute(insert(_BOOKS), [values])
         else:
             for name, value in values.items():
                 setattr(book, name, value)
     for start in range(0, len(rows), _CHUNK):
-        s.execute(insert(FillCostRow), rows[start:start + _CHUNK])
+        s.execute(insert(_COSTS), rows[start:start + _CHUNK])
 
 
 def _costed_select() -> Any:
-    return (select(FillRow, FillCostRow.fill_id, FillCostRow.pnl, FillCostRow.amount.label("held"))
-            .outerjoin(FillCostRow, FillCostRow.fill_id == FillRow.id))
+    c = _COSTS.c
+    return (select(*_FILLS, c.fill_id, c.pnl, c.amount.label("held"))
+            .select_from(FillRow.__table__.outerjoin(_COSTS, c.fill_id == FillRow.id)))
 
 
 def _window_fill(row: Any) -> WindowFill:
-    f = fill_from_row(row[0])
+    f = fill_from_columns(row)
     return WindowFill(f, row.pnl, opening=f.side is Side.BUY and row.held == f.amount)
 
 
@@ -221,12 +239,12 @@ def _last_before(s: Session, symbol: str, ts: datetime, seq: int | None = None) 
 
 def _position_buys(s: Session, symbol: str, before: datetime) -> list[Fill]:
     """The buys of the position open at `before`, oldest first, from the one that opened it (when flat)."""
-    query = (select(FillRow, FillCostRow.amount).join(FillCostRow, FillCostRow.fill_id == FillRow.id)
+    query = (select(*_FILLS, _COSTS.c.amount).select_from(FillRow.__table__.join(_COSTS, _COSTS.c.fill_id == FillRow.id))
              .where(FillRow.symbol == symbol, FillRow.timestamp < before, FillRow.side == Side.BUY.value)
              .order_by(FillRow.timestamp.desc(), FillRow.seq.desc()).execution_options(yield_per=200))
     out: list[Fill] = []
-    for row, held in s.execute(query):
-        f = fill_from_row(row)
+    for row in s.execute(query):
+        f, held = fill_from_columns(row), row[11]
         out.append(f)
         if held == f.amount:  # bought when flat: the position's opening buy
             break
@@ -234,9 +252,9 @@ def _position_buys(s: Session, symbol: str, before: datetime) -> list[Fill]:
 
 
 def _stream(s: Session) -> Iterator[tuple[Fill, int]]:
-    query = select(FillRow).order_by(FillRow.timestamp, FillRow.seq).execution_options(yield_per=_CHUNK)
-    for row in s.execute(query).scalars():
-        yield fill_from_row(row), row.seq
+    query = select(*_FILLS, FillRow.seq).order_by(FillRow.timestamp, FillRow.seq).execution_options(yield_per=_CHUNK)
+    for row in s.execute(query):
+        yield fill_from_columns(row), row.seq
 
 
 def _cost_values(f: Fill, seq: int, cost: Cost, pnl: Decimal | None) -> dict[str, Any]:

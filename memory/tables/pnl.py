@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from memory.tables.autopilot import EvaluationRow
 from memory.tables.ledger import FillRow, OrderRow, money, when
 
 
@@ -46,9 +47,10 @@ class CostBookRow(SQLModel, table=True):
     last_seq: int
 
 
-# Indexes on the ledger's own tables for reads by window (declared here, next to the reads that need them;
+# Indexes on the ledger's and the evaluation log's tables for reads by window (declared here, next to the reads that need them;
 # memory.db creates them on an older file when it upgrades it).
 Index("ix_fills_time_seq", FillRow.timestamp, FillRow.seq)
 Index("ix_fills_symbol_time", FillRow.symbol, FillRow.timestamp, FillRow.seq)
 Index("ix_orders_status_time", OrderRow.status, OrderRow.created_at, OrderRow.seq)
 Index("ix_orders_symbol_time", OrderRow.symbol, OrderRow.created_at, OrderRow.seq)
+Index("ix_evaluations_order", EvaluationRow.order_id)  # the strategy of an entry order (performance_report)
