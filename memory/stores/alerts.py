@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from memory.tables.alerts import AlertSettingRow
 from memory.vocab import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES, default_delivery
+from memory.vocab import DEFAULT_OFF as DEFAULT_OFF  # re-exported (declared in memory.vocab)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
