@@ -1,4 +1,8 @@
-"""Paper exchange throughput with persistence on a temp SQLite file; prints orders per second."""
+"""Paper exchange throughput with persistence on a temp SQLite file; prints orders per second.
+
+    python bench/bench_paper_throughput.py [N]          # N operations of each kind (default 2000)
+    python bench/bench_paper_throughput.py --stored     # market orders/s with 1k, 10k and 100k orders stored
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from loguru import logger  # noqa: E402
 from memory import open_database  # noqa: E402
 from tests.fakes import FakeFeed  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
-from trading.domain import BracketRequest, Mode, OrderRequest, OrderType, Side  # noqa: E402
+from trading.domain import BracketRequest, Mode, Order, OrderRequest, OrderStatus, OrderType, Side  # noqa: E402
 from trading.exchange.paper.exchange import PaperExchange  # noqa: E402
+from trading.exchange.paper.ledger import PaperChange  # noqa: E402
 
 N = 2000
 
@@ -70,5 +75,36 @@ async def run(n: int) -> None:
         print(f"  fills stored: {trades}")
 
 
+async def stored(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), n: int = 1000) -> None:
+    """Market orders per second on a ledger already holding `size` closed orders (bulk-inserted)."""
+    logger.remove()
+    print(f"paper market orders per second by orders already stored ({n} orders timed each)")
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
+            feed = FakeFeed(clock=clock)
+            feed.set_price("BTC/USD", "65000", "65010")
+            db = open_database(Mode.PAPER, Path(tmp))
+            ex = PaperExchange(feed, db, clock, starting_balance=D("100000000"))
+            await ex.fetch_balances()
+            at = clock.now()
+            for start in range(0, size, 5000):
+                db.commit_paper(PaperChange(orders=[
+                    Order(id=f"OLD{i}", client_id=f"old{i}", symbol="BTC/USD", side=Side.BUY,
+                          type=OrderType.LIMIT, amount=D("0.001"), status=OrderStatus.CANCELED, created_at=at,
+                          updated_at=at, price=D("60000")) for i in range(start, min(size, start + 5000))]))
+            started = time.perf_counter()
+            for i in range(n):
+                clock.advance(1)
+                side = Side.BUY if i % 2 == 0 else Side.SELL
+                await ex.create_order(OrderRequest("BTC/USD", side, OrderType.MARKET, D("0.001")))
+            elapsed = time.perf_counter() - started
+            print(f"  {size:>7,} stored: {n / elapsed:6.0f} market orders per second ({elapsed * 1000 / n:.2f} ms each)")
+            db.close()
+
+
 if __name__ == "__main__":
-    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else N))
+    if sys.argv[1:] == ["--stored"]:
+        asyncio.run(stored())
+    else:
+        asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else N))

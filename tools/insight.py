@@ -18,7 +18,7 @@ from tools.results import money
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.domain import ZERO, Side
 from trading.errors import InputError
-from trading.pnl import closing_pnls
+from trading.pnl import read_window
 
 
 class ExplainArgs(Args):
@@ -191,34 +191,32 @@ async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> Perform
     now = ctx.clock.now()
     start = {"today": now.replace(hour=0, minute=0, second=0, microsecond=0), "week": now - timedelta(days=7),
              "month": now - timedelta(days=30), "all": None}[args.period]
-    # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
-    fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)
-    strategy_of = _entry_strategies(ctx)
-    # The realised P&L of each closing sell (average cost with buy fees, the same rule as the report tool);
-    # a position's strategy is the one that opened it.
-    pnl_of = {f.id: pnl for f, pnl in closing_pnls(fills)}
+    # Only the period's fills, with the P&L the database keeps per fill (average cost with buy fees, the
+    # same rule as the report tool); a position's strategy is the one that opened it.
+    window = await read_window(ctx.exchange, start, None)
+    strategy_of = _entry_strategies(ctx, [f.order_id for buys in window.open_buys.values() for f in buys]
+                                    + [w.fill.order_id for w in window.fills if w.fill.side is Side.BUY])
     open_strategy: dict[str, str] = {}
-    held: Counter = Counter()
+    for symbol, buys in window.open_buys.items():  # the positions held at the start: who opened them
+        for n, f in enumerate(buys):
+            if n == 0 or f.order_id in strategy_of:
+                open_strategy[symbol] = strategy_of.get(f.order_id, "manual")
     pnl_by_symbol: Counter = Counter()
     pnl_by_strategy: Counter = Counter()
     results: list[Decimal] = []
     fees = ZERO
-    for f in fills:
-        in_period = start is None or f.timestamp >= start
-        if in_period:
-            fees += f.fee
+    for w in window.fills:
+        f = w.fill
+        fees += f.fee
         if f.side is Side.BUY:
-            if held[f.symbol] <= 0 or f.order_id in strategy_of:
+            if w.opening or f.order_id in strategy_of:
                 open_strategy[f.symbol] = strategy_of.get(f.order_id, "manual")
-            held[f.symbol] += f.amount
             continue
-        held[f.symbol] = max(ZERO, held[f.symbol] - f.amount)
-        pnl = pnl_of.get(f.id)
-        if in_period and pnl is not None:  # a sale of coins bought outside our history has no P&L to claim
+        if w.pnl is not None:  # a sale of coins bought outside our history has no P&L to claim
             strat = open_strategy.get(f.symbol, "manual")
-            results.append(pnl)
-            pnl_by_symbol[f.symbol] += pnl
-            pnl_by_strategy[strat] += pnl
+            results.append(w.pnl)
+            pnl_by_symbol[f.symbol] += w.pnl
+            pnl_by_strategy[strat] += w.pnl
     return PerformanceResult(period=args.period, start=start, realized_pnl=sum(results, ZERO), fees=fees,
                              trades=len(results), wins=sum(1 for r in results if r > 0),
                              best=max(results) if results else None, worst=min(results) if results else None,
@@ -227,13 +225,9 @@ async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> Perform
                              gross_loss=-sum((r for r in results if r < 0), ZERO))
 
 
-def _entry_strategies(ctx: ToolContext) -> dict[str, str]:
-    """Order id -> the strategy that placed it (from the evaluation log)."""
-    store = ctx.store
-    if store is None:
-        return {}
-    return {e.order_id: e.strategy or "autopilot" for e in store.list_evaluations(limit=100000)
-            if e.decision is Decision.ENTER and e.order_id}
+def _entry_strategies(ctx: ToolContext, order_ids: list[str]) -> dict[str, str]:
+    """Order id -> the strategy that placed it (from the evaluation log), for these orders."""
+    return ctx.store.entry_strategies(order_ids) if ctx.store is not None else {}
 
 
 def _store(ctx: ToolContext) -> EvaluationLog:

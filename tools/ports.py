@@ -5,6 +5,7 @@ A tool names the port it uses; the composition root hands in the database. Nothi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -30,6 +31,10 @@ class EvaluationLog(Protocol):
                          end: datetime | None = None, limit: int = 100) -> list[Evaluation]: ...
 
     def why_not(self, symbol: str, at: datetime) -> Evaluation | None: ...
+
+    def entry_strategies(self, order_ids: Iterable[str]) -> dict[str, str]:
+        """Order id -> the strategy whose entry placed it, for these orders only."""
+        ...
 
 
 class EquityHistory(Protocol):

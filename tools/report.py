@@ -27,6 +27,7 @@ from tools.ports import EquityHistory, ToolStore
 from tools.results import PositionLine, amount_str, money
 from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
+from trading.pnl import closing_pnls, read_window
 
 _log = logger.bind(component="report")
 ANCHOR_MAX_AGE = timedelta(hours=1)  # a snapshot this close before the start stands for the start's equity
@@ -203,8 +204,6 @@ def period_bounds(period: str, day: dt.date | None, now: datetime,
 
 def closing_trades(fills: list[Fill]) -> list[TradeLine]:
     """Every closing fill's realised P&L, replaying average cost (buy fees included) from the first fill."""
-    from trading.pnl import closing_pnls
-
     return [TradeLine(f.symbol, pnl, f.timestamp) for f, pnl in closing_pnls(fills)]
 
 
@@ -213,13 +212,13 @@ async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
     now = ctx.clock.now()
     start, stop, label = period_bounds(args.period, args.date, now, args.until)
     end = min(stop, now)
-    # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
-    fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)
-    every = closing_trades(fills)
-    trades = [t for t in every if start <= t.at < stop]
-    fees = sum((f.fee for f in fills if start <= f.timestamp < stop), ZERO)
+    # Only the period's fills, with the average-cost P&L the database keeps per fill (trading/pnl.py).
+    window = await read_window(ctx.exchange, start, stop)
+    trades = [TradeLine(f.symbol, pnl, f.timestamp) for f, pnl in window.closing()]
+    fees = sum((w.fill.fee for w in window.fills), ZERO)
     positions, unrealized, equity_now = await _portfolio(ctx)
-    curve, curve_source, snaps_from = _curve(ctx.store, every, start, stop, now, equity_now, unrealized)
+    curve, curve_source, snaps_from = _curve(ctx.store, trades, window.realized_since_start, start, stop, now,
+                                             equity_now, unrealized)
     kill_tripped, kill_at, autopilot_on = _states(ctx.store, now)
     result = ReportResult(
         period=args.period, label=label, start=start, end=end, complete=stop <= now, mode=ctx.mode,
@@ -249,9 +248,12 @@ async def _portfolio(ctx: ToolContext) -> tuple[list[PositionLine], Decimal, Dec
     return folio.positions, folio.unrealized_pnl, folio.equity
 
 
-def _curve(store: EquityHistory | None, trades: list[TradeLine], start: datetime, stop: datetime, now: datetime,
-           equity_now: Decimal | None, unrealized: Decimal) -> tuple[list[Point], str, datetime | None]:
-    """Equity over the period, what it was drawn from (snapshots, fills, or both), and the first snapshot."""
+def _curve(store: EquityHistory | None, trades: list[TradeLine], later: Decimal, start: datetime, stop: datetime,
+           now: datetime, equity_now: Decimal | None,
+           unrealized: Decimal) -> tuple[list[Point], str, datetime | None]:
+    """Equity over the period, what it was drawn from (snapshots, fills, or both), and the first snapshot.
+
+    trades: the period's closing fills; later: the P&L realised from the period's start up to now."""
     end = min(stop, now)
     snaps = store.equity_points(start, end) if store is not None else []
     base = equity_now - unrealized if equity_now is not None else None
@@ -263,7 +265,7 @@ def _curve(store: EquityHistory | None, trades: list[TradeLine], start: datetime
             points.append((start, anchor[1]))
         elif snaps[0][0] - start > ANCHOR_MAX_AGE and base is not None:
             # The snapshots begin late (the service was not running): the fills tell the part before.
-            points = _rebuilt(trades, start, snaps[0][0], base)
+            points = _rebuilt(trades, later, start, snaps[0][0], base)
             points.append((snaps[0][0], points[-1][1]))
             source = "fills+snapshots"
         points += snaps
@@ -272,20 +274,20 @@ def _curve(store: EquityHistory | None, trades: list[TradeLine], start: datetime
         return points, source, snaps[0][0]
     if base is None:
         return [], "none", None
-    points = _rebuilt(trades, start, stop, base)
+    points = _rebuilt(trades, later, start, stop, base)
     last = points[-1][1]
     if stop > now:  # today's unrealised P&L shows as a last step, now
         return points + [(now, last)] + ([(now, equity_now)] if equity_now != last else []), "fills", None
     return points + [(stop, last)], "fills", None
 
 
-def _rebuilt(trades: list[TradeLine], start: datetime, until: datetime, base: Decimal) -> list[Point]:
+def _rebuilt(trades: list[TradeLine], later: Decimal, start: datetime, until: datetime,
+             base: Decimal) -> list[Point]:
     """Equity from the fills alone, a step at each closing fill in [start, until).
 
-    Equity at t = equity now - unrealised now - P&L realised after t: past unrealised swings are unknown,
-    so all of today's unrealised P&L shows at the end.
+    Equity at t = equity now - unrealised now - P&L realised after t (`later`: realised since start): past
+    unrealised swings are unknown, so all of today's unrealised P&L shows at the end.
     """
-    later = sum((t.pnl for t in trades if t.at >= start), ZERO)
     points = [(start, base - later)]
     for t in trades:
         if t.at >= until:

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 import click
 
 EXIT_OK, EXIT_INPUT, EXIT_EXCHANGE = 0, 1, 2
+# Read tools that never touch the database: their commands open it only if something asks (start-up speed).
+NO_DATABASE = frozenset({"get_status", "get_price"})
 
 
 class UsageProblem(click.UsageError):
@@ -73,13 +75,13 @@ class CliState:
         if not click.confirm(question, default=False, err=True):
             raise click.Abort()
 
-    def services(self) -> Any:
-        """Fresh services for one command (tests inject a factory)."""
+    def services(self, *, lazy_db: bool = False) -> Any:
+        """Fresh services for one command (tests inject a factory); lazy_db opens the database on first use."""
         if self._factory is not None:
             return self._factory(self.settings)
         from bot.app import build_services
 
-        return build_services(self.settings)
+        return build_services(self.settings, lazy_db=lazy_db)
 
     def call(self, name: str, args: dict[str, Any], *, yes: bool = False) -> Any:
         """Run one tool through the gate as the terminal owner; a held-back call is asked first (or --yes)."""
@@ -91,7 +93,7 @@ class CliState:
         from bot.app import build_gate
         from tools.gate import CallerKind, ToolCall
 
-        services = self.services()
+        services = self.services(lazy_db=name in NO_DATABASE)
         try:
             gate = build_gate(services)
             caller = terminal_owner(self.settings)

@@ -11,7 +11,7 @@ from typing import Any
 from loguru import logger
 
 from bot.notify.base import Channel
-from memory.stores.alerts import ALERT_CHANNELS
+from memory.vocab import ALERT_CHANNELS
 from trading.clock import Clock
 
 # channel -> (setting field, environment variable) that must all be set for it to be configured

@@ -21,7 +21,7 @@ from loguru import logger
 
 from bot.notify.base import Alert, AlertKind, Channel, Delivery, NotifyError
 from bot.notify.messages import alert_for
-from memory.stores.alerts import default_delivery
+from memory.vocab import default_delivery
 from trading.clock import Clock, SystemClock
 from trading.events import Event, EventBus
 

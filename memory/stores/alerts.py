@@ -12,21 +12,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import select
 
 from memory.tables.alerts import AlertSettingRow
+from memory.vocab import ALERT_CHANNELS, ALERT_KINDS, DELIVERIES, default_delivery
+from memory.vocab import DEFAULT_OFF as DEFAULT_OFF  # re-exported (declared in memory.vocab)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
-               "protection")
-ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
-DELIVERIES = ("on", "silent", "off")
-DEFAULT_OFF = frozenset({("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms")})
-
-
-def default_delivery(kind: str, channel: str) -> str:
-    """The delivery of a (kind, channel) pair nobody has set."""
-    return "off" if (kind, channel) in DEFAULT_OFF else "on"
-
 
 @dataclass(frozen=True, slots=True)
 class AlertSetting:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,40 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from memory.tables.agent import CONFIRMATION_STATUSES, ConfirmationRow
+from memory.vocab import ConfirmationRecord, PendingAction
 
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-
-@dataclass(frozen=True)
-class PendingAction:
-    """A state-changing call waiting for its requester's confirmation (declared once, here; tools.gate uses it)."""
-
-    code: str  # short, e.g. "K7Q2"
-    tool: str
-    args: dict[str, Any]
-    user_id: str
-    chat_id: str
-    created_at: datetime
-    expires_at: datetime
-    summary: str  # what will happen, in words
-    reference_price: str | None = None  # price when asked (re-checked at execution), an exact Decimal string
-
-
-@dataclass(frozen=True)
-class ConfirmationRecord(PendingAction):
-    """A stored confirmation: the pending action plus where it stands."""
-
-    status: str = "pending"
-    channel: str = ""
-    resolved_at: datetime | None = None
-    result_text: str | None = None
-
-    def action(self) -> PendingAction:
-        """Just the pending action."""
-        return PendingAction(code=self.code, tool=self.tool, args=dict(self.args), user_id=self.user_id,
-                             chat_id=self.chat_id, created_at=self.created_at, expires_at=self.expires_at,
-                             summary=self.summary, reference_price=self.reference_price)
 
 
 class ConfirmationStoreMixin:

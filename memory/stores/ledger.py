@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Engine, func, insert, or_
 from sqlmodel import Session, SQLModel, select
 
 from memory.convert import (
@@ -23,6 +23,7 @@ from memory.convert import (
     position_from_row,
     position_values,
 )
+from memory.stores.pnl import advance_costs
 from memory.tables.ledger import (
     BalanceSnapshotRow,
     BracketRow,
@@ -106,8 +107,7 @@ class Database:
             if change.orders:
                 self._put_orders(s, change.orders)
             if change.fills:
-                seq = _next_seq(s, FillRow)
-                s.add_all(FillRow(seq=seq + i, **fill_values(f)) for i, f in enumerate(change.fills))
+                _insert_fills(s, change.fills)
             _upsert_many(s, PositionRow, PositionRow.symbol, {p.symbol: position_values(p) for p in change.positions})
             _upsert_many(s, BracketRow, BracketRow.id, {b.id: bracket_values(b) for b in change.brackets})
             s.commit()
@@ -204,8 +204,7 @@ class Database:
                 ids_of = {oid: cid for oid, cid in rows if cid != oid}  # not the stand-in id of record_order
                 new = [replace(f, client_id=ids_of.get(f.order_id, "")) if not f.client_id else f for f in new]
             if new:
-                seq = _next_seq(s, FillRow)
-                s.add_all(FillRow(seq=seq + i, **fill_values(f)) for i, f in enumerate(new))
+                _insert_fills(s, new)
             s.commit()
         return new
 
@@ -259,6 +258,15 @@ class Database:
         if new:
             seq = _next_seq(s, OrderRow)
             s.add_all(OrderRow(seq=seq + i, **latest[key]) for i, key in enumerate(new))
+
+
+def _insert_fills(s: Session, fills: list[Fill]) -> None:
+    """Insert new fills (bulk, numbered in this order) and their average-cost P&L, in the caller's transaction."""
+    seq = _next_seq(s, FillRow)
+    numbered = [(f, seq + i) for i, f in enumerate(fills)]
+    for start in range(0, len(numbered), 5000):
+        s.execute(insert(FillRow.__table__), [{"seq": n, **fill_values(f)} for f, n in numbered[start:start + 5000]])
+    advance_costs(s, numbered)
 
 
 def _next_seq(s: Session, table: type[OrderRow] | type[FillRow]) -> int:

@@ -11,7 +11,9 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
-SCHEMA_VERSION = 2
+# 3: indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
+#    fills' cost chain (new tables, filled from the fills at the upgrade).
+SCHEMA_VERSION = 3
 
 
 class DecimalString(TypeDecorator):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from memory.stores.confirmations import ConfirmationRecord
+from memory.vocab import ConfirmationRecord
 from tools.gate.types import Caller, PendingAction, ToolCall
 from trading.clock import Clock
 from trading.errors import InputError

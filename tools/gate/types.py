@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from memory.stores.confirmations import PendingAction  # declared once, with the stored record
+from memory.vocab import PendingAction  # declared once, with the stored record
 
 
 class CallerKind(StrEnum):

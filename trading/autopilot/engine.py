@@ -440,12 +440,14 @@ class Autopilot:
         if fill.side is not Side.SELL:
             return None
         try:
-            from trading.pnl import pnl_of
+            from trading.pnl import CostedHistory, pnl_of
 
-            # LIVE: the journal already holds the history (no second Kraken call per sale); PAPER: the ledger.
-            history = (self._journal.list_fills(fill.symbol) if self._journal is not None
-                       else await self.exchange.fetch_my_trades(fill.symbol))
-            pnl = pnl_of(fill, history)
+            if isinstance(self.exchange, CostedHistory):  # the stored P&L of the fill: one lookup
+                pnl = await self.exchange.fill_pnl(fill)
+            else:  # replay the symbol's history (the journal's in LIVE: no second Kraken call per sale)
+                history = (self._journal.list_fills(fill.symbol) if self._journal is not None
+                           else await self.exchange.fetch_my_trades(fill.symbol))
+                pnl = pnl_of(fill, history)
         except Exception as exc:  # noqa: BLE001 - an alert without its P&L is better than none
             _log.warning("P&L of fill {} not computed: {}", fill.id, exc)
             return None

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from loguru import logger
@@ -25,6 +26,7 @@ from trading.errors import TransientError, ZynError
 from trading.exchange.kraken import convert as conv
 from trading.exchange.kraken.brackets import LiveBrackets
 from trading.exchange.kraken.client import KrakenExchange, _check_bracket, _check_order
+from trading.pnl import FillWindow, ledger_fill_pnl, ledger_window
 
 _log = logger.bind(component="kraken")
 PAGE = 50  # Kraken's TradesHistory page
@@ -96,6 +98,15 @@ class JournaledKraken(KrakenExchange):
         sym = (await self.market(symbol)).symbol if symbol else None
         await self.sync_fills()
         return self.journal.list_fills(sym, limit)
+
+    async def fill_window(self, start: datetime | None, stop: datetime | None) -> FillWindow:
+        """Journaled fills in [start, stop) with their P&L (trading.pnl.CostedHistory), Kraken's new ones first."""
+        await self.sync_fills()
+        return ledger_window(self.journal, start, stop)
+
+    async def fill_pnl(self, fill: Fill) -> Decimal | None:
+        """A journaled fill's realised P&L, from the journal alone (no Kraken call)."""
+        return ledger_fill_pnl(self.journal, fill)
 
     async def sync_fills(self) -> list[Fill]:
         """Copy the trades Kraken reports since the newest journaled fill into the journal; the new ones."""

@@ -40,6 +40,7 @@ from trading.exchange.paper.book import EXACT, PaperBook, PaperTerms, derived_id
 from trading.exchange.paper.brackets import BracketDesk
 from trading.exchange.paper.ledger import PaperChange, PaperLedger, PaperSnapshot
 from trading.pairs import resolve_pair
+from trading.pnl import FillWindow, ledger_fill_pnl, ledger_window
 
 log = logger.bind(component="paper")
 DONE_STATUSES = (OrderStatus.CLOSED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
@@ -235,6 +236,15 @@ class PaperExchange(BracketDesk):
         wanted = await self._symbol(symbol) if symbol else None
         await self.sync()
         return self._ledger.list_fills(wanted, limit)
+
+    async def fill_window(self, start: datetime | None, stop: datetime | None) -> FillWindow:
+        """Fills in [start, stop) with their P&L (trading.pnl.CostedHistory), resting orders matched first."""
+        await self.sync()
+        return ledger_window(self._ledger, start, stop)
+
+    async def fill_pnl(self, fill: Fill) -> Decimal | None:
+        """A recorded fill's realised P&L (None: a buy, or a sale closing nothing)."""
+        return ledger_fill_pnl(self._ledger, fill)
 
     # ---- internals ----------------------------------------------------------------------------------
 

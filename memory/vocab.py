@@ -1,0 +1,50 @@
+"""Memory's plain records and vocabularies, without the database layer: importing them stays cheap (the CLI's
+start-up, the gate's types, the alert settings' names). The stores re-export them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
+               "protection")
+ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
+DELIVERIES = ("on", "silent", "off")
+DEFAULT_OFF = frozenset({("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms")})
+
+
+def default_delivery(kind: str, channel: str) -> str:
+    """The delivery of a (kind, channel) pair nobody has set."""
+    return "off" if (kind, channel) in DEFAULT_OFF else "on"
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """A state-changing call waiting for its requester's confirmation (declared once, here; tools.gate uses it)."""
+
+    code: str  # short, e.g. "K7Q2"
+    tool: str
+    args: dict[str, Any]
+    user_id: str
+    chat_id: str
+    created_at: datetime
+    expires_at: datetime
+    summary: str  # what will happen, in words
+    reference_price: str | None = None  # price when asked (re-checked at execution), an exact Decimal string
+
+
+@dataclass(frozen=True)
+class ConfirmationRecord(PendingAction):
+    """A stored confirmation: the pending action plus where it stands."""
+
+    status: str = "pending"
+    channel: str = ""
+    resolved_at: datetime | None = None
+    result_text: str | None = None
+
+    def action(self) -> PendingAction:
+        """Just the pending action."""
+        return PendingAction(code=self.code, tool=self.tool, args=dict(self.args), user_id=self.user_id,
+                             chat_id=self.chat_id, created_at=self.created_at, expires_at=self.expires_at,
+                             summary=self.summary, reference_price=self.reference_price)
