@@ -30,6 +30,7 @@ class PendingAction:
     expires_at: datetime
     summary: str  # what will happen, in words
     reference_price: str | None = None  # price when asked (re-checked at execution), an exact Decimal string
+    kind: str = ""  # how it was asked (tools.gate CallerKind: text, model, command, cli): the order's source
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ConfirmationRecord(PendingAction):
         """Just the pending action."""
         return PendingAction(code=self.code, tool=self.tool, args=dict(self.args), user_id=self.user_id,
                              chat_id=self.chat_id, created_at=self.created_at, expires_at=self.expires_at,
-                             summary=self.summary, reference_price=self.reference_price)
+                             summary=self.summary, reference_price=self.reference_price, kind=self.kind)
 
 
 class ConfirmationStoreMixin:
@@ -59,7 +60,8 @@ class ConfirmationStoreMixin:
         row = ConfirmationRow(code=action.code, tool=action.tool, args=json.dumps(action.args, sort_keys=True),
                               user_id=action.user_id, chat_id=action.chat_id, channel=channel,
                               created_at=action.created_at, expires_at=action.expires_at, status="pending",
-                              summary=action.summary, reference_price=action.reference_price)
+                              summary=action.summary, reference_price=action.reference_price,
+                              kind=getattr(action, "kind", "") or None)
         try:
             with self.session(write=True) as s:
                 # The partial unique index settles races between processes; this check covers databases
@@ -159,4 +161,5 @@ def _record(row: ConfirmationRow) -> ConfirmationRecord:
     return ConfirmationRecord(code=row.code, tool=row.tool, args=json.loads(row.args), user_id=row.user_id,
                               chat_id=row.chat_id, created_at=row.created_at, expires_at=row.expires_at,
                               summary=row.summary, reference_price=row.reference_price, status=row.status,
-                              channel=row.channel, resolved_at=row.resolved_at, result_text=row.result_text)
+                              channel=row.channel, resolved_at=row.resolved_at, result_text=row.result_text,
+                              kind=row.kind or "")

@@ -11,7 +11,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
-SCHEMA_VERSION = 2
+# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind.
+SCHEMA_VERSION = 3
 
 
 class DecimalString(TypeDecorator):
@@ -91,6 +92,9 @@ class OrderRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = when(index=True)
     updated_at: datetime = when()
+    # Since schema 3 (nullable: older rows did not record it); see trading.attribution.
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class FillRow(SQLModel, table=True):
@@ -110,6 +114,9 @@ class FillRow(SQLModel, table=True):
     fee_currency: str = Field(max_length=16)
     liquidity: str = Field(max_length=8)
     timestamp: datetime = when(index=True)
+    # Since schema 3: its order's source and strategy (trading.attribution), or "reconciler".
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class PositionRow(SQLModel, table=True):
@@ -141,6 +148,9 @@ class BracketRow(SQLModel, table=True):
     leg_seq: int | None = Field(default=None)
     note: str | None = Field(default=None, max_length=500)
     updated_at: datetime | None = when(nullable=True)
+    # Since schema 3: who placed the bracket; its entry and legs inherit it.
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class PaperBalanceRow(SQLModel, table=True):

@@ -74,7 +74,8 @@ class JournaledKraken(KrakenExchange):
         pending = Bracket(id=request.client_id, symbol=market.symbol, side=request.side, entry_order_id="",
                           stop_order_id=None, take_profit_order_id=None, status=BracketStatus.PENDING_ENTRY,
                           created_at=now, stop_price=request.stop_price,
-                          take_profit_price=request.take_profit_price, note="entry being sent", updated_at=now)
+                          take_profit_price=request.take_profit_price, note="entry being sent", updated_at=now,
+                          source=request.source, strategy=request.strategy)  # who placed it: kept from here on
         self.journal.save_bracket(pending)  # if this fails, nothing is sent
         try:
             bracket = await super().create_bracket(request)
@@ -85,11 +86,21 @@ class JournaledKraken(KrakenExchange):
             self.journal.save_bracket(pending.evolve(status=BracketStatus.CANCELED, exit_kind="entry-refused",
                                                      note=exc.message[:500], updated_at=self._clock.now()))
             raise
+        bracket = bracket.evolve(source=request.source, strategy=request.strategy)
         self.journal.save_bracket(bracket.evolve(note="entry placed", updated_at=self._clock.now()))
         _log.bind(component="brackets").info("bracket {} journaled: entry {} {} {}, stop {}, target {}", bracket.id,
                                              bracket.entry_order_id, request.amount, bracket.symbol,
                                              bracket.stop_price, bracket.take_profit_price)
         return bracket
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        """Place an order and journal it at once with who placed it (Kraken's own record says nothing of that)."""
+        order = await super().create_order(request)
+        if request.validate_only or not order.id:
+            return order
+        order = order.evolve(source=request.source, strategy=request.strategy)
+        self.journal.record_order(order)
+        return order
 
     async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
         """Our fills, newest first, from the journal once Kraken's new trades are copied into it."""
