@@ -11,14 +11,15 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from tools.base import Args
+from tools.breakdown import attributed_trades, average_r_text, parts_text, profit_factor_text
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.ports import EvaluationLog
 from tools.results import money
+from trading.attribution import Breakdown, breakdown
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
-from trading.domain import ZERO, Side
+from trading.domain import ZERO
 from trading.errors import InputError
-from trading.pnl import closing_pnls
 
 
 class ExplainArgs(Args):
@@ -156,10 +157,15 @@ class PerformanceResult:
     best: Decimal | None
     worst: Decimal | None
     by_symbol: dict[str, Decimal]
-    by_strategy: dict[str, Decimal]
+    by_strategy: dict[str, Decimal]  # the strategy that opened each trade, or "no strategy"
     quote: str
     gross_win: Decimal = ZERO
     gross_loss: Decimal = ZERO  # positive: the sum of the losing trades' losses
+    by_source: dict[str, Decimal] = field(default_factory=dict)  # who opened each trade (trading.attribution)
+    profit_factor: Decimal | None = None  # gross wins / gross losses; None without a losing trade
+    average_r: Decimal | None = None  # over the trades whose stop at entry is known
+    r_trades: int = 0
+    _json_extra = ("win_rate",)
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -168,18 +174,19 @@ class PerformanceResult:
     def text(self) -> str:
         if not self.trades:
             return f"No closed trades {self._when()}; fees paid {money(self.fees)} {self.quote}."
+        b = self._breakdown()
         rate = f"{self.win_rate:.0%}" if self.win_rate is not None else "-"
         by_sym = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_symbol.items()))
-        by_strat = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_strategy.items()))
         return (f"P&L {self._when()}: {money(self.realized_pnl)} {self.quote} realised over {self.trades} closed "
-                f"trades, win rate {rate}, profit factor {self._profit_factor()}, average trade "
-                f"{money(self.realized_pnl / self.trades)}, best {money(self.best)}, worst {money(self.worst)}, fees "
-                f"{money(self.fees)}. By pair: {by_sym}. By strategy: {by_strat}. (Average R is not recorded: "
-                "trades do not store their initial risk.)")
+                f"trades, win rate {rate}, profit factor {profit_factor_text(b)}, average R {average_r_text(b)}, "
+                f"average trade {money(self.realized_pnl / self.trades)}, best {money(self.best)}, worst "
+                f"{money(self.worst)}, fees {money(self.fees)}. By source: {parts_text(self.by_source)}. "
+                f"By strategy: {parts_text(self.by_strategy)}. By pair: {by_sym}.")
 
-    def _profit_factor(self) -> str:
-        """Gross wins over gross losses of the closed trades; '-' with no losing trade."""
-        return f"{self.gross_win / self.gross_loss:.2f}" if self.gross_loss else "-"
+    def _breakdown(self) -> Breakdown:
+        r_total = self.average_r * self.r_trades if self.average_r is not None else ZERO
+        return Breakdown(self.realized_pnl, self.trades, self.wins, self.gross_win, self.gross_loss,
+                         self.by_source, self.by_strategy, r_total, self.r_trades)
 
     def _when(self) -> str:
         return {"today": "today", "week": "in the last 7 days", "month": "in the last 30 days",
@@ -187,53 +194,25 @@ class PerformanceResult:
 
 
 async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> PerformanceResult:
-    """Realised P&L, trades, win rate, best and worst, by pair and by strategy, for a period."""
+    """Realised P&L, trades, win rate, profit factor, average R, best and worst, by source, strategy and pair."""
     now = ctx.clock.now()
     start = {"today": now.replace(hour=0, minute=0, second=0, microsecond=0), "week": now - timedelta(days=7),
              "month": now - timedelta(days=30), "all": None}[args.period]
     # Newest-first from the exchange: reversed, then a stable sort keeps same-second fills in order.
     fills = sorted(reversed(await ctx.exchange.fetch_my_trades(limit=100000)), key=lambda f: f.timestamp)
-    strategy_of = _entry_strategies(ctx)
-    # The realised P&L of each closing sell (average cost with buy fees, the same rule as the report tool);
-    # a position's strategy is the one that opened it.
-    pnl_of = {f.id: pnl for f, pnl in closing_pnls(fills)}
-    open_strategy: dict[str, str] = {}
-    held: Counter = Counter()
-    pnl_by_symbol: Counter = Counter()
-    pnl_by_strategy: Counter = Counter()
-    results: list[Decimal] = []
-    fees = ZERO
-    for f in fills:
-        in_period = start is None or f.timestamp >= start
-        if in_period:
-            fees += f.fee
-        if f.side is Side.BUY:
-            if held[f.symbol] <= 0 or f.order_id in strategy_of:
-                open_strategy[f.symbol] = strategy_of.get(f.order_id, "manual")
-            held[f.symbol] += f.amount
-            continue
-        held[f.symbol] = max(ZERO, held[f.symbol] - f.amount)
-        pnl = pnl_of.get(f.id)
-        if in_period and pnl is not None:  # a sale of coins bought outside our history has no P&L to claim
-            strat = open_strategy.get(f.symbol, "manual")
-            results.append(pnl)
-            pnl_by_symbol[f.symbol] += pnl
-            pnl_by_strategy[strat] += pnl
-    return PerformanceResult(period=args.period, start=start, realized_pnl=sum(results, ZERO), fees=fees,
-                             trades=len(results), wins=sum(1 for r in results if r > 0),
-                             best=max(results) if results else None, worst=min(results) if results else None,
-                             by_symbol=dict(pnl_by_symbol), by_strategy=dict(pnl_by_strategy), quote=ctx.quote_currency,
-                             gross_win=sum((r for r in results if r > 0), ZERO),
-                             gross_loss=-sum((r for r in results if r < 0), ZERO))
-
-
-def _entry_strategies(ctx: ToolContext) -> dict[str, str]:
-    """Order id -> the strategy that placed it (from the evaluation log)."""
-    store = ctx.store
-    if store is None:
-        return {}
-    return {e.order_id: e.strategy or "autopilot" for e in store.list_evaluations(limit=100000)
-            if e.decision is Decision.ENTER and e.order_id}
+    fees = sum((f.fee for f in fills if start is None or f.timestamp >= start), ZERO)
+    trades = [t for t in attributed_trades(ctx, fills) if start is None or t.fill.timestamp >= start]
+    b = breakdown(trades)
+    by_symbol: Counter = Counter()
+    for t in trades:
+        by_symbol[t.fill.symbol] += t.pnl
+    results = [t.pnl for t in trades]
+    return PerformanceResult(period=args.period, start=start, realized_pnl=b.total, fees=fees, trades=b.trades,
+                             wins=b.wins, best=max(results) if results else None,
+                             worst=min(results) if results else None, by_symbol=dict(by_symbol),
+                             by_strategy=b.by_strategy, quote=ctx.quote_currency, gross_win=b.gross_win,
+                             gross_loss=b.gross_loss, by_source=b.by_source, profit_factor=b.profit_factor,
+                             average_r=b.average_r, r_trades=b.r_trades)
 
 
 def _store(ctx: ToolContext) -> EvaluationLog:
