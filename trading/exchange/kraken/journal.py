@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from loguru import logger
@@ -25,6 +25,7 @@ from trading.errors import TransientError, ZynError
 from trading.exchange.kraken import convert as conv
 from trading.exchange.kraken.brackets import LiveBrackets
 from trading.exchange.kraken.client import KrakenExchange, _check_bracket, _check_order
+from trading.exchange.kraken.reconcile import ReconcileReport, reconcile
 
 _log = logger.bind(component="kraken")
 PAGE = 50  # Kraken's TradesHistory page
@@ -39,7 +40,7 @@ class LiveJournal(Protocol):
 
     def get_order(self, order_id: str) -> Order | None: ...
 
-    def record_fills(self, fills: Iterable[Fill]) -> list[Fill]: ...
+    def record_fills(self, fills: Iterable[Fill], fallback_source: str | None = None) -> list[Fill]: ...
 
     def list_fills(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]: ...
 
@@ -136,3 +137,8 @@ class JournaledKraken(KrakenExchange):
             parent = (row.get("info") or {}).get("refid")
             out.append((self._order(row), str(parent) if parent else None))
         return out
+
+    async def reconcile(self, since: datetime) -> ReconcileReport:
+        """Kraken's trades and orders since `since` against the journal: the missing imported, the rest reported
+        (trading.exchange.kraken.reconcile); a second run imports nothing."""
+        return await reconcile(self, since)
