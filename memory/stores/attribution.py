@@ -21,8 +21,9 @@ Who = tuple[str | None, str | None]  # (source, strategy)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
-def keep_order_sources(s: Session, values: dict[str, dict[str, Any]]) -> None:
-    """Fill in, in place, the source and strategy of order rows about to be written without one."""
+def keep_order_sources(s: Session, values: dict[str, dict[str, Any]], fallback: str | None = None) -> None:
+    """Fill in, in place, the source and strategy of order rows about to be written without one (`fallback`
+    for those neither a recorded row nor a bracket accounts for)."""
     missing = [oid for oid, v in values.items() if v.get("source") is None]
     if not missing:
         return
@@ -39,6 +40,8 @@ def keep_order_sources(s: Session, values: dict[str, dict[str, Any]]) -> None:
         who = known.get(oid) or by_bracket.get(("id", values[oid].get("bracket_id"))) or by_bracket.get(("entry", oid))
         if who is not None:
             values[oid]["source"], values[oid]["strategy"] = who[0], values[oid].get("strategy") or who[1]
+        elif fallback is not None:
+            values[oid]["source"] = fallback
 
 
 def keep_bracket_sources(s: Session, values: dict[str, dict[str, Any]]) -> None:

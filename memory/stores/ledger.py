@@ -185,6 +185,15 @@ class Database:
             self._put_orders(s, [order])
             s.commit()
 
+    def record_orders(self, orders: Iterable[Order], fallback_source: str | None = None) -> None:
+        """Insert or update orders in one transaction (the reconciler's import); an order without a source keeps
+        its recorded one or its bracket's (memory.stores.attribution), else takes `fallback_source`."""
+        orders = [o if o.client_id else replace(o, client_id=o.id) for o in orders]  # as record_order does
+        if orders:
+            with self.session(write=True) as s:
+                self._put_orders(s, orders, fallback_source)
+                s.commit()
+
     def record_fill(self, fill: Fill) -> bool:
         """Insert a fill unless one with its id exists; True when it was new (idempotent)."""
         return bool(self.record_fills([fill]))
@@ -258,9 +267,9 @@ class Database:
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _put_orders(self, s: Session, orders: Iterable[Order]) -> None:
+    def _put_orders(self, s: Session, orders: Iterable[Order], fallback_source: str | None = None) -> None:
         latest = {o.id: order_values(o) for o in orders}  # the last version of each order wins
-        keep_order_sources(s, latest)  # a write that does not say who placed it keeps who did
+        keep_order_sources(s, latest, fallback_source)  # a write that does not say who placed it keeps who did
         new = _upsert_many(s, OrderRow, OrderRow.id, latest, insert=False)
         if new:
             seq = _next_seq(s, OrderRow)

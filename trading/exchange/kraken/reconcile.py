@@ -72,8 +72,9 @@ async def reconcile(ex: JournaledKraken, since: datetime) -> ReconcileReport:
                        for what, cut in (("trades", trades_cut), ("orders", orders_cut)) if cut]
         closed = [o for o in map(ex._order, order_rows) if o.id and max(o.created_at, o.updated_at) >= since]
         kraken_orders = {o.id: o for o in [*closed, *map(ex._order, open_rows)] if o.id}
-        orders_imported = _orders(journal, kraken_orders, differences)
-        await _unknown_orders(ex, journal, kraken_orders, since, differences)
+        mine = {o.id: o for o in journal.list_orders()}
+        orders_imported = _orders(journal, kraken_orders, mine, differences)
+        await _unknown_orders(ex, journal, kraken_orders, mine, since, differences)
         kraken_fills = {f.id: f for f in (conv.fill_from_ccxt(r, client_id=ex._client_ids.get(r.get("order") or "", ""))
                                           for r in trade_rows) if f.id and f.timestamp >= since}
         known = {f.id: f for f in journal.list_fills()}
@@ -105,34 +106,31 @@ async def _pages(ex: JournaledKraken, method: str, since: datetime) -> tuple[lis
     return rows, True
 
 
-def _orders(journal: Any, kraken: dict[str, Order], differences: list[Difference]) -> list[Order]:
+def _orders(journal: Any, kraken: dict[str, Order], mine: dict[str, Order],
+            differences: list[Difference]) -> list[Order]:
     """Journal Kraken's orders the journal lacks (by id) and bring journaled ones up to Kraken's state."""
-    imported = []
+    missing = [order for oid, order in kraken.items() if oid not in mine]
+    journal.record_orders(missing, fallback_source=RECONCILER)  # one transaction; a known bracket's keep its source
     for oid, order in kraken.items():
-        mine = journal.get_order(oid)
-        if mine is None:
-            journal.record_order(order)
-            stored = journal.get_order(oid)
-            if stored is not None and stored.source is None:  # not a known bracket's: Zyn has no record of it
-                journal.record_order(stored.evolve(source=RECONCILER))
-                stored = journal.get_order(oid)
-            imported.append(stored or order)
+        known = mine.get(oid)
+        if known is None:
             continue
         changes = [f"{name} {old} -> {new}" for name, old, new in (
-            ("status", mine.status.value, order.status.value), ("filled", mine.filled, order.filled))
-            if old != new]
+            ("status", known.status.value, order.status.value), ("filled", known.filled, order.filled)) if old != new]
         if changes:
             journal.record_order(order)
             differences.append(Difference("order-updated", oid, f"{order.side.value} {order.amount} {order.symbol}: "
                                                                 + ", ".join(changes) + " (now as Kraken says)"))
-    return imported
+    if not missing:
+        return []
+    stored = {o.id: o for o in journal.list_orders()}  # as recorded: with the source each one was given
+    return [stored.get(o.id, o) for o in missing]
 
 
-async def _unknown_orders(ex: JournaledKraken, journal: Any, kraken: dict[str, Order], since: datetime,
-                          differences: list[Difference]) -> None:
+async def _unknown_orders(ex: JournaledKraken, journal: Any, kraken: dict[str, Order], mine: dict[str, Order],
+                          since: datetime, differences: list[Difference]) -> None:
     """Journaled orders of the window in neither of Kraken's lists: asked for one by one; unknown ones reported."""
-    listed = journal.list_orders() if hasattr(journal, "list_orders") else []
-    absent = [o for o in listed if o.created_at >= since and o.id and o.id not in kraken]
+    absent = [o for o in mine.values() if o.created_at >= since and o.id and o.id not in kraken]
     for order in absent[:MAX_LOOKUPS]:
         try:
             found = await ex.fetch_order(order.id)
@@ -143,7 +141,7 @@ async def _unknown_orders(ex: JournaledKraken, journal: Any, kraken: dict[str, O
                                           "does not know this order"))
             continue
         kraken[found.id] = found
-        _orders(journal, {found.id: found}, differences)
+        _orders(journal, {found.id: found}, mine, differences)
     if len(absent) > MAX_LOOKUPS:
         differences.append(Difference("truncated", "orders", f"{len(absent) - MAX_LOOKUPS} more journaled orders "
                                                              "missing from Kraken's lists were not looked up"))
