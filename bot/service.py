@@ -206,6 +206,12 @@ class Service:
         if self.settings.mode is Mode.LIVE:  # every holding Zyn opened has its stop, or an alert names it
             self.scheduler.add_job(self.rt.autopilot.protection_sweep, "interval", seconds=PROTECTION_EVERY,
                                    id=PROTECTION_JOB, replace_existing=True, max_instances=1, coalesce=True)
+            from bot.reconciler import JournalReconcile
+
+            # The journal made complete: what Kraken booked while Zyn was down or the sync missed.
+            self.reconciler = JournalReconcile(self.rt.services.tools, self.notifier, self.rt.services.clock)
+            await self.reconciler.run()
+            self.reconciler.attach(self.scheduler)
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)

@@ -40,7 +40,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "status": order.status.value, "filled": order.filled, "average": order.average, "fee": order.fee,
         "fee_currency": order.fee_currency, "bracket_id": order.bracket_id,
         "reason": order.reason[:500] if order.reason else order.reason,  # the column's size (PostgreSQL enforces it)
-        "created_at": order.created_at, "updated_at": order.updated_at,
+        "created_at": order.created_at, "updated_at": order.updated_at, "source": order.source,
+        "strategy": order.strategy,
     }
 
 
@@ -49,7 +50,8 @@ def order_from_row(row: OrderRow) -> Order:
         id=row.id, client_id=row.client_id, symbol=row.symbol, side=Side(row.side), type=OrderType(row.type),
         amount=row.amount, status=OrderStatus(row.status), created_at=row.created_at, updated_at=row.updated_at,
         price=row.price, stop_price=row.stop_price, filled=row.filled, average=row.average, fee=row.fee,
-        fee_currency=row.fee_currency, bracket_id=row.bracket_id, reason=row.reason,
+        fee_currency=row.fee_currency, bracket_id=row.bracket_id, reason=row.reason, source=row.source,
+        strategy=row.strategy,
     )
 
 
@@ -58,6 +60,7 @@ def fill_values(fill: Fill) -> dict[str, Any]:
         "id": fill.id, "order_id": fill.order_id, "client_id": fill.client_id, "symbol": fill.symbol,
         "side": fill.side.value, "amount": fill.amount, "price": fill.price, "fee": fill.fee,
         "fee_currency": fill.fee_currency, "liquidity": fill.liquidity.value, "timestamp": fill.timestamp,
+        "source": fill.source, "strategy": fill.strategy,
     }
 
 
@@ -65,19 +68,21 @@ def fill_from_row(row: FillRow) -> Fill:
     return Fill(
         id=row.id, order_id=row.order_id, client_id=row.client_id, symbol=row.symbol, side=Side(row.side),
         amount=row.amount, price=row.price, fee=row.fee, fee_currency=row.fee_currency,
-        liquidity=Liquidity(row.liquidity), timestamp=row.timestamp,
+        liquidity=Liquidity(row.liquidity), timestamp=row.timestamp, source=row.source, strategy=row.strategy,
     )
 
 
 FILL_COLUMNS = ("id", "order_id", "client_id", "symbol", "side", "amount", "price", "fee", "fee_currency",
-                "liquidity", "timestamp")  # fill_from_columns' order: a Core select of these is 5x faster to read
+                "liquidity", "timestamp", "source", "strategy")  # fill_from_columns' order: a Core select is 5x faster
+FILL_WIDTH = len(FILL_COLUMNS)  # what follows them in a row is the caller's (e.g. the cost chain's columns)
 
 
 def fill_from_columns(row: Any) -> Fill:
     """A Fill from a Core row whose first columns are FILL_COLUMNS (bulk reads skip the ORM objects)."""
-    fid, oid, cid, symbol, side, amount, price, fee, fee_ccy, liquidity, at = row[:11]
+    fid, oid, cid, symbol, side, amount, price, fee, fee_ccy, liquidity, at, source, strategy = row[:FILL_WIDTH]
     return Fill(id=fid, order_id=oid, client_id=cid, symbol=symbol, side=Side(side), amount=amount, price=price,
-                fee=fee, fee_currency=fee_ccy, liquidity=Liquidity(liquidity), timestamp=at)
+                fee=fee, fee_currency=fee_ccy, liquidity=Liquidity(liquidity), timestamp=at, source=source,
+                strategy=strategy)
 
 
 def position_values(pos: Position) -> dict[str, Any]:
@@ -98,7 +103,8 @@ def bracket_values(b: Bracket) -> dict[str, Any]:
         "stop_order_id": b.stop_order_id, "take_profit_order_id": b.take_profit_order_id,
         "status": b.status.value, "created_at": b.created_at, "stop_price": b.stop_price,
         "take_profit_price": b.take_profit_price, "exit_kind": b.exit_kind, "leg_seq": b.leg_seq,
-        "note": b.note[:500] if b.note else b.note, "updated_at": b.updated_at,
+        "note": b.note[:500] if b.note else b.note, "updated_at": b.updated_at, "source": b.source,
+        "strategy": b.strategy,
     }
 
 
@@ -108,5 +114,5 @@ def bracket_from_row(row: BracketRow) -> Bracket:
         stop_order_id=row.stop_order_id, take_profit_order_id=row.take_profit_order_id,
         status=BracketStatus(row.status), created_at=row.created_at, stop_price=row.stop_price,
         take_profit_price=row.take_profit_price, exit_kind=row.exit_kind, leg_seq=row.leg_seq or 0,
-        note=row.note, updated_at=row.updated_at,
+        note=row.note, updated_at=row.updated_at, source=row.source, strategy=row.strategy,
     )

@@ -32,6 +32,7 @@ class PendingAction:
     expires_at: datetime
     summary: str  # what will happen, in words
     reference_price: str | None = None  # price when asked (re-checked at execution), an exact Decimal string
+    kind: str = ""  # how it was asked (tools.gate CallerKind: text, model, command, cli): the order's source
 
 
 @dataclass(frozen=True)
@@ -47,4 +48,4 @@ class ConfirmationRecord(PendingAction):
         """Just the pending action."""
         return PendingAction(code=self.code, tool=self.tool, args=dict(self.args), user_id=self.user_id,
                              chat_id=self.chat_id, created_at=self.created_at, expires_at=self.expires_at,
-                             summary=self.summary, reference_price=self.reference_price)
+                             summary=self.summary, reference_price=self.reference_price, kind=self.kind)

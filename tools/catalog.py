@@ -14,6 +14,7 @@ from tools import (
     charts,
     funding,
     insight,
+    journal,
     market,
     orders,
     report,
@@ -91,6 +92,8 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          views.CandlesArgs, P.READ, C.NEVER, views.get_candles),
     Tool("list_decisions", "The autopilot's decision log: evaluations by pair, decision and time, with reasons",
          views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
+    Tool("reconcile_journal", "LIVE: compare Kraken's trades and orders since a day with the journal, import what "
+         "is missing, report every difference", journal.ReconcileArgs, P.ADMIN, C.NEVER, journal.reconcile_journal),
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
 )}

@@ -71,6 +71,7 @@ class ToolContext:
     store: ToolStore | None = None  # the mode's database (autopilot and risk state, evaluations, settings)
     trading_config: TradingConfig | None = None
     actor: str = "cli"  # who is acting, for the audit trail
+    order_source: str = "service"  # who places this call's orders (trading.attribution): the gate sets it per call
     # The paper simulator's money and costs (Settings.paper_*, same defaults), which run_backtest uses too.
     paper_starting_balance: Decimal = Decimal("10000")
     paper_maker_fee: Decimal = Decimal("0.0025")

@@ -11,12 +11,14 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from tools.base import Args
+from tools.breakdown import attributed_trades, average_r_text, parts_text, profit_factor_text
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.ports import EvaluationLog
 from tools.results import money
+from trading.attribution import Breakdown, breakdown
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
-from trading.domain import ZERO, Side
+from trading.domain import ZERO
 from trading.errors import InputError
 from trading.pnl import read_window
 
@@ -156,10 +158,15 @@ class PerformanceResult:
     best: Decimal | None
     worst: Decimal | None
     by_symbol: dict[str, Decimal]
-    by_strategy: dict[str, Decimal]
+    by_strategy: dict[str, Decimal]  # the strategy that opened each trade, or "no strategy"
     quote: str
     gross_win: Decimal = ZERO
     gross_loss: Decimal = ZERO  # positive: the sum of the losing trades' losses
+    by_source: dict[str, Decimal] = field(default_factory=dict)  # who opened each trade (trading.attribution)
+    profit_factor: Decimal | None = None  # gross wins / gross losses; None without a losing trade
+    average_r: Decimal | None = None  # over the trades whose stop at entry is known
+    r_trades: int = 0
+    _json_extra = ("win_rate",)
 
     @property
     def win_rate(self) -> Decimal | None:
@@ -168,18 +175,19 @@ class PerformanceResult:
     def text(self) -> str:
         if not self.trades:
             return f"No closed trades {self._when()}; fees paid {money(self.fees)} {self.quote}."
+        b = self._breakdown()
         rate = f"{self.win_rate:.0%}" if self.win_rate is not None else "-"
         by_sym = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_symbol.items()))
-        by_strat = ", ".join(f"{s} {money(v)}" for s, v in sorted(self.by_strategy.items()))
         return (f"P&L {self._when()}: {money(self.realized_pnl)} {self.quote} realised over {self.trades} closed "
-                f"trades, win rate {rate}, profit factor {self._profit_factor()}, average trade "
-                f"{money(self.realized_pnl / self.trades)}, best {money(self.best)}, worst {money(self.worst)}, fees "
-                f"{money(self.fees)}. By pair: {by_sym}. By strategy: {by_strat}. (Average R is not recorded: "
-                "trades do not store their initial risk.)")
+                f"trades, win rate {rate}, profit factor {profit_factor_text(b)}, average R {average_r_text(b)}, "
+                f"average trade {money(self.realized_pnl / self.trades)}, best {money(self.best)}, worst "
+                f"{money(self.worst)}, fees {money(self.fees)}. By source: {parts_text(self.by_source)}. "
+                f"By strategy: {parts_text(self.by_strategy)}. By pair: {by_sym}.")
 
-    def _profit_factor(self) -> str:
-        """Gross wins over gross losses of the closed trades; '-' with no losing trade."""
-        return f"{self.gross_win / self.gross_loss:.2f}" if self.gross_loss else "-"
+    def _breakdown(self) -> Breakdown:
+        r_total = self.average_r * self.r_trades if self.average_r is not None else ZERO
+        return Breakdown(self.realized_pnl, self.trades, self.wins, self.gross_win, self.gross_loss,
+                         self.by_source, self.by_strategy, r_total, self.r_trades)
 
     def _when(self) -> str:
         return {"today": "today", "week": "in the last 7 days", "month": "in the last 30 days",
@@ -187,47 +195,26 @@ class PerformanceResult:
 
 
 async def performance_report(ctx: ToolContext, args: PerformanceArgs) -> PerformanceResult:
-    """Realised P&L, trades, win rate, best and worst, by pair and by strategy, for a period."""
+    """Realised P&L, trades, win rate, profit factor, average R, best and worst, by source, strategy and pair."""
     now = ctx.clock.now()
     start = {"today": now.replace(hour=0, minute=0, second=0, microsecond=0), "week": now - timedelta(days=7),
              "month": now - timedelta(days=30), "all": None}[args.period]
     # Only the period's fills, with the P&L the database keeps per fill (average cost with buy fees, the
-    # same rule as the report tool); a position's strategy is the one that opened it.
+    # same rule as the report tool); a trade belongs to the source and strategy of the buy that opened it.
     window = await read_window(ctx.exchange, start, None)
-    strategy_of = _entry_strategies(ctx, [f.order_id for buys in window.open_buys.values() for f in buys]
-                                    + [w.fill.order_id for w in window.fills if w.fill.side is Side.BUY])
-    open_strategy: dict[str, str] = {}
-    for symbol, buys in window.open_buys.items():  # the positions held at the start: who opened them
-        for n, f in enumerate(buys):
-            if n == 0 or f.order_id in strategy_of:
-                open_strategy[symbol] = strategy_of.get(f.order_id, "manual")
-    pnl_by_symbol: Counter = Counter()
-    pnl_by_strategy: Counter = Counter()
-    results: list[Decimal] = []
-    fees = ZERO
-    for w in window.fills:
-        f = w.fill
-        fees += f.fee
-        if f.side is Side.BUY:
-            if w.opening or f.order_id in strategy_of:
-                open_strategy[f.symbol] = strategy_of.get(f.order_id, "manual")
-            continue
-        if w.pnl is not None:  # a sale of coins bought outside our history has no P&L to claim
-            strat = open_strategy.get(f.symbol, "manual")
-            results.append(w.pnl)
-            pnl_by_symbol[f.symbol] += w.pnl
-            pnl_by_strategy[strat] += w.pnl
-    return PerformanceResult(period=args.period, start=start, realized_pnl=sum(results, ZERO), fees=fees,
-                             trades=len(results), wins=sum(1 for r in results if r > 0),
-                             best=max(results) if results else None, worst=min(results) if results else None,
-                             by_symbol=dict(pnl_by_symbol), by_strategy=dict(pnl_by_strategy), quote=ctx.quote_currency,
-                             gross_win=sum((r for r in results if r > 0), ZERO),
-                             gross_loss=-sum((r for r in results if r < 0), ZERO))
-
-
-def _entry_strategies(ctx: ToolContext, order_ids: list[str]) -> dict[str, str]:
-    """Order id -> the strategy that placed it (from the evaluation log), for these orders."""
-    return ctx.store.entry_strategies(order_ids) if ctx.store is not None else {}
+    fees = sum((w.fill.fee for w in window.fills), ZERO)
+    trades = attributed_trades(ctx, window)
+    b = breakdown(trades)
+    by_symbol: Counter = Counter()
+    for t in trades:
+        by_symbol[t.fill.symbol] += t.pnl
+    results = [t.pnl for t in trades]
+    return PerformanceResult(period=args.period, start=start, realized_pnl=b.total, fees=fees, trades=b.trades,
+                             wins=b.wins, best=max(results) if results else None,
+                             worst=min(results) if results else None, by_symbol=dict(by_symbol),
+                             by_strategy=b.by_strategy, quote=ctx.quote_currency, gross_win=b.gross_win,
+                             gross_loss=b.gross_loss, by_source=b.by_source, profit_factor=b.profit_factor,
+                             average_r=b.average_r, r_trades=b.r_trades)
 
 
 def _store(ctx: ToolContext) -> EvaluationLog:

@@ -114,7 +114,8 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
             raise InputError("a bracket cannot be validated only; validate its entry order instead")
         bracket = await ex.create_bracket(
             BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
-                           take_profit_price=args.take_profit, entry_price=args.price), **extra)
+                           take_profit_price=args.take_profit, entry_price=args.price, source=ctx.order_source),
+            **extra)
         entry = await ex.fetch_order(bracket.entry_order_id)
         children = [await ex.fetch_order(i) for i in (bracket.stop_order_id, bracket.take_profit_order_id) if i]
         _record(ctx, entry, *children)
@@ -122,7 +123,7 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
     otype = OrderType(args.type)
     order = await ex.create_order(
         OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
-                     stop_price=args.trigger, validate_only=args.validate_only), **extra)
+                     stop_price=args.trigger, validate_only=args.validate_only, source=ctx.order_source), **extra)
     if not args.validate_only:
         _record(ctx, order)
     return OrderResult(order=order, validated_only=args.validate_only, source=ex.source)

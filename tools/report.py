@@ -21,10 +21,12 @@ from pydantic import Field
 
 from tools.account import PortfolioArgs, get_portfolio
 from tools.base import Args
+from tools.breakdown import attributed_trades, average_r_text, parts, profit_factor_text
 from tools.context import ToolContext
 from tools.pictures import picture_folder
 from tools.ports import EquityHistory, ToolStore
 from tools.results import PositionLine, amount_str, money
+from trading.attribution import Breakdown, breakdown
 from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
 from trading.pnl import closing_pnls, read_window
@@ -82,6 +84,14 @@ class ReportResult:
     autopilot_on: bool | None = None
     chart: Path | None = None
     generated_at: datetime | None = None
+    # Who opened the period's trades (trading.attribution): the parts add up to realized_pnl exactly.
+    by_source: dict[str, Decimal] = field(default_factory=dict)
+    by_strategy: dict[str, Decimal] = field(default_factory=dict)
+    gross_win: Decimal = ZERO
+    gross_loss: Decimal = ZERO  # positive
+    profit_factor: Decimal | None = None  # None without a losing trade
+    average_r: Decimal | None = None  # over the trades whose stop at entry is known
+    r_trades: int = 0
     _json_extra = ("win_rate",)
 
     @property
@@ -103,6 +113,11 @@ class ReportResult:
             lines.append("No trades in this period")
         else:
             lines.append(f"Trades {self.trades} · won {self.wins} ({self.win_rate:.0%})")
+            b = Breakdown(self.realized_pnl, self.trades, self.wins, self.gross_win, self.gross_loss,
+                          r_total=(self.average_r or ZERO) * self.r_trades, r_trades=self.r_trades)
+            lines.append(f"PF {profit_factor_text(b)} · avg R {average_r_text(b, short=True)}")
+            lines += [f"Source {k} {v}" for k, v in parts(self.by_source)]
+            lines += [f"Strategy {k} {v}" for k, v in parts(self.by_strategy)]
             if self.trades == 1 and self.best is not None:
                 lines.append(f"Trade {self._trade(self.best)}")
             else:
@@ -215,6 +230,7 @@ async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
     # Only the period's fills, with the average-cost P&L the database keeps per fill (trading/pnl.py).
     window = await read_window(ctx.exchange, start, stop)
     trades = [TradeLine(f.symbol, pnl, f.timestamp) for f, pnl in window.closing()]
+    parts = breakdown(attributed_trades(ctx, window))
     fees = sum((w.fill.fee for w in window.fills), ZERO)
     positions, unrealized, equity_now = await _portfolio(ctx)
     curve, curve_source, snaps_from = _curve(ctx.store, trades, window.realized_since_start, start, stop, now,
@@ -231,7 +247,9 @@ async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
         equity_now=equity_now, equity_start=curve[0][1] if curve else None,
         equity_start_at=curve[0][0] if curve else None, equity_end=curve[-1][1] if curve else None,
         curve=curve, curve_source=curve_source, snapshots_from=snaps_from, kill_switch_tripped=kill_tripped,
-        kill_switch_at=kill_at, autopilot_on=autopilot_on, generated_at=now)
+        kill_switch_at=kill_at, autopilot_on=autopilot_on, generated_at=now, by_source=parts.by_source,
+        by_strategy=parts.by_strategy, gross_win=parts.gross_win, gross_loss=parts.gross_loss,
+        profit_factor=parts.profit_factor, average_r=parts.average_r, r_trades=parts.r_trades)
     if not args.chart:
         return result
     path = await _draw(ctx, result, [(t.at, t.pnl) for t in trades])

@@ -95,4 +95,5 @@ async def kill_switch_reset(ctx: ToolContext, args: KillResetArgs) -> KillSwitch
 
 async def flatten(ctx: ToolContext, args: FlattenArgs) -> FlattenResult:
     """Emergency: cancel every open order and sell every holding at market (admin)."""
-    return FlattenResult(sell_orders=await flatten_all(ctx.orders_exchange("flatten"), ctx.quote_currency))
+    return FlattenResult(sell_orders=await flatten_all(ctx.orders_exchange("flatten"), ctx.quote_currency,
+                                                         ctx.order_source))

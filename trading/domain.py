@@ -150,6 +150,8 @@ class OrderRequest:
     stop_price: Decimal | None = None
     client_id: str = field(default_factory=new_client_id)
     validate_only: bool = False  # LIVE: Kraken validate=true, checks and places nothing
+    source: str | None = None  # who placed it (trading.attribution): "autopilot", "chat:telegram:42", "cli"...
+    strategy: str | None = None  # the autopilot's strategy that placed it
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,8 @@ class Order:
     fee_currency: str | None = None
     bracket_id: str | None = None
     reason: str | None = None  # why it was cancelled/rejected, or "validated only"
+    source: str | None = None  # who placed it (trading.attribution); None: not recorded (older rows, outside Zyn)
+    strategy: str | None = None  # the autopilot's strategy that placed it
 
     @property
     def remaining(self) -> Decimal:
@@ -194,6 +198,8 @@ class Fill:
     fee_currency: str
     liquidity: Liquidity
     timestamp: datetime
+    source: str | None = None  # its order's source (trading.attribution); "reconciler" when imported unknown
+    strategy: str | None = None  # its order's strategy
 
     @property
     def cost(self) -> Decimal:
@@ -227,6 +233,8 @@ class BracketRequest:
     take_profit_price: Decimal
     entry_price: Decimal | None = None  # None: market entry; else a limit entry
     client_id: str = field(default_factory=new_client_id)
+    source: str | None = None  # who placed it (trading.attribution), inherited by its entry and legs
+    strategy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +254,8 @@ class Bracket:
     leg_seq: int = 0  # generation of Zyn's own stop order, part of its client id
     note: str | None = None  # the last step or failure, for people reading the journal
     updated_at: datetime | None = None
+    source: str | None = None  # who placed it (trading.attribution): its entry and legs inherit it
+    strategy: str | None = None
 
     def evolve(self, **changes: object) -> Bracket:
         """A copy with some fields changed."""

@@ -173,6 +173,16 @@ def export_report(state: CliState, report: str, confirmed: bool, as_json: bool) 
 
 
 @cli.command()
+@click.option("--since", help="a UTC day (YYYY-MM-DD) or time to compare from (default: 7 days ago)")
+@json_option
+@click.pass_obj
+def reconcile(state: CliState, since: str | None, as_json: bool) -> None:
+    """LIVE: compare Kraken's trades and orders with the journal; import what is missing, report differences."""
+    state.require_live("reconcile")
+    state.show(state.call("reconcile_journal", {"since": since} if since else {}), as_json)
+
+
+@cli.command()
 @click.pass_obj
 def run(state: CliState) -> None:
     """Start Zyn: the autopilot on every closed 5-minute candle, with a live console view (Ctrl-C stops)."""

@@ -28,7 +28,8 @@ class ConfirmationStoreMixin:
         row = ConfirmationRow(code=action.code, tool=action.tool, args=json.dumps(action.args, sort_keys=True),
                               user_id=action.user_id, chat_id=action.chat_id, channel=channel,
                               created_at=action.created_at, expires_at=action.expires_at, status="pending",
-                              summary=action.summary, reference_price=action.reference_price)
+                              summary=action.summary, reference_price=action.reference_price,
+                              kind=getattr(action, "kind", "") or None)
         try:
             with self.session(write=True) as s:
                 # The partial unique index settles races between processes; this check covers databases
@@ -128,4 +129,5 @@ def _record(row: ConfirmationRow) -> ConfirmationRecord:
     return ConfirmationRecord(code=row.code, tool=row.tool, args=json.loads(row.args), user_id=row.user_id,
                               chat_id=row.chat_id, created_at=row.created_at, expires_at=row.expires_at,
                               summary=row.summary, reference_price=row.reference_price, status=row.status,
-                              channel=row.channel, resolved_at=row.resolved_at, result_text=row.result_text)
+                              channel=row.channel, resolved_at=row.resolved_at, result_text=row.result_text,
+                              kind=row.kind or "")

@@ -23,6 +23,7 @@ from memory.convert import (
     position_from_row,
     position_values,
 )
+from memory.stores.attribution import fill_sources, keep_bracket_sources, keep_order_sources
 from memory.stores.pnl import advance_costs
 from memory.tables.ledger import (
     BalanceSnapshotRow,
@@ -107,9 +108,9 @@ class Database:
             if change.orders:
                 self._put_orders(s, change.orders)
             if change.fills:
-                _insert_fills(s, change.fills)
+                _insert_fills(s, fill_sources(s, change.fills))
             _upsert_many(s, PositionRow, PositionRow.symbol, {p.symbol: position_values(p) for p in change.positions})
-            _upsert_many(s, BracketRow, BracketRow.id, {b.id: bracket_values(b) for b in change.brackets})
+            _upsert_many(s, BracketRow, BracketRow.id, _kept(s, {b.id: bracket_values(b) for b in change.brackets}))
             s.commit()
 
     def list_orders(
@@ -183,12 +184,23 @@ class Database:
             self._put_orders(s, [order])
             s.commit()
 
+    def record_orders(self, orders: Iterable[Order], fallback_source: str | None = None) -> None:
+        """Insert or update orders in one transaction (the reconciler's import); an order without a source keeps
+        its recorded one or its bracket's (memory.stores.attribution), else takes `fallback_source`."""
+        orders = [o if o.client_id else replace(o, client_id=o.id) for o in orders]  # as record_order does
+        if orders:
+            with self.session(write=True) as s:
+                self._put_orders(s, orders, fallback_source)
+                s.commit()
+
     def record_fill(self, fill: Fill) -> bool:
         """Insert a fill unless one with its id exists; True when it was new (idempotent)."""
         return bool(self.record_fills([fill]))
 
-    def record_fills(self, fills: Iterable[Fill]) -> list[Fill]:
-        """Insert, in one transaction, the fills whose ids are not journaled yet; returns those, oldest first."""
+    def record_fills(self, fills: Iterable[Fill], fallback_source: str | None = None) -> list[Fill]:
+        """Insert, in one transaction, the fills whose ids are not journaled yet; returns those, oldest first.
+
+        A fill without a source takes its order's (memory.stores.attribution), else `fallback_source`."""
         unique = {f.id: f for f in fills if f.id}
         if not unique:
             return []
@@ -203,6 +215,7 @@ class Database:
                 rows = s.exec(select(OrderRow.id, OrderRow.client_id).where(OrderRow.id.in_(list(anonymous))))
                 ids_of = {oid: cid for oid, cid in rows if cid != oid}  # not the stand-in id of record_order
                 new = [replace(f, client_id=ids_of.get(f.order_id, "")) if not f.client_id else f for f in new]
+            new = fill_sources(s, new, fallback_source)
             if new:
                 _insert_fills(s, new)
             s.commit()
@@ -211,7 +224,7 @@ class Database:
     def save_bracket(self, bracket: Bracket) -> None:
         """Insert or update a bracket by its id (the LIVE bracket journal)."""
         with self.session(write=True) as s:
-            _upsert_many(s, BracketRow, BracketRow.id, {bracket.id: bracket_values(bracket)})
+            _upsert_many(s, BracketRow, BracketRow.id, _kept(s, {bracket.id: bracket_values(bracket)}))
             s.commit()
 
     def record_balance_snapshot(
@@ -252,8 +265,9 @@ class Database:
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _put_orders(self, s: Session, orders: Iterable[Order]) -> None:
+    def _put_orders(self, s: Session, orders: Iterable[Order], fallback_source: str | None = None) -> None:
         latest = {o.id: order_values(o) for o in orders}  # the last version of each order wins
+        keep_order_sources(s, latest, fallback_source)  # a write that does not say who placed it keeps who did
         new = _upsert_many(s, OrderRow, OrderRow.id, latest, insert=False)
         if new:
             seq = _next_seq(s, OrderRow)
@@ -267,6 +281,11 @@ def _insert_fills(s: Session, fills: list[Fill]) -> None:
     for start in range(0, len(numbered), 5000):
         s.execute(insert(FillRow.__table__), [{"seq": n, **fill_values(f)} for f, n in numbered[start:start + 5000]])
     advance_costs(s, numbered)
+
+
+def _kept(s: Session, values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    keep_bracket_sources(s, values)  # a bracket saved without its source keeps the recorded one
+    return values
 
 
 def _next_seq(s: Session, table: type[OrderRow] | type[FillRow]) -> int:

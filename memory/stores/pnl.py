@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 from sqlalchemy import and_, delete, func, insert, or_, select
 
-from memory.convert import FILL_COLUMNS, fill_from_columns
+from memory.convert import FILL_COLUMNS, FILL_WIDTH, fill_from_columns
 from memory.tables.autopilot import EvaluationRow
 from memory.tables.ledger import FillRow
 from memory.tables.pnl import CostBookRow, FillCostRow
@@ -150,7 +150,7 @@ class CostStoreMixin:
                      .select_from(FillRow.__table__.outerjoin(_COSTS, c.fill_id == FillRow.id))
                      .order_by(FillRow.timestamp, FillRow.seq).execution_options(yield_per=_CHUNK))
             for row in s.execute(query):
-                f, cost_row = fill_from_columns(row), row[11:]
+                f, cost_row = fill_from_columns(row), row[FILL_WIDTH:]
                 cost, n = heads.get(f.symbol, (Cost(), 0))
                 cost, pnl = cost.apply(f)
                 heads[f.symbol] = (cost, n + 1)
@@ -244,7 +244,7 @@ def _position_buys(s: Session, symbol: str, before: datetime) -> list[Fill]:
              .order_by(FillRow.timestamp.desc(), FillRow.seq.desc()).execution_options(yield_per=200))
     out: list[Fill] = []
     for row in s.execute(query):
-        f, held = fill_from_columns(row), row[11]
+        f, held = fill_from_columns(row), row[FILL_WIDTH]
         out.append(f)
         if held == f.amount:  # bought when flat: the position's opening buy
             break

@@ -40,6 +40,7 @@ class ConfirmationRow(SQLModel, table=True):
     reference_price: str | None = Field(default=None, max_length=100)  # exact Decimal string
     resolved_at: datetime | None = when(nullable=True)
     result_text: str | None = Field(default=None, sa_type=Text)
+    kind: str | None = Field(default=None, max_length=16)  # since schema 3: how it was asked (chat, command...)
 
 
 class ConversationMessageRow(SQLModel, table=True):

@@ -11,7 +11,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 # 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
-# 3: indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
+# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
+#    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
 #    fills' cost chain (new tables, filled from the fills at the upgrade).
 SCHEMA_VERSION = 3
 
@@ -93,6 +94,9 @@ class OrderRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = when(index=True)
     updated_at: datetime = when()
+    # Since schema 3 (nullable: older rows did not record it); see trading.attribution.
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class FillRow(SQLModel, table=True):
@@ -112,6 +116,9 @@ class FillRow(SQLModel, table=True):
     fee_currency: str = Field(max_length=16)
     liquidity: str = Field(max_length=8)
     timestamp: datetime = when(index=True)
+    # Since schema 3: its order's source and strategy (trading.attribution), or "reconciler".
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class PositionRow(SQLModel, table=True):
@@ -143,6 +150,9 @@ class BracketRow(SQLModel, table=True):
     leg_seq: int | None = Field(default=None)
     note: str | None = Field(default=None, max_length=500)
     updated_at: datetime | None = when(nullable=True)
+    # Since schema 3: who placed the bracket; its entry and legs inherit it.
+    source: str | None = Field(default=None, max_length=120)
+    strategy: str | None = Field(default=None, max_length=64)
 
 
 class PaperBalanceRow(SQLModel, table=True):

@@ -347,3 +347,49 @@ def test_sequence_numbers_stay_unique_when_two_databases_write(backend: Backend)
         assert len(seqs) == 30 and len(set(seqs)) == 30
     finally:
         one.close(), two.close()
+
+
+def test_a_schema_2_database_gains_the_source_columns_and_old_rows_stay_unrecorded(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
+    db.record_order(order(1))
+    db.record_fills([fill(1)])
+    db.close()
+    for table, columns in (("orders", ("source", "strategy")), ("fills", ("source", "strategy")),
+                           ("brackets", ("source", "strategy")), ("confirmations", ("kind",))):
+        for column in columns:  # turn it into what schema 2 wrote
+            backend.sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+    backend.sql("UPDATE meta SET schema_version = 2")
+
+    again = backend.open(Mode.LIVE)
+    try:
+        assert again.get_order(order(1).id).source is None and again.list_fills()[0].source is None
+        again.record_order(order(2, source="chat:telegram:42"))
+        again.record_order(order(2, status=OrderStatus.CLOSED))  # Kraken's later answer says nothing of who
+        assert again.get_order(order(2).id).source == "chat:telegram:42"
+        [new] = again.record_fills([fill(2)])
+        assert new.source == "chat:telegram:42"  # a fill takes its order's source
+        with again.engine.connect() as conn:
+            assert conn.execute(text("SELECT schema_version FROM meta")).scalar() == SCHEMA_VERSION
+    finally:
+        again.close()
+    backend.open(Mode.LIVE).close()  # a second open finds nothing left to add
+
+
+def test_a_live_entry_fill_journaled_before_its_order_takes_the_brackets_source(backend: Backend) -> None:
+    db = backend.open(Mode.LIVE)
+    try:
+        entry = order(3)
+        db.save_bracket(Bracket("B3", "BTC/USD", Side.BUY, entry.id, None, None, BracketStatus.PENDING_ENTRY, T0,
+                                D("60000"), D("70000"), source="autopilot", strategy="ma_crossover"))
+        db.save_bracket(Bracket("B3", "BTC/USD", Side.BUY, entry.id, None, None, BracketStatus.ACTIVE, T0,
+                                D("60000"), D("70000")))  # a later save that does not say who keeps who did
+        assert (db.get_bracket("B3").source, db.get_bracket("B3").strategy) == ("autopilot", "ma_crossover")
+        [f] = db.record_fills([fill(3)])  # the sync found the trade before anyone journaled the entry
+        assert (f.source, f.strategy) == ("autopilot", "ma_crossover")
+        stop = order(4, type=OrderType.STOP_LOSS, side=Side.SELL, bracket_id="B3")  # the reconciler's leg
+        db.record_order(stop)
+        assert db.get_order(stop.id).source == "autopilot"
+        [outside] = db.record_fills([replace(fill(5), order_id="OUNKNO-WNNNN-NNNNNN")], fallback_source="reconciler")
+        assert outside.source == "reconciler" and db.list_fills(limit=1)[0].source == "reconciler"
+    finally:
+        db.close()

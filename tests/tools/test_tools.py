@@ -64,7 +64,8 @@ async def test_balances_positions_and_performance(ctx: ToolContext) -> None:
     sell = next(f for f in fills if f.side.value == "sell")
     expected = (sell.price - (buy.price * buy.amount + buy.fee) / buy.amount) * sell.amount - sell.fee
     assert perf.trades == 1 and perf.realized_pnl == expected and perf.wins == 1
-    assert perf.by_symbol == {"BTC/USD": expected} and perf.by_strategy == {"manual": expected}
+    assert perf.by_symbol == {"BTC/USD": expected} and perf.by_strategy == {"no strategy": expected}
+    assert perf.by_source == {"service": expected}  # invoke: the service's own call, not a person's
     assert perf.fees == buy.fee + sell.fee
     assert (await invoke(ctx, "performance_report", {"period": "all"})).realized_pnl == expected
     with pytest.raises(InputError):

@@ -65,8 +65,8 @@ class Confirmations:
         self.ttl = ttl
         self.price_tolerance = Decimal(str(price_tolerance))
 
-    def create(self, caller: Caller, call: ToolCall, summary: str, reference_price: Decimal | str | None
-               ) -> PendingAction:
+    def create(self, caller: Caller, call: ToolCall, summary: str, reference_price: Decimal | str | None,
+               kind: str = "") -> PendingAction:
         """Store a new pending action for this caller and return it (with a fresh, unused code)."""
         now = self.clock.now()
         self.store.expire_confirmations(now)  # frees the codes of expired ones
@@ -74,7 +74,7 @@ class Confirmations:
         for _ in range(_ATTEMPTS):
             action = PendingAction(code=_new_code(), tool=call.name, args=dict(call.args), user_id=caller.user_id,
                                    chat_id=caller.chat_id, created_at=now, expires_at=now + self.ttl,
-                                   summary=summary, reference_price=ref)
+                                   summary=summary, reference_price=ref, kind=kind)
             if self.store.add_pending(action, channel=caller.channel):
                 return action
         raise InputError("too many confirmations are pending; cancel some and try again")
@@ -106,7 +106,8 @@ class Confirmations:
         """Refuse a confirmation whose price moved and ask again: a new pending at the new price."""
         if not self._mark(action, "refused", f"price moved from {action.reference_price} to {current_price}"):
             raise InputError("already handled")
-        return self.create(caller, ToolCall(name=action.tool, args=dict(action.args)), summary, current_price)
+        return self.create(caller, ToolCall(name=action.tool, args=dict(action.args)), summary, current_price,
+                           action.kind)
 
     def cancel(self, caller: Caller, code: str | None = None) -> PendingAction:
         """Cancel that code, or the caller's newest pending action in this chat."""

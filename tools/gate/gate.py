@@ -115,8 +115,8 @@ class Gate:
                          tainted=force_confirm)
         caution = await self._caution(tool, args)
         if verdict is Verdict.CONFIRM or caution:
-            return await self._ask(caller, call, tool, args, caution)
-        return await self._run(caller, call, tool, args)
+            return await self._ask(caller, call, tool, args, caution, kind)
+        return await self._run(caller, call, tool, args, kind)
 
     async def _caution(self, tool: Tool, args: BaseModel) -> str | None:
         """The tool's reason to ask now (never for a dry run); a failing check is logged and says nothing."""
@@ -170,7 +170,7 @@ class Gate:
         except InputError as exc:
             return _fail(asked, exc.message)
         _log.info("confirmation {} by {}: running {}", action.code, caller.user_id, tool.name)
-        outcome = await self._run(caller, call, tool, args)
+        outcome = await self._run(caller, call, tool, args, action.kind or None)
         self.confirmations.record_result(action, outcome.text())
         return outcome
 
@@ -184,7 +184,7 @@ class Gate:
         return ToolOutcome(call=asked, ok=True, result=f"Cancelled {action.code}: {action.summary}")
 
     async def _ask(self, caller: Caller, call: ToolCall, tool: Tool, args: BaseModel,
-                   caution: str | None = None) -> ToolOutcome:
+                   caution: str | None = None, kind: CallerKind | None = None) -> ToolOutcome:
         symbol, price = None, None
         if tool.has(ToolFlag.RECHECK_PRICE):
             try:
@@ -194,16 +194,18 @@ class Gate:
         stored = ToolCall(name=tool.name, args=stored_args(args), call_id=call.call_id)
         try:
             summary = tool.summary(args, self.mode, symbol) + (f". CAUTION: {caution}" if caution else "")
-            pending = self.confirmations.create(caller, stored, summary, price)
+            pending = self.confirmations.create(caller, stored, summary, price, kind.value if kind else "")
         except InputError as exc:
             return _fail(call, exc.message)
         _log.info("{} from {} in {} chat {} awaits confirmation {}", tool.name, caller.user_id, caller.channel,
                   caller.chat_id, pending.code)
         return ToolOutcome(call=call, ok=True, pending=pending)
 
-    async def _run(self, caller: Caller, call: ToolCall, tool: Tool, args: BaseModel) -> ToolOutcome:
-        # A copy per call: concurrent chats must not see each other's actor in the audit trail.
-        ctx = replace(self.ctx, actor=f"{caller.channel}:{caller.user_id}")
+    async def _run(self, caller: Caller, call: ToolCall, tool: Tool, args: BaseModel,
+                   kind: CallerKind | str | None = None) -> ToolOutcome:
+        # A copy per call: concurrent chats must not see each other's actor in the audit trail, nor orders
+        # each other's source (the kind the call was asked through: a confirmation keeps the asking one).
+        ctx = replace(self.ctx, actor=f"{caller.channel}:{caller.user_id}", order_source=caller.order_source(kind))
         try:
             result = await tool.run(ctx, args)
         except ZynError as exc:

@@ -41,6 +41,16 @@ class Caller:
     name: str = ""
     private: bool = False  # a one-to-one chat with Zyn (nobody else reads the answer)
 
+    def order_source(self, kind: CallerKind | str | None) -> str:
+        """Who an order placed by this call comes from (trading.attribution): "cli", "web:owner",
+        "command:discord:7", or a chat turn "chat:telegram:42". kind: how the call came (None: not known)."""
+        if kind == CallerKind.CLI or self.channel == "cli":
+            return "cli"
+        if self.channel == "web":
+            return f"web:{self.user_id}"
+        what = "command" if kind == CallerKind.COMMAND else "chat"
+        return f"{what}:{self.channel}:{self.user_id}"
+
     @property
     def conversation(self) -> str:
         """This chat's key for its conversation and turn lock: a chat id is only unique within a front end."""

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from loguru import logger
 
+from trading.attribution import AUTOPILOT
 from trading.autopilot.flatten import flatten_all
 from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.autopilot.killswitch import KillSwitchOutboxRunner
@@ -291,7 +292,7 @@ class Autopilot:
                      reasons: tuple[str, ...]) -> str:
         self._guard("place an entry")
         request = BracketRequest(symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
-                                 take_profit_price=sizing.target)
+                                 take_profit_price=sizing.target, source=AUTOPILOT, strategy=strategy)
         # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
         intent_id = self.store.open_entry_intent(OrderIntent(
             IntentKind.ENTRY, symbol, candle_time, request.client_id, self.limits.counts().day, sizing.amount,
@@ -326,7 +327,8 @@ class Autopilot:
             base = symbol.split("/")[0]
             free = balances[base].free if base in balances else ZERO
             order = await self.exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
-                                                                  amount=min(amount, free), client_id=intent.client_id))
+                                                                  amount=min(amount, free), client_id=intent.client_id,
+                                                                  source=AUTOPILOT, strategy=strategy))
             if self.brackets is not None:
                 self.brackets.release(symbol, f"{strategy or 'autopilot'} exit signal: sold at market")
             self.store.settle_intent(intent_id, IntentStatus.DONE, order.id, self.clock.now())

@@ -6,8 +6,10 @@ from trading.domain import OrderRequest, OrderType, Side, quantize_down
 from trading.exchange.base import Exchange
 
 
-async def flatten_all(exchange: Exchange, quote: str) -> list[str]:
-    """Emergency: cancel every open order and sell every holding at market. Returns the sell order ids."""
+async def flatten_all(exchange: Exchange, quote: str, source: str | None = None) -> list[str]:
+    """Emergency: cancel every open order and sell every holding at market. Returns the sell order ids.
+
+    source: who asked (trading.attribution), recorded on the sell orders."""
     await exchange.cancel_all()
     markets = await exchange.load_markets()
     ids = []
@@ -20,6 +22,6 @@ async def flatten_all(exchange: Exchange, quote: str) -> list[str]:
         if amount < market.min_amount:
             continue
         order = await exchange.create_order(OrderRequest(symbol=symbol, side=Side.SELL, type=OrderType.MARKET,
-                                                         amount=amount))
+                                                         amount=amount, source=source))
         ids.append(order.id)
     return ids

@@ -12,6 +12,7 @@ import asyncio
 
 from loguru import logger
 
+from trading.attribution import KILL_SWITCH
 from trading.autopilot.flatten import flatten_all
 from trading.clock import Clock
 from trading.domain import ZERO, OrderStatus, Side
@@ -53,7 +54,7 @@ class KillSwitchOutboxRunner:
             if step.kind is KillStepKind.CANCEL_ENTRIES:
                 await self._cancel_entries()
             elif step.kind is KillStepKind.FLATTEN:
-                await flatten_all(self.exchange, self.quote)
+                await flatten_all(self.exchange, self.quote, KILL_SWITCH)
         except Exception as exc:  # noqa: BLE001 - a refused step stays pending and is retried
             message = exc.message if isinstance(exc, ZynError) else type(exc).__name__
             _log.warning("kill switch step {} failed (attempt {}): {}; retried at the next tick", step.kind.value,

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from loguru import logger
 
+from trading.attribution import AUTOPILOT
 from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.clock import Clock
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
@@ -88,7 +89,7 @@ class Recovery:
             if free >= market.min_amount:
                 order = await self.exchange.create_order(OrderRequest(
                     symbol=intent.symbol, side=Side.SELL, type=OrderType.MARKET, amount=free,
-                    client_id=intent.client_id))
+                    client_id=intent.client_id, source=AUTOPILOT, strategy=intent.strategy))
                 order_id = order.id
             if self._release is not None:
                 self._release(intent.symbol, "exit completed after a restart")

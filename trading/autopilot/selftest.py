@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from trading.attribution import SELF_TEST
 from trading.clock import Clock
 from trading.config import TradingConfig
 from trading.decision.indicators import OHLCV, compute_all
@@ -118,6 +119,7 @@ async def _order(report, exchange, market, sizing, symbol, place) -> None:  # no
         report.add("order", True, "not placed (PAPER: ask with --place for a minimal one)")
         return
     bracket = await exchange.create_bracket(BracketRequest(symbol, Side.BUY, market.min_amount,
-                                                           stop_price=sizing.stop, take_profit_price=sizing.target))
+                                                           stop_price=sizing.stop, take_profit_price=sizing.target,
+                                                           source=SELF_TEST))
     report.order_id = bracket.entry_order_id
     report.add("order (PAPER, minimal)", True, f"placed {market.min_amount} {symbol}: entry {bracket.entry_order_id}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -267,7 +268,7 @@ class LiveBrackets:
             try:
                 stop = await self._place(OrderRequest(
                     symbol=b.symbol, side=b.side.opposite, type=OrderType.STOP_LOSS, amount=gap,
-                    stop_price=b.stop_price, client_id=client_id))
+                    stop_price=b.stop_price, client_id=client_id), b)
             except ZynError as exc:
                 await self._placement_failed(b, gap, market.base, exc)
                 raise
@@ -285,7 +286,7 @@ class LiveBrackets:
         what = f"the stop for {gap} {asset} at {b.stop_price} was refused ({exc.message})"
         if self.protection.failed(b, what) and self.protection.flatten:
             order = await self._place(OrderRequest(symbol=b.symbol, side=b.side.opposite, type=OrderType.MARKET,
-                                                   amount=gap, client_id=leg_client_id(b.id, "fl", b.leg_seq)))
+                                                   amount=gap, client_id=leg_client_id(b.id, "fl", b.leg_seq)), b)
             self._journal(order, b)
             self.protection.notice(b, f"sold {order.filled or gap} at market (order {order.id}): it could not be "
                                       "protected")
@@ -348,7 +349,7 @@ class LiveBrackets:
         order = await self._find(client_id)
         if order is None:
             order = await self._place(OrderRequest(symbol=b.symbol, side=b.side.opposite,
-                                                            type=OrderType.MARKET, amount=amount, client_id=client_id))
+                                                            type=OrderType.MARKET, amount=amount, client_id=client_id), b)
             _log.info("bracket {}: take-profit {} {} {} {} at market", b.id, order.id, order.side.value, amount, b.symbol)
         self._journal(order, b)
         b = self._save(b, take_profit_order_id=order.id)
@@ -409,10 +410,10 @@ class LiveBrackets:
         except OrderNotFoundError:
             return None
 
-    async def _place(self, request: OrderRequest) -> Order:
-        """Place a leg (after the mode check)."""
+    async def _place(self, request: OrderRequest, b: Bracket) -> Order:
+        """Place a leg of a bracket (after the mode check), under the bracket's source and strategy."""
         self._guard()
-        return await self.ex.create_order(request)
+        return await self.ex.create_order(replace(request, source=b.source, strategy=b.strategy))
 
     async def _cancel(self, order: Order) -> Order:
         """Cancel an order; the order as it ended (it may have filled or ended meanwhile)."""
@@ -437,8 +438,11 @@ class LiveBrackets:
         return ended
 
     def _journal(self, order: Order, b: Bracket) -> None:
-        linked = order.evolve(bracket_id=b.id, client_id=order.client_id or order.id)
-        if self.journal.get_order(order.id) != linked:
+        known = self.journal.get_order(order.id)
+        source, strategy = (known.source, known.strategy) if known is not None and known.source else (b.source, b.strategy)
+        linked = order.evolve(bracket_id=b.id, client_id=order.client_id or order.id,
+                              source=order.source or source, strategy=order.strategy or strategy)
+        if known != linked:
             self.journal.record_order(linked)
 
     def _save(self, b: Bracket, **changes: Any) -> Bracket:

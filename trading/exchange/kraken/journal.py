@@ -26,6 +26,7 @@ from trading.errors import TransientError, ZynError
 from trading.exchange.kraken import convert as conv
 from trading.exchange.kraken.brackets import LiveBrackets
 from trading.exchange.kraken.client import KrakenExchange, _check_bracket, _check_order
+from trading.exchange.kraken.reconcile import ReconcileReport, reconcile
 from trading.pnl import FillWindow, ledger_fill_pnl, ledger_window
 
 _log = logger.bind(component="kraken")
@@ -41,7 +42,11 @@ class LiveJournal(Protocol):
 
     def get_order(self, order_id: str) -> Order | None: ...
 
-    def record_fills(self, fills: Iterable[Fill]) -> list[Fill]: ...
+    def record_orders(self, orders: Iterable[Order], fallback_source: str | None = None) -> None: ...
+
+    def list_orders(self) -> list[Order]: ...
+
+    def record_fills(self, fills: Iterable[Fill], fallback_source: str | None = None) -> list[Fill]: ...
 
     def list_fills(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]: ...
 
@@ -76,7 +81,8 @@ class JournaledKraken(KrakenExchange):
         pending = Bracket(id=request.client_id, symbol=market.symbol, side=request.side, entry_order_id="",
                           stop_order_id=None, take_profit_order_id=None, status=BracketStatus.PENDING_ENTRY,
                           created_at=now, stop_price=request.stop_price,
-                          take_profit_price=request.take_profit_price, note="entry being sent", updated_at=now)
+                          take_profit_price=request.take_profit_price, note="entry being sent", updated_at=now,
+                          source=request.source, strategy=request.strategy)  # who placed it: kept from here on
         self.journal.save_bracket(pending)  # if this fails, nothing is sent
         try:
             bracket = await super().create_bracket(request)
@@ -87,11 +93,21 @@ class JournaledKraken(KrakenExchange):
             self.journal.save_bracket(pending.evolve(status=BracketStatus.CANCELED, exit_kind="entry-refused",
                                                      note=exc.message[:500], updated_at=self._clock.now()))
             raise
+        bracket = bracket.evolve(source=request.source, strategy=request.strategy)
         self.journal.save_bracket(bracket.evolve(note="entry placed", updated_at=self._clock.now()))
         _log.bind(component="brackets").info("bracket {} journaled: entry {} {} {}, stop {}, target {}", bracket.id,
                                              bracket.entry_order_id, request.amount, bracket.symbol,
                                              bracket.stop_price, bracket.take_profit_price)
         return bracket
+
+    async def create_order(self, request: OrderRequest) -> Order:
+        """Place an order and journal it at once with who placed it (Kraken's own record says nothing of that)."""
+        order = await super().create_order(request)
+        if request.validate_only or not order.id:
+            return order
+        order = order.evolve(source=request.source, strategy=request.strategy)
+        self.journal.record_order(order)
+        return order
 
     async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
         """Our fills, newest first, from the journal once Kraken's new trades are copied into it."""
@@ -136,3 +152,8 @@ class JournaledKraken(KrakenExchange):
             parent = (row.get("info") or {}).get("refid")
             out.append((self._order(row), str(parent) if parent else None))
         return out
+
+    async def reconcile(self, since: datetime) -> ReconcileReport:
+        """Kraken's trades and orders since `since` against the journal: the missing imported, the rest reported
+        (trading.exchange.kraken.reconcile); a second run imports nothing."""
+        return await reconcile(self, since)

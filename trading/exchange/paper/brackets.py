@@ -77,15 +77,17 @@ class BracketDesk:
         bracket_id = derived_id("B", entry_id)
         entry = Order(id=entry_id, client_id=req.client_id, symbol=market.symbol, side=side,
                       type=OrderType.MARKET if limit is None else OrderType.LIMIT, amount=amount,
-                      status=OrderStatus.OPEN, created_at=now, updated_at=now, price=limit, bracket_id=bracket_id)
+                      status=OrderStatus.OPEN, created_at=now, updated_at=now, price=limit, bracket_id=bracket_id,
+                      source=req.source, strategy=req.strategy)
         exits = [Order(id=self._new_id(), client_id=f"{req.client_id}-{tag}", symbol=market.symbol,
                        side=side.opposite, type=otype, amount=amount, status=OrderStatus.PENDING, created_at=now,
-                       updated_at=now, stop_price=level, bracket_id=bracket_id)
+                       updated_at=now, stop_price=level, bracket_id=bracket_id, source=req.source,
+                       strategy=req.strategy)
                  for tag, otype, level in (("sl", OrderType.STOP_LOSS, stop), ("tp", OrderType.TAKE_PROFIT, target))]
         bracket = Bracket(id=bracket_id, symbol=market.symbol, side=side, entry_order_id=entry_id,
                           stop_order_id=exits[0].id, take_profit_order_id=exits[1].id,
                           status=BracketStatus.PENDING_ENTRY, created_at=now, stop_price=stop,
-                          take_profit_price=target)
+                          take_profit_price=target, source=req.source, strategy=req.strategy)
         work.put_bracket(bracket)
         for order in (entry, *exits):
             work.put_order(order)

@@ -357,7 +357,7 @@ class PaperExchange(BracketDesk):
             return
         fill = Fill(id=derived_id("T", order.id), order_id=order.id, client_id=order.client_id, symbol=order.symbol,
                     side=order.side, amount=amount, price=price, fee=fee, fee_currency=market.quote,
-                    liquidity=liquidity, timestamp=now)
+                    liquidity=liquidity, timestamp=now, source=order.source, strategy=order.strategy)
         work.apply_fill(fill, now)
         work.put_order(order.evolve(status=OrderStatus.CLOSED, filled=order.filled + amount, average=price,
                                     fee=order.fee + fee, fee_currency=market.quote, updated_at=now))
@@ -384,7 +384,7 @@ class PaperExchange(BracketDesk):
         now = self._clock.now()
         order = Order(id=self._new_id(), client_id=req.client_id, symbol=market.symbol, side=side, type=otype,
                       amount=amount, status=OrderStatus.OPEN, created_at=now, updated_at=now, price=price,
-                      stop_price=stop, bracket_id=bracket_id)
+                      stop_price=stop, bracket_id=bracket_id, source=req.source, strategy=req.strategy)
         hit = self._crossing(order, ticker, market)
         if hit is not None and otype is OrderType.LIMIT:  # marketable: takes the touch, not the limit
             hit = (ticker.ask if side is Side.BUY else ticker.bid), Liquidity.TAKER
