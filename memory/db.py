@@ -14,6 +14,7 @@ import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
 import memory.tables.candles  # noqa: F401  (registers the local candle store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
+import memory.tables.unresolved  # noqa: F401  (registers the LIVE orders whose outcome is unknown)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
 from memory.stores.alerts import AlertStoreMixin
@@ -24,13 +25,14 @@ from memory.stores.conversations import ConversationStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
+from memory.stores.unresolved import UnresolvedOrderStoreMixin
 from memory.stores.web import WebStoreMixin
 from memory.tables.ledger import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
+class Database(UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
                ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 

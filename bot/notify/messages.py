@@ -6,7 +6,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bot.notify.base import Alert, AlertKind
-from trading.events import AutopilotError, BracketExit, Event, KillSwitchTripped, OrderFilled, ProtectionAlert
+from trading.events import (
+    AutopilotError,
+    BracketExit,
+    Event,
+    KillSwitchTripped,
+    OrderFilled,
+    OrderResolved,
+    ProtectionAlert,
+)
 
 _VERB = {"buy": "bought", "sell": "sold"}
 
@@ -42,7 +50,16 @@ def alert_for(event: Event) -> Alert | None:
         return _autopilot_error(event)
     if isinstance(event, ProtectionAlert):
         return _protection(event)
+    if isinstance(event, OrderResolved):
+        return _resolved(event)
     return None
+
+
+def _resolved(event: OrderResolved) -> Alert:
+    what = "placed after all" if event.placed else "NOT placed"
+    # Money may have moved: an alert of the fill kind, keyed by the order so no cooldown folds it away.
+    return Alert(AlertKind.FILL, f"Order {what}{_mode(event)}", event.text, event.at,
+                 key=f"resolved:{event.client_id}")
 
 
 def _mode(event: Event) -> str:

@@ -5,7 +5,8 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
+nonce. Kraken's rate-limit counters are enforced when `limits` is set (tests/standins/kraken_limits.py).
+Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
@@ -33,6 +34,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.standins.kraken_limits import KrakenLimits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kraken"
 DEFAULT_KEY = "zyn-standin-key"
@@ -107,6 +110,7 @@ class KrakenStandin:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.forbid_private = False
         self.private_violations: list[tuple[str, str, dict[str, str]]] = []
+        self.limits: KrakenLimits | None = None  # Kraken's rate-limit counters, enforced when set (kraken_limits)
         self.skip_closes = 0  # the next N executions open no conditional close (Kraken could not place it)
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
@@ -235,6 +239,9 @@ class KrakenStandin:
             unknown = set(params) - table[name]
             if unknown:
                 raise KrakenError(f"EGeneral:Invalid arguments:{sorted(unknown)[0]}")
+            refused = self.limits and self.limits.check(kind, name, request.headers.get("API-Key", ""), params, self)
+            if refused:
+                raise KrakenError(refused)
             if self._fail[name]:
                 raise KrakenError(self._fail[name].popleft())
             if self._late[name]:  # booked late: after the client's timeout and its first lookups
