@@ -125,3 +125,13 @@ class OrderResolved(Event):
     client_id: str = ""
     placed: bool = False
     order: Order | None = None
+
+
+@dataclass(frozen=True)
+class StartupReport(Event):
+    """LIVE start-up: open orders, fills made while Zyn was down, holdings no resting stop covers (`urgent`)."""
+
+    urgent: bool = False
+    open_orders: int = 0
+    fills_while_down: int = 0
+    unprotected: tuple[str, ...] = ()

@@ -14,6 +14,7 @@ from trading.events import (
     OrderFilled,
     OrderResolved,
     ProtectionAlert,
+    StartupReport,
 )
 
 _VERB = {"buy": "bought", "sell": "sold"}
@@ -52,6 +53,10 @@ def alert_for(event: Event) -> Alert | None:
         return _protection(event)
     if isinstance(event, OrderResolved):
         return _resolved(event)
+    if isinstance(event, StartupReport):
+        title = (f"{'UNPROTECTED at start-up' if event.urgent else 'Start-up check'}: {event.open_orders} open "
+                 f"order(s), {event.fills_while_down} fill(s) while down{_mode(event)}")
+        return Alert(AlertKind.PROTECTION, title, event.text, event.at, key=f"startup:{event.at.isoformat()}")
     return None
 
 

@@ -6,7 +6,7 @@
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
 nonce. Kraken's rate-limit counters are enforced when `limits` is set (tests/standins/kraken_limits.py).
-Knobs: set_price, set_balance, set_candles, fail_next, delay_next, forbid_private, skip_closes; for resting
+Knobs: set_price, set_balance, set_candles, fail_next, delay_next, book_late_next, drop_next, forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -115,6 +116,7 @@ class KrakenStandin:
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
         self._late: dict[str, deque[float]] = defaultdict(deque)
+        self._drop: dict[str, deque[float]] = defaultdict(deque)
         self._last_nonce = 0
         self._base_time = now.timestamp() if now is not None else None
         self._mono = time.monotonic()
@@ -148,6 +150,10 @@ class KrakenStandin:
     def book_late_next(self, path: str, seconds: float) -> None:
         """Hold the next call of path for `seconds`, then apply it (the client has given up and looked meanwhile)."""
         self._late[path.rsplit("/", 1)[-1]].append(seconds)
+
+    def drop_next(self, path: str, seconds: float) -> None:
+        """Hold the next call of path for `seconds` and never apply it (a request lost before Kraken booked it)."""
+        self._drop[path.rsplit("/", 1)[-1]].append(seconds)
 
     def move_price(self, pair_id: str, bid: str | Decimal, ask: str | Decimal, last: str | Decimal | None = None) -> None:
         """set_price, then fill every resting order of the pair that the new price crosses (oldest first).
@@ -244,6 +250,10 @@ class KrakenStandin:
                 raise KrakenError(refused)
             if self._fail[name]:
                 raise KrakenError(self._fail[name].popleft())
+            if self._drop[name]:  # lost: the client times out, Kraken never books it
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), timeout=self._drop[name].popleft())
+                raise KrakenError("EService:Unavailable")
             if self._late[name]:  # booked late: after the client's timeout and its first lookups
                 await asyncio.sleep(self._late[name].popleft())
             payload = {"error": [], "result": getattr(self, f"_{name}")(params)}

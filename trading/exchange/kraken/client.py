@@ -59,7 +59,14 @@ from trading.errors import (
 from trading.exchange.kraken import convert as conv
 from trading.exchange.kraken.errors import is_translatable, translate
 from trading.exchange.kraken.funding import KrakenFundingMixin
-from trading.exchange.kraken.ratelimit import DEFAULT_TIER, MAX_WAIT, KrakenLimiter, Tier, limited_kraken, limiter_for
+from trading.exchange.kraken.ratelimit import (
+    DEFAULT_TIER,
+    MAX_WAIT,
+    KrakenLimiter,
+    Tier,
+    limited_kraken,
+    limiter_for,
+)
 from trading.pairs import resolve_pair
 
 T = TypeVar("T")
