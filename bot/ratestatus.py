@@ -56,17 +56,17 @@ def read_status(data_dir: Path, mode: Mode, now: datetime) -> dict[str, Any] | N
 
 def describe(snapshot: dict[str, Any]) -> tuple[bool, str]:
     """(enough headroom, one line) for a limiter snapshot, e.g. "API counter 3.2 of 15 (starter, -0.33/s)"."""
-    parts = [f"public {snapshot.get('public', 0):g} of {snapshot.get('public_max', 0):g}"]
+    parts = [f"public {snapshot.get('public', 0):.1f} of {snapshot.get('public_max', 0):g}"]
     ok = True
     if "api" in snapshot:
         headroom = float(snapshot["api_max"]) - float(snapshot["api"])
         ok = headroom >= 2
-        parts.insert(0, f"API counter {snapshot['api']:g} of {snapshot['api_max']:g} ({snapshot['tier']} tier, "
-                        f"decays {snapshot['decay']:g}/s; headroom {headroom:g})")
+        parts.insert(0, f"API counter {snapshot['api']:.1f} of {snapshot['api_max']:g} ({snapshot['tier']} tier, "
+                        f"decays {snapshot['decay']:g}/s; headroom {headroom:.1f})")
         orders = snapshot.get("orders") or {}
         if orders:
-            parts.append("order counters " + ", ".join(f"{pair} {level:g} of {snapshot['order_threshold']:g}"
+            parts.append("order counters " + ", ".join(f"{pair} {level:.1f} of {snapshot['order_threshold']:g}"
                                                         for pair, level in sorted(orders.items())))
     if snapshot.get("waited_s"):
-        parts.append(f"callers waited {snapshot['waited_s']:g} s in all")
+        parts.append(f"callers waited {snapshot['waited_s']:.1f} s in all")
     return ok, "; ".join(parts)

@@ -41,7 +41,7 @@ async def startup_report(exchange: Exchange, journal: StartupJournal, clock: Clo
     lines = [_orders_line(orders)]
     fills = [f for f in journal.list_fills(limit=500) if down_since is None or f.timestamp > down_since]
     if down_since is not None:
-        shown = ", ".join(f"{f.side.value} {f.amount} {f.symbol} @ {f.price}" for f in fills[:SHOWN])
+        shown = ", ".join(f"{f.side.value} {_n(f.amount)} {f.symbol} @ {_n(f.price)}" for f in fills[:SHOWN])
         more = f" and {len(fills) - SHOWN} more" if len(fills) > SHOWN else ""
         lines.append(f"{len(fills)} fill(s) while Zyn was down (since {down_since:%Y-%m-%d %H:%M} UTC)"
                      + (f": {shown}{more}" if fills else ""))
@@ -56,7 +56,7 @@ async def startup_report(exchange: Exchange, journal: StartupJournal, clock: Clo
         covered = sum((o.amount - o.filled for o in orders if o.symbol == symbol and o.side is Side.SELL
                        and o.type is OrderType.STOP_LOSS), ZERO)
         if balance.total - covered >= market.min_amount:
-            naked.append(f"{symbol}: {balance.total} {asset} held, {covered} under a resting stop")
+            naked.append(f"{symbol}: {_n(balance.total)} {asset} held, {_n(covered)} under a resting stop")
     lines.append("every holding has a resting stop" if not naked else
                  "NO RESTING STOP for " + "; ".join(naked) + " (Zyn's brackets get theirs back now; others are yours "
                  "to protect or sell)")
@@ -67,11 +67,16 @@ async def startup_report(exchange: Exchange, journal: StartupJournal, clock: Clo
                          unprotected=tuple(naked))
 
 
+def _n(value: Decimal | None) -> str:
+    """A Decimal without trailing zeros: 1000.0 -> "1000", 0.50 -> "0.5"."""
+    return "0" if not value else f"{value.normalize():f}"
+
+
 def _orders_line(orders: list) -> str:
     if not orders:
         return "no open orders on Kraken"
-    shown = ", ".join(f"{o.side.value} {o.amount} {o.symbol} {o.type.value}"
-                      f"{' @ ' + str(o.price or o.stop_price) if (o.price or o.stop_price) else ''} ({o.id})"
+    shown = ", ".join(f"{o.side.value} {_n(o.amount)} {o.symbol} {o.type.value}"
+                      f"{' @ ' + _n(o.price or o.stop_price) if (o.price or o.stop_price) else ''} ({o.id})"
                       for o in orders[:SHOWN])
     more = f" and {len(orders) - SHOWN} more" if len(orders) > SHOWN else ""
     return f"{len(orders)} open order(s) on Kraken: {shown}{more}"

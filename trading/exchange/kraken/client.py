@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -35,28 +34,24 @@ from trading.domain import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    Side,
     Ticker,
-    fits_step,
 )
 from trading.errors import (
     AuthenticationError,
-    BelowMinimumError,
     ConfigError,
     InputError,
     InsufficientFundsError,
-    InvalidAmountError,
     InvalidOrderError,
     NetworkError,
     OrderNotFoundError,
     OrderOutcomeUnknownError,
     PermissionDeniedError,
-    PrecisionError,
     RequestTimeoutError,
     TransientError,
     ZynError,
 )
 from trading.exchange.kraken import convert as conv
+from trading.exchange.kraken.checks import _check_bracket, _check_order  # noqa: F401 - journal imports them here
 from trading.exchange.kraken.errors import is_translatable, translate
 from trading.exchange.kraken.funding import KrakenFundingMixin
 from trading.exchange.kraken.ratelimit import (
@@ -459,40 +454,3 @@ class _Sent:
     """Whether an AddOrder of this placement may have reached Kraken (a timeout or a lost connection)."""
 
     maybe = False
-
-
-def _check_order(request: OrderRequest, market: Market) -> None:
-    """Refuse locally what Kraken would refuse or ccxt would silently round (nothing is sent)."""
-    if request.amount <= 0:
-        raise InvalidAmountError("the amount must be greater than zero")
-    if not fits_step(request.amount, market.amount_step):
-        raise PrecisionError(f"{market.symbol} amounts go in steps of {market.amount_step}")
-    if request.amount < market.min_amount:
-        raise BelowMinimumError(f"{market.symbol} orders need at least {market.min_amount} {market.base}")
-    needed = {OrderType.LIMIT: ("price", request.price), OrderType.STOP_LOSS: ("stop price", request.stop_price),
-              OrderType.TAKE_PROFIT: ("stop price", request.stop_price)}.get(request.type)
-    if needed is None:
-        return
-    label, value = needed
-    if value is None or value <= 0:
-        raise InvalidAmountError(f"a {request.type.value} order needs a {label} greater than zero")
-    if not fits_step(value, market.price_step):
-        raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
-    if market.min_cost and value * request.amount < market.min_cost:
-        raise BelowMinimumError(f"{market.symbol} orders need a value of at least {market.min_cost} {market.quote}")
-
-
-def _check_bracket(request: BracketRequest, market: Market) -> None:
-    """The stop must sit on the losing side and the target on the winning side of the entry."""
-    for value in (request.stop_price, request.take_profit_price):
-        if value <= 0:
-            raise InvalidAmountError("bracket prices must be greater than zero")
-        if not fits_step(value, market.price_step):
-            raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
-    low, high = (request.stop_price, request.take_profit_price)
-    if request.side is Side.SELL:
-        low, high = high, low
-    entry: Decimal | None = request.entry_price
-    if not low < high or (entry is not None and not low < entry < high):
-        raise InputError("for a buy the stop must be below the entry and the target above it "
-                         "(the other way round for a sell)")
