@@ -67,7 +67,7 @@ async def main() -> None:
     for label, tier in (("without our limiter", None), ("with the shared limiter", TIER)):
         refused, failed, wall, waited = await burst(tier)
         print(f"  {label:<24} Kraken refusals {refused:>3}  calls failed {failed:>2}  wall {wall:5.2f} s  "
-              f"waited {waited:6.2f} s in all")
+              f"callers waited {waited:6.1f} s (summed)")
     print(f"  limiter bookkeeping per call: {overhead():.1f} us")
 
 
