@@ -57,7 +57,7 @@ def make_feed(settings: Settings, clock: Clock, db: object = None) -> MarketFeed
 
     # One quick retry only: when Kraken is unreachable, the replay feed should take over in seconds.
     primary = KrakenPublicFeed(api_url=settings.kraken_api_url, clock=clock, retries=1, retry_wait=0.25,
-                               timeout_ms=int(settings.request_timeout * 1000))
+                               timeout_ms=int(settings.request_timeout * 1000), rate_tier=settings.kraken_tier)
     return FallbackFeed(primary, replay)
 
 
@@ -88,7 +88,8 @@ def make_exchange(settings: Settings, clock: Clock, feed: MarketFeed, db: object
     # Journaled: brackets and fills are kept in the LIVE database (the reports' source, the reconciler's state).
     return JournaledKraken(settings.kraken_api_key.get_secret_value(), settings.kraken_api_secret.get_secret_value(),
                            api_url=settings.kraken_api_url, clock=clock,
-                           timeout_ms=int(settings.request_timeout * 1000), journal=db)
+                           timeout_ms=int(settings.request_timeout * 1000), journal=db,
+                           rate_tier=settings.kraken_tier)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, feed: MarketFeed | None = None,

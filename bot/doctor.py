@@ -84,7 +84,8 @@ async def _kraken(settings: Any) -> list[Check]:
     from trading.exchange.kraken.client import KrakenExchange, KrakenPublicFeed
 
     out: list[Check] = []
-    feed = KrakenPublicFeed(api_url=settings.kraken_api_url, timeout_ms=5000, retries=0)
+    feed = KrakenPublicFeed(api_url=settings.kraken_api_url, timeout_ms=5000, retries=0,
+                            rate_tier=settings.kraken_tier)
     try:
         before = datetime.now(UTC)
         server = await feed.server_time()
@@ -112,7 +113,7 @@ async def _kraken(settings: Any) -> list[Check]:
     else:
         account = KrakenExchange(settings.kraken_api_key.get_secret_value(),
                                  settings.kraken_api_secret.get_secret_value(), api_url=settings.kraken_api_url,
-                                 timeout_ms=5000, retries=0)
+                                 timeout_ms=5000, retries=0, rate_tier=settings.kraken_tier)
         try:
             balances = await account.fetch_balances()
             out.append(Check("kraken keys", True, f"private call answered (query funds: {len(balances)} assets)"))
@@ -121,6 +122,21 @@ async def _kraken(settings: Any) -> list[Check]:
                              "create a key with Query Funds, Query/Create/Cancel Orders permissions"))
         finally:
             await account.close()
-    out.append(Check("rate limit", True, "headroom not measured by this version (calls are retried on EAPI:Rate "
-                                         "limit)"))
+    out.append(_rate_limit(settings, account if settings.mode is Mode.LIVE and settings.has_kraken_keys else feed))
     return out
+
+
+def _rate_limit(settings: Any, client: Any) -> Check:
+    """Kraken's counters as the running service counts them (its status file), else as this check's calls did."""
+    from bot.ratestatus import describe, read_status
+
+    service = read_status(settings.data_dir, settings.mode, datetime.now(UTC))
+    fix = "fewer Kraken calls at once, or set ZYN_KRAKEN_TIER to the account's real tier"
+    if service is not None:
+        ok, line = describe(service)
+        return Check("rate limit", ok, f"the running service (pid {service.get('pid')}) counts: {line}",
+                     "" if ok else fix)
+    if client.limiter is None:
+        return Check("rate limit", True, "not counted: no Kraken tier applies to this address")
+    ok, line = describe(client.limiter.snapshot())
+    return Check("rate limit", ok, f"no running service; this check's own calls: {line}", "" if ok else fix)

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from bot.app import Services, build_agent, build_gate, build_services
 from bot.frontend import FrontEnd, FrontEndContext
-from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock
+from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock, read_heartbeat
+from bot.ratestatus import limiter_of, write_status
 from bot.scheduler import (
     AUTOPILOT_JOB,
     FILL_WATCH_JOB,
@@ -38,7 +39,15 @@ WATCHDOG_EVERY = 60  # seconds: a late tick is found within a minute of being tw
 CANDLE = timedelta(minutes=5)
 PROTECTION_JOB = "protection-sweep"  # LIVE: every holding has its resting stop, or an alert names it
 PROTECTION_EVERY = 60
+UNRESOLVED_JOB = "unresolved-orders"  # LIVE: orders of unknown outcome, settled by client id every minute
 RETRY_EVERY = 60  # seconds between two tries to start a front end whose platform was unreachable
+
+
+def _parse(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def retry_job(name: str) -> str:
@@ -146,6 +155,8 @@ class Service:
             raise
         self.running: dict[str, FrontEnd] = {}
         self.lock: ServiceLock | None = None
+        self.unresolved = None  # LIVE: the reconciler of orders whose outcome is unknown
+        self.startup = None  # LIVE: the start-up check's report
         self.heartbeat = Heartbeat(settings.data_dir, settings.mode, services.clock)
 
     @property
@@ -186,6 +197,8 @@ class Service:
             state = self.rt.services.db.get_autopilot_state()
             self.heartbeat.beat(last_tick_at=state.last_tick_at, stopped=stopped,
                                 next_tick_at=None if stopped else next_tick_after(now, self.rt.cfg.tick_delay_seconds))
+            services = self.rt.services  # Kraken's counters as this service counts them, for `zyn doctor`
+            write_status(self.settings.data_dir, self.settings.mode, limiter_of(services.exchange, services.feed), now)
         except Exception as exc:  # noqa: BLE001 - a missed heartbeat shows as stale; it must not stop trading
             _log.warning("heartbeat not written: {}", exc)
 
@@ -208,10 +221,12 @@ class Service:
                                    id=PROTECTION_JOB, replace_existing=True, max_instances=1, coalesce=True)
             from bot.reconciler import JournalReconcile
 
-            # The journal made complete: what Kraken booked while Zyn was down or the sync missed.
+            # The journal made complete first (what Kraken booked while Zyn was down or the sync missed), then
+            # the start-up report reads it: open orders, fills while down, holdings without a resting stop.
             self.reconciler = JournalReconcile(self.rt.services.tools, self.notifier, self.rt.services.clock)
             await self.reconciler.run()
             self.reconciler.attach(self.scheduler)
+            await self._live_start()
         self.beat()
         self.scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id=HEARTBEAT_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)
@@ -238,6 +253,31 @@ class Service:
         self.view.console.print(f"chat: {self.agent.label} · {fronts} · alerts: {channels} · "
                                 f"daily report {self.settings.report_time} UTC")
         _log.info("service started in {} mode", self.settings.mode.value)
+
+    async def _live_start(self) -> None:
+        """LIVE: settle the orders of unknown outcome (now and every minute), then report what is on the account."""
+        from trading.autopilot.startup import startup_report
+        from trading.exchange.kraken.unresolved import RECONCILE_EVERY, UnresolvedOrders
+
+        services = self.rt.services
+        self.unresolved = UnresolvedOrders(services.exchange, services.db, services.clock, self.rt.bus.publish)
+        await self.unresolved.reconcile()
+        self.scheduler.add_job(self.unresolved.reconcile, "interval", seconds=RECONCILE_EVERY, id=UNRESOLVED_JOB,
+                               replace_existing=True, max_instances=1, coalesce=True)
+        await self.rt.autopilot.protection_sweep()  # now, not in a minute: a naked holding gets its stop or an alert
+        last = read_heartbeat(self.heartbeat.path)  # the previous run's last beat: Zyn was down since then
+        down_since = _parse(last.get("stopped_at") or last.get("beat_at"))
+        try:
+            pending = len(services.db.unresolved_orders())
+            report = await startup_report(services.exchange, services.db, services.clock,
+                                          quote=self.settings.quote_currency, down_since=down_since,
+                                          unresolved=pending)
+        except Exception as exc:  # noqa: BLE001 - the service starts anyway; the sweep keeps watching
+            _log.warning("start-up check failed: {}", exc)
+            return
+        if report is not None:
+            self.startup = report
+            await self.rt.bus.publish(report)
 
     def _front_state(self, front: FrontEnd) -> str:
         if front.name in self.running:

@@ -43,6 +43,7 @@ ENV_NAMES: dict[str, str] = {
     "kraken_api_key": "KRAKEN_API_KEY",
     "kraken_api_secret": "KRAKEN_API_SECRET",
     "kraken_api_url": "KRAKEN_API_URL",
+    "kraken_tier": "ZYN_KRAKEN_TIER",
     "database_url": "DATABASE_URL",
     "telegram_token": "ZYN_TELEGRAM_TOKEN",
     "telegram_api_url": "ZYN_TELEGRAM_API_URL",
@@ -141,6 +142,9 @@ class Settings(BaseSettings):
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
     kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
+    # The account's Kraken verification tier: its API counter and order limits (trading/exchange/kraken/ratelimit).
+    kraken_tier: Literal["starter", "intermediate", "pro"] = Field(
+        "starter", validation_alias=AliasChoices("ZYN_KRAKEN_TIER", "kraken_tier"))
     database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
     # Telegram (bot/telegram): started by `zyn run` when the token is set.
     telegram_token: SecretStr | None = _env("telegram_token")

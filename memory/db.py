@@ -15,6 +15,7 @@ import memory.tables.candles  # noqa: F401  (registers the local candle store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.pnl  # noqa: F401  (registers the fills' cost chain and the ledger's read indexes)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
+import memory.tables.unresolved  # noqa: F401  (registers the LIVE orders whose outcome is unknown)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
 from memory.stores.alerts import AlertStoreMixin
@@ -26,14 +27,16 @@ from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.pnl import CostStoreMixin
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
+from memory.stores.unresolved import UnresolvedOrderStoreMixin
 from memory.stores.web import WebStoreMixin
 from memory.tables.ledger import SCHEMA_VERSION, MetaRow
 from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
-               ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, CostStoreMixin, LedgerDatabase):
+class Database(UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin,
+               ConfirmationStoreMixin, ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, CostStoreMixin,
+               LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

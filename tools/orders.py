@@ -11,6 +11,7 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import CancelResult, OrderResult, OrdersResult, amount_str
+from tools.unknown import OrderUnknownResult, keep_unknown
 from trading.domain import (
     BracketRequest,
     Mode,
@@ -21,7 +22,7 @@ from trading.domain import (
     quantize_down,
     quantize_up,
 )
-from trading.errors import InputError, ZynError
+from trading.errors import InputError, OrderOutcomeUnknownError, ZynError
 
 
 class PlaceOrderArgs(Args):
@@ -101,7 +102,7 @@ def _record(ctx: ToolContext, *orders: Order) -> None:
                 ctx.journal.record_order(order)
 
 
-async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
+async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult | OrderUnknownResult:
     """Place a market, limit, stop-loss or take-profit order, or a bracket (entry + stop + target)."""
     ex = ctx.orders_exchange("place an order")
     if args.validate_only and ctx.mode is Mode.PAPER:
@@ -112,18 +113,25 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult:
     if args.is_bracket:
         if args.validate_only:
             raise InputError("a bracket cannot be validated only; validate its entry order instead")
-        bracket = await ex.create_bracket(
-            BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
-                           take_profit_price=args.take_profit, entry_price=args.price, source=ctx.order_source),
-            **extra)
+        try:
+            bracket = await ex.create_bracket(
+                BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
+                               take_profit_price=args.take_profit, entry_price=args.price, source=ctx.order_source),
+                **extra)
+        except OrderOutcomeUnknownError as exc:  # maybe placed: kept and checked, never a plain failure
+            return keep_unknown(ctx, exc, bracket=True)
         entry = await ex.fetch_order(bracket.entry_order_id)
         children = [await ex.fetch_order(i) for i in (bracket.stop_order_id, bracket.take_profit_order_id) if i]
         _record(ctx, entry, *children)
         return OrderResult(order=entry, bracket=bracket, children=children, source=ex.source)
     otype = OrderType(args.type)
-    order = await ex.create_order(
-        OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
-                     stop_price=args.trigger, validate_only=args.validate_only, source=ctx.order_source), **extra)
+    try:
+        order = await ex.create_order(
+            OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
+                         stop_price=args.trigger, validate_only=args.validate_only, source=ctx.order_source),
+            **extra)
+    except OrderOutcomeUnknownError as exc:
+        return keep_unknown(ctx, exc, bracket=False)
     if not args.validate_only:
         _record(ctx, order)
     return OrderResult(order=order, validated_only=args.validate_only, source=ex.source)

@@ -100,5 +100,20 @@ class RateLimitError(TransientError):
     """The exchange asked us to slow down."""
 
 
+class RateLimitWaitError(ExchangeError):
+    """Our own limiter would hold a call longer than allowed for rate-limit headroom; nothing was sent."""
+
+
+class OrderOutcomeUnknownError(RequestTimeoutError):
+    """An order was sent, Kraken's answer was lost and the lookups by its client id did not find it either:
+    it may or may not exist. Zyn keeps it as an unresolved intent and settles it by its client id later."""
+
+    def __init__(self, message: str, *, client_id: str, symbol: str, side: str, amount: str,
+                 price: str | None = None, order_type: str = "market") -> None:
+        super().__init__(message)
+        self.client_id, self.symbol, self.side, self.amount = client_id, symbol, side, amount
+        self.price, self.order_type = price, order_type
+
+
 class ExchangeUnavailableError(TransientError):
     """The exchange is down or in maintenance."""

@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     AUTOPILOT_ERROR = "autopilot_error"
     TICK_COMPLETED = "tick_completed"
     PROTECTION = "protection"  # a LIVE position's stop: refused, cancelled outside Zyn, replaced, or missing
+    ORDER_RESOLVED = "order_resolved"  # a LIVE order whose outcome was unknown: placed after all, or not placed
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,22 @@ class EventBus:
                     await result
             except Exception as exc:  # noqa: BLE001 - a broken channel must not stop trading
                 _log.opt(exception=exc).error("event handler failed for {}", event.kind.value)
+
+
+@dataclass(frozen=True)
+class OrderResolved(Event):
+    """A LIVE order whose outcome was unknown is settled by its client id: `placed` (then `order`) or not."""
+
+    client_id: str = ""
+    placed: bool = False
+    order: Order | None = None
+
+
+@dataclass(frozen=True)
+class StartupReport(Event):
+    """LIVE start-up: open orders, fills made while Zyn was down, holdings no resting stop covers (`urgent`)."""
+
+    urgent: bool = False
+    open_orders: int = 0
+    fills_while_down: int = 0
+    unprotected: tuple[str, ...] = ()

@@ -6,7 +6,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from bot.notify.base import Alert, AlertKind
-from trading.events import AutopilotError, BracketExit, Event, KillSwitchTripped, OrderFilled, ProtectionAlert
+from trading.events import (
+    AutopilotError,
+    BracketExit,
+    Event,
+    KillSwitchTripped,
+    OrderFilled,
+    OrderResolved,
+    ProtectionAlert,
+    StartupReport,
+)
 
 _VERB = {"buy": "bought", "sell": "sold"}
 
@@ -42,7 +51,20 @@ def alert_for(event: Event) -> Alert | None:
         return _autopilot_error(event)
     if isinstance(event, ProtectionAlert):
         return _protection(event)
+    if isinstance(event, OrderResolved):
+        return _resolved(event)
+    if isinstance(event, StartupReport):
+        title = (f"{'UNPROTECTED at start-up' if event.urgent else 'Start-up check'}: {event.open_orders} open "
+                 f"order(s), {event.fills_while_down} fill(s) while down{_mode(event)}")
+        return Alert(AlertKind.PROTECTION, title, event.text, event.at, key=f"startup:{event.at.isoformat()}")
     return None
+
+
+def _resolved(event: OrderResolved) -> Alert:
+    what = "placed after all" if event.placed else "NOT placed"
+    # Money may have moved: an alert of the fill kind, keyed by the order so no cooldown folds it away.
+    return Alert(AlertKind.FILL, f"Order {what}{_mode(event)}", event.text, event.at,
+                 key=f"resolved:{event.client_id}")
 
 
 def _mode(event: Event) -> str:

@@ -5,8 +5,10 @@
 
 Strict: unknown paths answer 404 with a Kraken error, unknown parameters answer
 "EGeneral:Invalid arguments", private calls must carry a valid API-Key/API-Sign and an increasing
-nonce. Knobs: set_price, set_balance, set_candles, set_trades (a tape of public trades that Trades pages by `since`
-and `last` and OHLC aggregates), trades_fail_after, fail_next, delay_next, forbid_private, skip_closes; for resting
+nonce. Kraken's rate-limit counters are enforced when `limits` is set (tests/standins/kraken_limits.py).
+Knobs: set_price, set_balance, set_candles, set_trades (a tape of public trades that Trades pages by `since`
+and `last` and OHLC aggregates), trades_fail_after, fail_next, delay_next, book_late_next, drop_next,
+forbid_private, skip_closes; for resting
 orders move_price (fills what the new price crosses), fill_order (e.g. a partial fill) and
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import contextlib
 import hashlib
 import hmac
 import json
@@ -35,6 +38,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.standins.kraken_limits import KrakenLimits
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kraken"
 DEFAULT_KEY = "zyn-standin-key"
@@ -110,10 +115,12 @@ class KrakenStandin:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.forbid_private = False
         self.private_violations: list[tuple[str, str, dict[str, str]]] = []
+        self.limits: KrakenLimits | None = None  # Kraken's rate-limit counters, enforced when set (kraken_limits)
         self.skip_closes = 0  # the next N executions open no conditional close (Kraken could not place it)
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
         self._late: dict[str, deque[float]] = defaultdict(deque)
+        self._drop: dict[str, deque[float]] = defaultdict(deque)
         self._last_nonce = 0
         self._base_time = now.timestamp() if now is not None else None
         self._mono = time.monotonic()
@@ -147,6 +154,10 @@ class KrakenStandin:
     def book_late_next(self, path: str, seconds: float) -> None:
         """Hold the next call of path for `seconds`, then apply it (the client has given up and looked meanwhile)."""
         self._late[path.rsplit("/", 1)[-1]].append(seconds)
+
+    def drop_next(self, path: str, seconds: float) -> None:
+        """Hold the next call of path for `seconds` and never apply it (a request lost before Kraken booked it)."""
+        self._drop[path.rsplit("/", 1)[-1]].append(seconds)
 
     def move_price(self, pair_id: str, bid: str | Decimal, ask: str | Decimal, last: str | Decimal | None = None) -> None:
         """set_price, then fill every resting order of the pair that the new price crosses (oldest first).
@@ -238,8 +249,15 @@ class KrakenStandin:
             unknown = set(params) - table[name]
             if unknown:
                 raise KrakenError(f"EGeneral:Invalid arguments:{sorted(unknown)[0]}")
+            refused = self.limits and self.limits.check(kind, name, request.headers.get("API-Key", ""), params, self)
+            if refused:
+                raise KrakenError(refused)
             if self._fail[name]:
                 raise KrakenError(self._fail[name].popleft())
+            if self._drop[name]:  # lost: the client times out, Kraken never books it
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), timeout=self._drop[name].popleft())
+                raise KrakenError("EService:Unavailable")
             if self._late[name]:  # booked late: after the client's timeout and its first lookups
                 await asyncio.sleep(self._late[name].popleft())
             payload = {"error": [], "result": getattr(self, f"_{name}")(params)}

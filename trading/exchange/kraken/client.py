@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -35,24 +34,34 @@ from trading.domain import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    Side,
     Ticker,
-    fits_step,
 )
 from trading.errors import (
-    BelowMinimumError,
+    AuthenticationError,
     ConfigError,
     InputError,
-    InvalidAmountError,
+    InsufficientFundsError,
     InvalidOrderError,
+    NetworkError,
     OrderNotFoundError,
-    PrecisionError,
+    OrderOutcomeUnknownError,
+    PermissionDeniedError,
+    RequestTimeoutError,
     TransientError,
     ZynError,
 )
 from trading.exchange.kraken import convert as conv
+from trading.exchange.kraken.checks import _check_bracket, _check_order  # noqa: F401 - journal imports them here
 from trading.exchange.kraken.errors import is_translatable, translate
 from trading.exchange.kraken.funding import KrakenFundingMixin
+from trading.exchange.kraken.ratelimit import (
+    DEFAULT_TIER,
+    MAX_WAIT,
+    KrakenLimiter,
+    Tier,
+    limited_kraken,
+    limiter_for,
+)
 from trading.pairs import resolve_pair
 
 T = TypeVar("T")
@@ -60,6 +69,7 @@ _log = logger.bind(component="kraken")
 # Kraken order ids look like "OQCLML-BW3P3-BUCMWZ"; anything else is taken as our client id.
 _TXID = re.compile(r"^O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
 VALIDATED_ONLY = "validated only: not placed"
+AUTO: Any = object()  # rate_tier's default: Kraken's starter tier on Kraken itself, none for another address
 
 
 def is_txid(order_id: str) -> bool:
@@ -74,7 +84,8 @@ class _KrakenClient:
 
     def __init__(self, api_key: str | None, api_secret: str | None, *, api_url: str | None = None,
                  clock: Clock | None = None, timeout_ms: int = 10000, retries: int = 3,
-                 retry_wait: float = 0.5, lookups: int = 3, lookup_grace: float = 1.0) -> None:
+                 retry_wait: float = 0.5, lookups: int = 3, lookup_grace: float = 1.0,
+                 rate_tier: str | Tier | None = AUTO, rate_max_wait: float = MAX_WAIT) -> None:
         if bool(api_key) != bool(api_secret):
             raise ConfigError("set both the Kraken API key and secret, or neither")
         if api_secret:
@@ -86,7 +97,13 @@ class _KrakenClient:
         ccxt_logger = logging.getLogger("ccxt")
         if ccxt_logger.level < logging.INFO:
             ccxt_logger.setLevel(logging.INFO)
-        config: dict[str, Any] = {"timeout": int(timeout_ms), "enableRateLimit": api_url is None}
+        config: dict[str, Any] = {"timeout": int(timeout_ms), "enableRateLimit": False}
+        # Kraken's own counter model, shared by every client of this address and key (see kraken.ratelimit).
+        # By default on for Kraken itself; for another address (a local stand-in) only when a tier is given.
+        if rate_tier is AUTO:
+            rate_tier = DEFAULT_TIER if api_url is None else None
+        self.limiter: KrakenLimiter | None = None if rate_tier is None else limiter_for(
+            api_url, api_key, rate_tier, max_wait=rate_max_wait)
         if api_key and api_secret:
             config.update(apiKey=api_key, secret=api_secret)
         if api_url:
@@ -110,9 +127,12 @@ class _KrakenClient:
     def _ex(self) -> Any:
         """The ccxt instance, created (and ccxt imported) on first use: see the module docstring."""
         if self._ccxt is None:
-            import ccxt.async_support as ccxt_async
+            if self.limiter is not None:
+                self._ccxt = limited_kraken(self._config, self.limiter)
+            else:
+                import ccxt.async_support as ccxt_async
 
-            self._ccxt = ccxt_async.kraken(self._config)
+                self._ccxt = ccxt_async.kraken(self._config)
         return self._ccxt
 
     async def __aenter__(self) -> _KrakenClient:
@@ -218,9 +238,9 @@ class KrakenPublicFeed(_KrakenClient):
     """Kraken public market data only. It holds no keys, so it can never sign a private call."""
 
     def __init__(self, *, api_url: str | None = None, clock: Clock | None = None, timeout_ms: int = 10000,
-                 retries: int = 3, retry_wait: float = 0.5) -> None:
+                 retries: int = 3, retry_wait: float = 0.5, rate_tier: str | Tier | None = AUTO) -> None:
         super().__init__(None, None, api_url=api_url, clock=clock, timeout_ms=timeout_ms, retries=retries,
-                         retry_wait=retry_wait)
+                         retry_wait=retry_wait, rate_tier=rate_tier)
 
 
 class KrakenExchange(KrakenFundingMixin, _KrakenClient):
@@ -280,6 +300,8 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
         if trigger:
             extra = {**extra, trigger: str(request.stop_price)}
 
+        sent = _Sent()
+
         async def attempt(number: int) -> Order:
             if number > 1 and not request.validate_only:
                 found = await self._find_booked_late(request.client_id)
@@ -293,8 +315,12 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
             _log.info("placing {} {} {} {} client_id={}{}", request.type.value, request.side.value,
                       request.amount, market.symbol, request.client_id,
                       " (validate only)" if request.validate_only else "")
-            raw = await self._raw("create_order", market.symbol, ccxt_type, request.side.value,
-                                  str(request.amount), price, params)
+            try:
+                raw = await self._raw("create_order", market.symbol, ccxt_type, request.side.value,
+                                      str(request.amount), price, params)
+            except (RequestTimeoutError, NetworkError):
+                sent.maybe = True  # the request may have reached Kraken: its outcome is unknown
+                raise
             if request.validate_only:
                 now = self._clock.now()
                 return Order(id="", client_id=request.client_id, symbol=market.symbol, side=request.side,
@@ -308,7 +334,35 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
                 _log.warning("placed order {} but could not refresh it: {}", placed.id, exc)
                 return placed
 
-        return await self._retry(attempt, what="create order")
+        if request.validate_only:
+            return await self._retry(attempt, what="create order")
+        try:
+            return await self._retry(attempt, what="create order")
+        except (InputError, InsufficientFundsError, InvalidOrderError, AuthenticationError, PermissionDeniedError):
+            raise  # a refusal: Kraken answered, nothing was placed
+        except ZynError as exc:
+            if not sent.maybe:
+                raise
+            return await self._outcome_unknown(request, market, exc)
+
+    async def _outcome_unknown(self, request: OrderRequest, market: Market, exc: ZynError) -> Order:
+        """The last word on an order whose reply was lost: found by its client id, or OrderOutcomeUnknownError."""
+        try:
+            found = await self._find_booked_late(request.client_id)
+        except ZynError:
+            found = None
+        if found is not None:
+            _log.warning("order {} reached Kraken despite the failed reply", request.client_id)
+            return found
+        what = f"{request.side.value} {request.amount} {market.symbol}"
+        _log.error("order {} ({}): outcome unknown after {}", request.client_id, what, exc.message)
+        price = request.price if request.price is not None else request.stop_price
+        raise OrderOutcomeUnknownError(
+            f"outcome unknown: Kraken did not confirm the order to {what} ({exc.message}) and it was not found "
+            f"by its client id {request.client_id} yet. Zyn is checking and will tell you whether it was placed; "
+            "do not place it again meanwhile",
+            client_id=request.client_id, symbol=market.symbol, side=request.side.value, amount=str(request.amount),
+            price=None if price is None else str(price), order_type=request.type.value) from None
 
     async def _find_booked_late(self, client_id: str) -> Order | None:
         """The order with this client id, looked up `lookups` times with a grace between (None: not booked)."""
@@ -410,38 +464,7 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
         return fills[:limit] if limit is not None else fills
 
 
-def _check_order(request: OrderRequest, market: Market) -> None:
-    """Refuse locally what Kraken would refuse or ccxt would silently round (nothing is sent)."""
-    if request.amount <= 0:
-        raise InvalidAmountError("the amount must be greater than zero")
-    if not fits_step(request.amount, market.amount_step):
-        raise PrecisionError(f"{market.symbol} amounts go in steps of {market.amount_step}")
-    if request.amount < market.min_amount:
-        raise BelowMinimumError(f"{market.symbol} orders need at least {market.min_amount} {market.base}")
-    needed = {OrderType.LIMIT: ("price", request.price), OrderType.STOP_LOSS: ("stop price", request.stop_price),
-              OrderType.TAKE_PROFIT: ("stop price", request.stop_price)}.get(request.type)
-    if needed is None:
-        return
-    label, value = needed
-    if value is None or value <= 0:
-        raise InvalidAmountError(f"a {request.type.value} order needs a {label} greater than zero")
-    if not fits_step(value, market.price_step):
-        raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
-    if market.min_cost and value * request.amount < market.min_cost:
-        raise BelowMinimumError(f"{market.symbol} orders need a value of at least {market.min_cost} {market.quote}")
+class _Sent:
+    """Whether an AddOrder of this placement may have reached Kraken (a timeout or a lost connection)."""
 
-
-def _check_bracket(request: BracketRequest, market: Market) -> None:
-    """The stop must sit on the losing side and the target on the winning side of the entry."""
-    for value in (request.stop_price, request.take_profit_price):
-        if value <= 0:
-            raise InvalidAmountError("bracket prices must be greater than zero")
-        if not fits_step(value, market.price_step):
-            raise PrecisionError(f"{market.symbol} prices go in steps of {market.price_step}")
-    low, high = (request.stop_price, request.take_profit_price)
-    if request.side is Side.SELL:
-        low, high = high, low
-    entry: Decimal | None = request.entry_price
-    if not low < high or (entry is not None and not low < entry < high):
-        raise InputError("for a buy the stop must be below the entry and the target above it "
-                         "(the other way round for a sell)")
+    maybe = False

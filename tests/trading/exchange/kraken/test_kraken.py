@@ -34,6 +34,7 @@ from trading.errors import (
     InvalidOrderError,
     NetworkError,
     OrderNotFoundError,
+    OrderOutcomeUnknownError,
     PermissionDeniedError,
     PrecisionError,
     RateLimitError,
@@ -366,14 +367,28 @@ async def test_timed_out_order_that_was_placed_is_not_placed_again(kraken_standi
     assert order.status is OrderStatus.CLOSED and order.filled == D("0.001")
 
 
-async def test_order_timing_out_every_time_is_a_timeout_error(kraken_standin, kraken_clock):
+async def test_order_timing_out_every_time_is_an_outcome_unknown(kraken_standin, kraken_clock):
+    """AddOrder and every lookup by client id time out: not a plain failure but "outcome unknown", never re-sent."""
+    for path in ("AddOrder", *["OpenOrders"] * 6):
+        kraken_standin.delay_next(path, 1.0)
+    async with KrakenExchange(KRAKEN_KEY, KRAKEN_SECRET, api_url=kraken_standin.url, clock=kraken_clock,
+                              timeout_ms=200, retries=2, retry_wait=0.01, lookup_grace=0.01) as exchange:
+        request = buy()
+        with pytest.raises(OrderOutcomeUnknownError, match="outcome unknown: .* Zyn is checking") as caught:
+            await exchange.create_order(request)
+    assert isinstance(caught.value, RequestTimeoutError)  # still transient: the autopilot's intents stay pending
+    assert caught.value.client_id == request.client_id and caught.value.symbol == "BTC/USD"
+    assert len(kraken_standin.calls("AddOrder")) == 1 and len(kraken_standin.orders) == 1
+
+
+async def test_order_timing_out_whose_lookups_later_find_it_returns_it(kraken_standin, kraken_clock):
+    """The last look after the retries (with its grace) finds an order Kraken did book: returned, not an error."""
     for path in ("AddOrder", "OpenOrders", "OpenOrders"):
         kraken_standin.delay_next(path, 1.0)
     async with KrakenExchange(KRAKEN_KEY, KRAKEN_SECRET, api_url=kraken_standin.url, clock=kraken_clock,
-                              timeout_ms=200, retries=2, retry_wait=0.01) as exchange:
-        with pytest.raises(RequestTimeoutError):
-            await exchange.create_order(buy())
-    assert len(kraken_standin.calls("AddOrder")) == 1 and len(kraken_standin.orders) == 1
+                              timeout_ms=200, retries=2, retry_wait=0.01, lookup_grace=0.3) as exchange:
+        order = await exchange.create_order(buy())
+    assert len(kraken_standin.calls("AddOrder")) == 1 and order.id in kraken_standin.orders
 
 
 # --- public feed, secrets, imports ---------------------------------------------------------------
