@@ -472,13 +472,14 @@ def _reads(m: W.Message) -> Parsed | None:
         closed = {"closed": True} if m.wset & W.CLOSED else {}
         add(m.first(W.ORDERS), _call("list_open_orders", **closed, **one))
     elif m.wset & W.HISTORY or ("trade" in m.wset and (m.question or m.wset & {"what", "did", "we", "i"})):
-        limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar]
+        counted = W.span_count(m)
+        limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar and j != counted]
         lim = {"limit": int(limit[0])} if limit and limit[0] == int(limit[0]) and 1 <= limit[0] <= 1000 else {}
-        span = W.window(m)
-        win = {k: _iso(v) for k, v in zip(("since", "until"), span or (), strict=False) if v is not None}
+        span = W.exact_window(m)
+        win = {k: _iso(v) for k, v in (("since", span.since), ("until", span.until)) if v is not None} if span else {}
         add(m.first(W.HISTORY | {"trade"}), _call("trade_history", **one, **lim, **win))
-        if win:
-            aside = f" ({_window_words(span, m.tz)})"
+        if span is not None:
+            aside = f" ({span.words(str(m.tz))})"
     for asset in _assets(m):
         add(m.first(frozenset({"balance", "cash", "hold", "have", "dollars", "usd"})), _call("get_balances",
                                                                                               asset=asset))
@@ -519,13 +520,6 @@ def _both(at: datetime, tz: ZoneInfo) -> str:
     """'2024-05-05 18:00 UTC (14:00 America/New_York)': UTC, and the owner's clock when it differs."""
     utc = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     return utc if str(tz) == "UTC" else f"{utc} ({at.astimezone(tz):%a %H:%M} {tz})"
-
-
-def _window_words(span: tuple[datetime | None, datetime | None] | None, tz: ZoneInfo) -> str:
-    lo, hi = span or (None, None)
-    if lo is not None and hi is not None:
-        return f"from {_both(lo, tz)} to {_both(hi, tz)}"
-    return f"since {_both(lo, tz)}" if lo is not None else f"until {_both(hi, tz)}" if hi is not None else ""
 
 
 _PERIOD_WORDS = {"today": "today", "week": "for the last 7 days", "month": "for the last 30 days", "all": "all time"}
