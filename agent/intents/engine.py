@@ -573,9 +573,11 @@ def _report(m: W.Message) -> Parsed | None:
         args["period"] = "week"
     elif "month" in m.wset:
         args["period"] = "month"
-    elif m.kinds("date") or "yesterday" in m.wset or any(w in W.WEEKDAYS for w in m.words):
-        on, _ = W.day(m)
-        args = {"period": "day", "date": on.isoformat()}
+    elif (span := W.exact_window(m)) is not None and not ("today" in m.wset and span.until is None
+                                                          and "since" not in m.wset):
+        # yesterday, last tuesday, since monday, the last 6 hours: that exact window, in the owner's days
+        args = {"since": _iso(span.since), **({"until": _iso(span.until)} if span.until else {})}
+        return _ok(f"Building the report {span.words(str(m.tz))}.", _call("report", **args))
     return _ok("Building the report.", _call("report", **args))
 
 

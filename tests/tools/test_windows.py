@@ -103,3 +103,18 @@ def test_cli_trades_takes_hours_since_and_until(tmp_path: Path, capsys, monkeypa
     assert "Fills since 2024-05-06 13:07 UTC: 0." in capsys.readouterr().out
     assert main(["trades", "--since", "last tuesday"], factory=factory) == 1  # a short answer, nothing runs
     assert "is not a time" in capsys.readouterr().err
+
+
+async def test_chat_report_for_the_last_24_hours_counts_only_the_trades_inside(world: World) -> None:
+    for hours, side in ((31, Side.BUY), (30, Side.SELL), (25, Side.BUY), (23, Side.SELL)):
+        world.clock.set(NOW - timedelta(hours=hours))
+        await world.exchange.create_order(OrderRequest("BTC/USD", side, OrderType.MARKET, Decimal("0.01")))
+    world.clock.set(NOW)
+    reply = await world.agent.handle(OWNER, "report for the last 24 hours")
+    [outcome] = reply.outcomes
+    assert outcome.call.args["since"] == "2024-05-05T14:07:00+00:00"
+    report = outcome.result
+    assert report.start == NOW - timedelta(hours=24) and report.end == NOW and report.trades == 1
+    assert "Trades 1" in reply.text and "05-05 15:07" in reply.text  # the sale 23 h ago, not the one 30 h ago
+    whole = (await world.agent.handle(OWNER, "report for the last 2 days")).outcomes[0].result
+    assert whole.trades == 2
