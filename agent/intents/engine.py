@@ -573,6 +573,10 @@ def _report(m: W.Message) -> Parsed | None:
         args["period"] = "week"
     elif "month" in m.wset:
         args["period"] = "month"
+    elif str(m.tz) == "UTC" and (m.kinds("date") or "yesterday" in m.wset or any(w in W.WEEKDAYS for w in m.words)) \
+            and "since" not in m.wset:
+        on, _ = W.day(m)  # a whole UTC day: the report's own calendar day
+        args = {"period": "day", "date": on.isoformat()}
     elif (span := W.exact_window(m)) is not None and not ("today" in m.wset and span.until is None
                                                           and "since" not in m.wset):
         # yesterday, last tuesday, since monday, the last 6 hours: that exact window, in the owner's days
