@@ -33,6 +33,7 @@ class CliState:
     def __init__(self, factory: Callable[..., Any] | None = None) -> None:
         self._factory = factory
         self._settings = None
+        self.stamp = ""  # the last call's "PAPER · as of ..." line
 
     @property
     def settings(self):  # noqa: ANN201 - bot.settings is imported lazily for start-up speed
@@ -110,6 +111,7 @@ class CliState:
                 outcome = await gate.confirm(caller, pending.code)
             if not outcome.ok:
                 raise ToolFailure(outcome.error or "failed", outcome.exit_code or 2)
+            self.stamp = outcome.stamp
             return outcome.result
         finally:
             await services.close()
@@ -126,6 +128,8 @@ class CliState:
             from bot.cli.render import render
 
             render(result)
+            if self.stamp:  # the mode and the data's time, under every result with money or trades
+                click.echo(self.stamp)
 
 
 def window_args(since: str | None, until: str | None, hours: float | None) -> Callable[[Any], dict[str, Any]]:
