@@ -78,7 +78,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
     from memory import open_database
     from trading.config import load_trading_config
 
-    trading_config = load_trading_config(settings.config_file)
+    trading_config = load_trading_config(settings.config_file, settings.trading_env)
     clock = clock or SystemClock()
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(settings.mode, settings.data_dir, url)

@@ -269,8 +269,15 @@ def _risk(m: W.Message) -> Parsed | None:
         if j is None or key in args:
             continue
         num = m.toks[j]
+        money = num.dollar or m.word(j + 1) in {"usd", "dollars", "dollar", "bucks", m.quote.lower()}
+        if key == "daily_loss_limit" and money and not num.negative and not num.pct:
+            claimed.add(j)  # "$50", "50 usd": the kill switch trips at that much money lost in a day
+            args[key] = f"{format(num.value, 'f')} {m.quote}"
+            said.append(f"daily loss limit {format(num.value, 'f')} {m.quote}")
+            continue
         if not num.pct or num.negative:
-            raise W.Reject("Say the risk as a percentage, e.g. 'set risk to 1%' or 'daily loss limit 5%'.")
+            raise W.Reject("Say the risk as a percentage, e.g. 'set risk to 1%', or the daily loss limit as a "
+                           "percentage or money, e.g. 'daily loss limit 5%' or 'daily loss limit $50'.")
         claimed.add(j)
         args[key] = format(num.value / 100, "f")
         said.append(f"{key.replace('_', ' ')} {num.text}%")

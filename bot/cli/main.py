@@ -246,12 +246,14 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     if as_json:
         import json
 
-        click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff)}, indent=2))
+        click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff),
+                               "daily_loss": eff.loss_limit(state.settings.quote_currency)}, indent=2))
         return
     from bot.cli.render import render_trading_config
 
     render_trading_config(eff.cfg, path if path.is_file() else None, eff.overrides,
                           validating=bool(config_file))
+    click.echo(f"Daily loss limit: {eff.loss_limit(state.settings.quote_currency)['text']}")
 
 
 @cli.command()
