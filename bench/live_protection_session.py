@@ -20,14 +20,14 @@ from agent.agent import Agent  # noqa: E402
 from bot.access import Access  # noqa: E402
 from bot.commands.desk import Desk  # noqa: E402
 from bot.notify.messages import alert_for  # noqa: E402
+from tests.standins.kraken import KrakenStandin  # noqa: E402
+from tests.trading.exchange.conftest import KRAKEN_KEY, KRAKEN_NOW, KRAKEN_SECRET  # noqa: E402
+from tests.trading.exchange.kraken.live_env import Live, market_bracket  # noqa: E402
 from tools.context import ToolContext  # noqa: E402
 from tools.gate import Caller, Gate, Role  # noqa: E402
 from tools.gate.confirm import Confirmations  # noqa: E402
 from trading.config import TradingConfig  # noqa: E402
 from trading.domain import Mode  # noqa: E402
-from tests.standins.kraken import KrakenStandin  # noqa: E402
-from tests.trading.exchange.conftest import KRAKEN_KEY, KRAKEN_NOW, KRAKEN_SECRET  # noqa: E402
-from tests.trading.exchange.kraken.live_env import Live, market_bracket  # noqa: E402
 
 
 async def main() -> None:

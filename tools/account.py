@@ -13,8 +13,8 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, money
-from trading.domain import ZERO, Balance, Fill, Mode, Position
 from tools.window import Window
+from trading.domain import ZERO, Balance, Fill, Mode, Position
 from trading.errors import ZynError
 from trading.exchange.base import PositionBook
 

@@ -9,8 +9,8 @@ from pydantic import Field, field_validator, model_validator
 
 from tools.base import Args
 from tools.context import ToolContext
-from trading.errors import InputError
 from trading.config import TradingConfig, with_risk_overrides
+from trading.errors import InputError
 from trading.risk.loss_limit import LossLimit
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli.main import main
 from memory import open_database
-from tests.agent.world import OWNER, make_world
+from tests.agent.world import NOW, OWNER, make_world
 from trading.clock import ManualClock
 from trading.config import RiskSettings, load_trading_config
 from trading.domain import Mode
@@ -20,7 +20,6 @@ from trading.errors import ConfigError
 from trading.risk.limits import KillSwitch
 from trading.risk.loss_limit import LossLimit
 from trading.risk.state import DayState
-from tests.agent.world import NOW
 
 
 @pytest.mark.parametrize(("given", "shown"), [("3%", "3%"), ("0.03", "3%"), ("$50", "50 USD"), ("50 USD", "50 USD"),
