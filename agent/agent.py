@@ -212,6 +212,9 @@ class Agent:
         pending = last_pending(outcomes)
         if pending is not None and pending.code not in reply_text:
             reply_text = f"{reply_text}\n{pending.summary}\n{confirm_hint(pending)}"
+        stamps = [st for st in dict.fromkeys(o.stamp for o in outcomes if o.ok and o.stamp) if st not in reply_text]
+        if stamps:  # the model's words about money end with the mode and the data's time, as every reply does
+            reply_text = "\n".join([reply_text, *stamps])
         if tainted:
             reply_text = f"{reply_text}\n{TAINT_NOTE}"
         return Reply(text=reply_text, outcomes=outcomes, pending=pending, source="llm", corrected=corrected,

@@ -32,6 +32,7 @@ def confirm_hint(pending: PendingAction) -> str:
 def reply_from(outcomes: list[ToolOutcome], *, source: str, note: str = "") -> Reply:
     """A reply made only of the tools' own texts (nothing for a model to embellish)."""
     lines = [note] if note else []
+    stamps: list[str] = []  # the mode and the data's time, said once at the end
     for outcome in outcomes:
         if outcome.pending is not None:
             if outcome.error:  # asked again after a price move
@@ -39,9 +40,14 @@ def reply_from(outcomes: list[ToolOutcome], *, source: str, note: str = "") -> R
             lines.append(f"Waiting for your confirmation ({outcome.pending.code}): {outcome.pending.summary}")
             lines.append(confirm_hint(outcome.pending))
         elif outcome.ok:
-            lines.append(outcome.text())
+            text = outcome.text()
+            if outcome.stamp and text.endswith(outcome.stamp):
+                text = text[: -len(outcome.stamp)].rstrip("\n")
+                stamps += [outcome.stamp] if outcome.stamp not in stamps else []
+            lines.append(text)
         else:
             lines.append(f"Could not {outcome.call.name.replace('_', ' ')}: {outcome.error}")
+    lines += stamps
     return Reply(text="\n".join(line for line in lines if line), outcomes=list(outcomes),
                  pending=last_pending(outcomes), source=source, photos=photos_of(outcomes))
 

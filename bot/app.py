@@ -98,7 +98,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, feed: Mark
     first use (a CLI command that may never need it)."""
     from trading.config import load_trading_config
 
-    trading_config = load_trading_config(settings.config_file)
+    trading_config = load_trading_config(settings.config_file, settings.trading_env)
     clock = clock or SystemClock()
     url = settings.database_url.get_secret_value() if settings.database_url else None
     if lazy_db:

@@ -49,7 +49,7 @@ async def diagnose(settings_loader: Any = None) -> list[Check]:
         from trading.config import load_trading_config
 
         settings = (settings_loader or load_settings)()
-        cfg = load_trading_config(settings.config_file)
+        cfg = load_trading_config(settings.config_file, settings.trading_env)
         checks.append(Check("configuration", True, f"{settings.mode.value.upper()} · universe "
                                                    f"{', '.join(cfg.universe)} · {settings.config_file}"))
     except Exception as exc:  # noqa: BLE001

@@ -40,6 +40,7 @@ ENV_NAMES: dict[str, str] = {
     "timezone": "ZYN_TIMEZONE",
     "llm_token_budget": "ZYN_LLM_TOKEN_BUDGET",
     "confirm_in_paper": "ZYN_CONFIRM_IN_PAPER",
+    "daily_loss_limit": "ZYN_DAILY_LOSS_LIMIT",
     "kraken_api_key": "KRAKEN_API_KEY",
     "kraken_api_secret": "KRAKEN_API_SECRET",
     "kraken_api_url": "KRAKEN_API_URL",
@@ -139,6 +140,9 @@ class Settings(BaseSettings):
     # PAPER: which state-changing tools still ask for confirmation (LIVE: all of them, always).
     confirm_in_paper: str = Field("", pattern=r"^[a-z_, ]*$",
                                   validation_alias=AliasChoices("ZYN_CONFIRM_IN_PAPER", "confirm_in_paper"))
+    # The kill switch's daily loss limit, over the config file's: "3%" of the day's start equity or "50 USD".
+    daily_loss_limit: str | None = Field(None, max_length=30, validation_alias=AliasChoices(
+        "ZYN_DAILY_LOSS_LIMIT", "daily_loss_limit"))
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
     kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
@@ -271,6 +275,11 @@ class Settings(BaseSettings):
         if _config_path is not None and _config_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=_config_path))
         return tuple(sources)
+
+    @property
+    def trading_env(self) -> dict[str, str]:
+        """Risk settings given in the environment, applied over the config file (load_trading_config)."""
+        return {"daily_loss_limit": self.daily_loss_limit} if self.daily_loss_limit else {}
 
     @property
     def has_kraken_keys(self) -> bool:

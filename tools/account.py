@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
 
@@ -14,9 +13,11 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import PortfolioResult, PositionLine, TradesResult, amount_str, asset_amount, money
+from tools.window import Window
 from trading.domain import ZERO, Balance, Fill, Mode, Position
-from trading.errors import InputError, ZynError
+from trading.errors import ZynError
 from trading.exchange.base import PositionBook
+from trading.pnl import read_window
 
 
 class PortfolioArgs(Args):
@@ -83,11 +84,11 @@ async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult | Wi
     symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else None
     if args.since is None and args.until is None:
         return TradesResult(fills=await ctx.exchange.fetch_my_trades(symbol, limit=args.limit))
-    if args.since is not None and args.until is not None and args.since >= args.until:
-        raise InputError("the start of the window must be before its end")
-    # The exchange protocol reads newest first without a start; a window reads deep enough to reach it.
-    fills = [f for f in await ctx.exchange.fetch_my_trades(symbol, limit=100000)
-             if (args.since is None or f.timestamp >= args.since) and (args.until is None or f.timestamp < args.until)]
+    window = Window(args.since, args.until)
+    # Only the window's fills (the stored window where the exchange keeps one: no cap, no full replay), newest first.
+    stored = await read_window(ctx.exchange, args.since, args.until)
+    fills = [w.fill for w in reversed(stored.fills) if (symbol is None or w.fill.symbol == symbol)
+             and w.fill.timestamp in window]
     return WindowTradesResult(fills=fills[: args.limit], count=len(fills), since=args.since, until=args.until,
                               zone=ctx.timezone, symbol=symbol)
 
@@ -95,30 +96,24 @@ async def trade_history(ctx: ToolContext, args: TradesArgs) -> TradesResult | Wi
 @dataclass(frozen=True)
 class WindowTradesResult:
     fills: list[Fill]
-    count: int
+    count: int  # every fill inside the window (more than shown when the limit cut the list)
     since: datetime | None
     until: datetime | None
     zone: str
     symbol: str | None
 
+    @property
+    def order_ids(self) -> list[str]:
+        return list(dict.fromkeys(f.order_id for f in self.fills if f.order_id))
+
     def text(self) -> str:
-        window = " to ".join(_both(t, self.zone) for t in (self.since, self.until) if t is not None)
-        window = f"since {window}" if self.until is None else (f"until {window}" if self.since is None else window)
         who = f" of {self.symbol}" if self.symbol else ""
-        head = f"Fills{who} {window}: {self.count}."
+        head = f"Fills{who} {Window(self.since, self.until).words(self.zone)}: {self.count}"
         if not self.fills:
-            return head
-        ids = ", ".join(dict.fromkeys(f.order_id for f in self.fills if f.order_id))
+            return head + "."
         shown = "" if self.count <= len(self.fills) else f" (newest {len(self.fills)} shown)"
-        return "\n".join([f"{head[:-1]}{shown}; orders {ids}." if ids else head, TradesResult(self.fills).text()])
-
-
-def _both(at: datetime, zone: str) -> str:
-    """A moment in UTC and, when the owner lives elsewhere, in their time zone too."""
-    utc = f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
-    if zone in ("", "UTC"):
-        return utc
-    return f"{utc} ({at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} {zone})"
+        ids = f"; orders {', '.join(self.order_ids)}" if self.order_ids else ""
+        return "\n".join([f"{head}{shown}{ids}.", TradesResult(self.fills).text()])
 
 
 @dataclass(frozen=True)

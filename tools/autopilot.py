@@ -44,6 +44,7 @@ class AutopilotStatusResult:
     service: str = "unknown"  # "running" | "stale" | "stopped" | "unknown" (the service's liveness)
     service_text: str = ""  # the liveness in words, e.g. "service STOPPED since 2024-05-06 21:30 UTC: ..."
     checked: tuple[str, ...] = ()  # the pairs evaluated on the last tick's candle (from the evaluation log)
+    loss_limit: str = ""  # the daily loss limit in both forms: money and percent of the start-of-day equity
 
     @property
     def ticking(self) -> bool:
@@ -58,6 +59,7 @@ class AutopilotStatusResult:
         seen = f" (checked {', '.join(self.checked)})" if self.checked else ""
         head = f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last}{seen} · {nxt}"
         tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
+        tail += f" (daily loss limit {self.loss_limit})" if self.loss_limit else ""
         return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
                               and not self.ticking else "")
 
@@ -95,7 +97,9 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time), **_service(ctx, now))
+        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
+        loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
+        **_service(ctx, now))
 
 
 def _checked(store: ToolStore, candle: datetime | None) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ class ConfirmPolicy(StrEnum):
 
 class ToolFlag(StrEnum):
     RECHECK_PRICE = "recheck_price"  # an order: its price is taken when asked and checked again when confirmed
+    STAMPED = "stamped"  # shows money or trades: its reply says the mode and the data's time (tools/gate _run)
 
 
 class Args(BaseModel):

@@ -5,6 +5,7 @@ is for the service's own jobs (the daily report) and for tests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tools import (
@@ -97,6 +98,13 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
 )}
+
+# Every reply with money or trades says the mode and the data's time (ToolFlag.STAMPED): every tool but these,
+# which show neither (run_backtest is a simulation over past days, which says so with its own dates).
+UNSTAMPED = frozenset({"get_status", "alert_settings", "set_alert", "set_risk", "autopilot_start", "autopilot_stop",
+                       "kill_switch_reset", "run_backtest", "export_report"})
+CATALOG = {name: t if name in UNSTAMPED else replace(t, flags=t.flags | {ToolFlag.STAMPED})
+           for name, t in CATALOG.items()}
 
 
 async def invoke(ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> Any:

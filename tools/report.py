@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from loguru import logger
 from pydantic import Field
@@ -26,6 +27,7 @@ from tools.context import ToolContext
 from tools.pictures import picture_folder
 from tools.ports import EquityHistory, ToolStore
 from tools.results import PositionLine, amount_str, money
+from tools.window import Window
 from trading.attribution import Breakdown, breakdown
 from trading.domain import ZERO, Fill, Mode
 from trading.errors import InputError, ZynError
@@ -43,6 +45,8 @@ class ReportArgs(Args):
     chart: bool = Field(True, description="also draw the equity-curve PNG")
     until: datetime | None = Field(None, description="period day only: report the 24 hours ending at this "
                                                      "UTC time instead of a calendar day (the daily report)")
+    since: datetime | None = Field(None, description="an exact window instead of a period: from this time to "
+                                                     "'until' (default now)")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ class ReportResult:
     profit_factor: Decimal | None = None  # None without a losing trade
     average_r: Decimal | None = None  # over the trades whose stop at entry is known
     r_trades: int = 0
+    zone: str = "UTC"  # the owner's time zone (ZYN_TIMEZONE), shown beside UTC
     _json_extra = ("win_rate",)
 
     @property
@@ -142,8 +147,13 @@ class ReportResult:
     def _span(self) -> str:
         if self.start.date() == self.end.date() or (self.end - self.start <= timedelta(days=1)
                                                     and self.end.time() == self.start.time() == time(0)):
-            return f"{self.start:%H:%M}–{self.end:%H:%M} UTC"
-        return f"{self.start:%m-%d %H:%M} – {self.end:%m-%d %H:%M} UTC"
+            utc = f"{self.start:%H:%M}–{self.end:%H:%M} UTC"
+        else:
+            utc = f"{self.start:%m-%d %H:%M} – {self.end:%m-%d %H:%M} UTC"
+        if self.zone in ("", "UTC"):
+            return utc
+        zone = ZoneInfo(self.zone)
+        return f"{utc} ({self.start.astimezone(zone):%a %H:%M} – {self.end.astimezone(zone):%a %H:%M} {self.zone})"
 
     def _trade(self, t: TradeLine | None) -> str:
         if t is None:
@@ -154,7 +164,8 @@ class ReportResult:
         """A time in this period: HH:MM within a day, else MM-DD HH:MM."""
         if at is None:
             return "-"
-        return f"{at:%H:%M}" if self.period in ("today", "day") else f"{at:%m-%d %H:%M}"
+        short = self.period in ("today", "day") or (self.period == "window" and self.start.date() == self.end.date())
+        return f"{at:%H:%M}" if short else f"{at:%m-%d %H:%M}"
 
     def _equity_lines(self) -> list[str]:
         if self.equity_end is None:
@@ -183,13 +194,16 @@ def _on_off(value: bool | None) -> str:
     return "?" if value is None else "ON" if value else "OFF"
 
 
-def period_bounds(period: str, day: dt.date | None, now: datetime,
-                  until: datetime | None = None) -> tuple[datetime, datetime, str]:
+def period_bounds(period: str, day: dt.date | None, now: datetime, until: datetime | None = None,
+                  since: datetime | None = None) -> tuple[datetime, datetime, str]:
     """(start, end of the range, label): UTC days; a week is 7 and a month 30 days ending with `day`.
 
     With `until` (period day), the 24 hours ending then: consecutive daily reports then cover every trade
     exactly once, whatever the report time.
+    With `since`, exactly the window from then to `until` (or now).
     """
+    if since is not None:
+        return _window_bounds(since, until, now)
     if until is not None:
         if period != "day" or day is not None:
             raise InputError("'until' goes with period 'day' and no date")
@@ -217,6 +231,16 @@ def period_bounds(period: str, day: dt.date | None, now: datetime,
     return start, stop, label
 
 
+def _window_bounds(since: datetime, until: datetime | None, now: datetime) -> tuple[datetime, datetime, str]:
+    start = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    stop = now if until is None else until.replace(tzinfo=UTC) if until.tzinfo is None else until.astimezone(UTC)
+    Window(start, stop)  # refuses an empty or reversed window
+    if start >= now:
+        raise InputError(f"the window from {start:%Y-%m-%d %H:%M} UTC has not started yet")
+    label = f"{start:%m-%d %H:%M} to {stop:%m-%d %H:%M} UTC" + (", so far" if stop > now else "")
+    return start, stop, label
+
+
 def closing_trades(fills: list[Fill]) -> list[TradeLine]:
     """Every closing fill's realised P&L, replaying average cost (buy fees included) from the first fill."""
     return [TradeLine(f.symbol, pnl, f.timestamp) for f, pnl in closing_pnls(fills)]
@@ -225,7 +249,7 @@ def closing_trades(fills: list[Fill]) -> list[TradeLine]:
 async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
     """The report of a UTC day (so far), or the 7 or 30 days ending with one, with an equity-curve PNG."""
     now = ctx.clock.now()
-    start, stop, label = period_bounds(args.period, args.date, now, args.until)
+    start, stop, label = period_bounds(args.period, args.date, now, args.until, args.since)
     end = min(stop, now)
     # Only the period's fills, with the average-cost P&L the database keeps per fill (trading/pnl.py).
     window = await read_window(ctx.exchange, start, stop)
@@ -237,7 +261,7 @@ async def report(ctx: ToolContext, args: ReportArgs) -> ReportResult:
                                              equity_now, unrealized)
     kill_tripped, kill_at, autopilot_on = _states(ctx.store, now)
     result = ReportResult(
-        period=args.period, label=label, start=start, end=end, complete=stop <= now, mode=ctx.mode,
+        period="window" if args.since is not None else args.period, label=label, zone=ctx.timezone, start=start, end=end, complete=stop <= now, mode=ctx.mode,
         source=ctx.source, quote=ctx.quote_currency, realized_pnl=sum((t.pnl for t in trades), ZERO),
         fees=fees,
         trades=len(trades), wins=sum(1 for t in trades if t.pnl > 0),

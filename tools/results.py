@@ -51,6 +51,23 @@ def asset_amount(asset: str, value: Decimal | None) -> str:
     return money(value) if asset.upper() in FIAT else amount_str(value)
 
 
+def data_stamp(mode: Mode, at: datetime, zone: str = "UTC") -> str:
+    """'PAPER · as of 2024-05-06 14:07 UTC': the line every reply with money or trades ends with."""
+    from tools.window import both
+
+    return f"{mode.value.upper()} · as of {both(at, zone)}"
+
+
+def data_time(result: Any, now: datetime) -> datetime:
+    """When a result's figures are from: the last good read it fell back on, a quote's own time, else now."""
+    as_of = getattr(result, "as_of", None)
+    if isinstance(as_of, datetime):
+        return as_of
+    ticker = getattr(result, "ticker", None)
+    stamp = getattr(ticker, "timestamp", None)
+    return stamp if isinstance(stamp, datetime) else now
+
+
 def amount_str(value: Decimal | None) -> str:
     """An amount without trailing zeros."""
     if value is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import Field
@@ -35,15 +35,18 @@ class KillSwitchResult:
     reason: str | None
     equity_at_trip: Decimal | None
     start_equity: Decimal | None
-    daily_loss_limit: Decimal
+    daily_loss_limit: Decimal | None  # as a share of today's start equity (None: money, start not known yet)
     was_reset: bool = False
+    loss_limit: str = ""  # as the owner gave it: "3%" or "50 USD"
+    loss_allowed: Decimal | None = None  # in money, from today's start equity (None: not known yet)
+    limit_text: str = ""  # both forms, money and percent of the start-of-day equity
 
     def text(self) -> str:
         if self.was_reset:
             return "Kill switch re-armed: the autopilot may open new trades again."
         if self.tripped:
             return f"Kill switch TRIPPED at {self.tripped_at:%H:%M} UTC: {self.reason}"
-        return f"Kill switch armed (trips at a {self.daily_loss_limit:.1%} daily loss)."
+        return f"Kill switch armed: trips at a daily loss of {self.limit_text}."
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,22 @@ def _switch(ctx: ToolContext) -> KillSwitch:
 
 def _result(ctx: ToolContext, switch: KillSwitch, was_reset: bool = False) -> KillSwitchResult:
     state, tripped = switch.state, switch.is_tripped()
+    limit, start = effective_config(ctx).risk.daily_loss_limit, day_start_equity(ctx)
     return KillSwitchResult(tripped=tripped, tripped_at=state.tripped_at if tripped else None,
                             reason=state.reason if tripped else None,
                             equity_at_trip=state.equity_at_trip if tripped else None,
-                            start_equity=state.start_equity if tripped else None,
-                            daily_loss_limit=effective_config(ctx).risk.daily_loss_limit, was_reset=was_reset)
+                            start_equity=state.start_equity if tripped else start,
+                            daily_loss_limit=limit.fraction_of(start), was_reset=was_reset, loss_limit=str(limit),
+                            loss_allowed=limit.allowed(start) if start else limit.amount,
+                            limit_text=limit.describe(start, ctx.quote_currency))
+
+
+def day_start_equity(ctx: ToolContext) -> Decimal | None:
+    """Today's (UTC) start-of-day equity, as the autopilot recorded it; None before its first tick today."""
+    if ctx.store is None:
+        return None
+    day = ctx.store.get_day(ctx.clock.now().astimezone(UTC).date())
+    return day.start_equity if day is not None else None
 
 
 async def kill_switch_status(ctx: ToolContext, args: KillSwitchArgs) -> KillSwitchResult:

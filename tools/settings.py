@@ -5,22 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tools.base import Args
 from tools.context import ToolContext
 from trading.config import TradingConfig, with_risk_overrides
+from trading.errors import InputError
+from trading.risk.loss_limit import LossLimit
 
 
 class SetRiskArgs(Args):
     risk_per_trade: Decimal | None = Field(None, gt=0, le=Decimal("0.05"), allow_inf_nan=False,
                                            description="fraction of equity risked per trade (max 0.05 = 5%)")
-    daily_loss_limit: Decimal | None = Field(None, ge=Decimal("0.005"), le=Decimal("0.2"), allow_inf_nan=False,
-                                             description="kill switch loss vs day start (0.5% to 20%)")
+    daily_loss_limit: str | None = Field(None, max_length=30, description="kill switch: the day's loss as a "
+                                         "percentage (0.5% to 20%; 0.03 is 3%) or money ('50 USD')")
     max_trades_total: int | None = Field(None, ge=0, le=200, description="entries per UTC day, all pairs")
     max_trades_per_symbol: int | None = Field(None, ge=0, le=100, description="entries per UTC day per pair")
     max_portfolio_risk: Decimal | None = Field(None, gt=0, le=Decimal("0.25"), allow_inf_nan=False,
                                                description="cap on total open risk (max 25%)")
+
+    @field_validator("daily_loss_limit", mode="before")
+    @classmethod
+    def _loss_limit(cls, value: object) -> object:
+        """'3%', 0.03, '$50', '50 USD' -> '3%' or '50 USD'; bounded: 0.5% to 20%, or more than 0 in money."""
+        if value is None:
+            return None
+        limit = LossLimit.parse(value if isinstance(value, str) else str(value))
+        if limit.fraction is not None and not Decimal("0.005") <= limit.fraction <= Decimal("0.2"):
+            raise ValueError("the daily loss limit must be between 0.5% and 20% (or an amount, e.g. 50 USD)")
+        return str(limit)
 
     @model_validator(mode="after")
     def _something(self) -> SetRiskArgs:
@@ -34,19 +47,30 @@ class RiskSettingsResult:
     changed: dict[str, str]
     risk: dict[str, str]
 
+    limit_text: str = ""  # the daily loss limit in both forms, when it changed
+
     def text(self) -> str:
         changed = ", ".join(f"{k} {v}" for k, v in self.changed.items())
-        return f"Risk updated ({changed}); the autopilot uses it from its next tick."
+        limit = f"\nDaily loss limit: {self.limit_text}." if self.limit_text else ""
+        return f"Risk updated ({changed}); the autopilot uses it from its next tick.{limit}"
 
 
 async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
     """Change bounded risk settings (persisted; takes effect at the next tick)."""
     store, base = ctx.stores("risk settings")
     changed = {k: str(v) for k, v in args.model_dump(exclude_none=True).items()}
+    limit = LossLimit.parse(changed["daily_loss_limit"]) if "daily_loss_limit" in changed else None
+    if limit is not None and limit.currency not in (None, ctx.quote_currency):
+        raise InputError(f"the account counts in {ctx.quote_currency}; give the daily loss limit in "
+                         f"{ctx.quote_currency} or as a percentage")
     merged = {**store.get_overrides("risk"), **changed}
     cfg = with_risk_overrides(base, merged)
     store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
-    return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()})
+    from tools.risk import day_start_equity  # tools.risk imports this module's effective_config
+
+    both = cfg.risk.daily_loss_limit.describe(day_start_equity(ctx), ctx.quote_currency) if limit else ""
+    return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()},
+                              limit_text=both)
 
 
 def effective_config(ctx: ToolContext) -> TradingConfig:

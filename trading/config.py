@@ -7,11 +7,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
 
 from trading.errors import ConfigError
+from trading.risk.loss_limit import LossLimit
+
+# "3%", "0.03", "$50", "50 USD" in the file, the environment or chat; written back as "3%" or "50 USD".
+DailyLossLimit = Annotated[LossLimit, BeforeValidator(LossLimit.parse), PlainSerializer(str, return_type=str)]
 
 
 class _Section(BaseModel):
@@ -79,7 +91,9 @@ class RiskSettings(_Section):
     max_position_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="max equity in one position")
     max_trades_per_symbol: int = Field(10, ge=0, le=1000, description="entries per symbol per UTC day")
     max_trades_total: int = Field(30, ge=0, le=10000, description="entries per UTC day, all symbols")
-    daily_loss_limit: Decimal = Field(Decimal("0.03"), gt=0, le=1, description="kill switch: loss vs day start")
+    daily_loss_limit: DailyLossLimit = Field(LossLimit(fraction=Decimal("0.03")),
+                                             description="kill switch: the day's loss from its start equity, "
+                                                         "a percentage (3%) or money (50 USD)")
     flatten_on_kill: bool = Field(False, description="close every position when the kill switch trips")
     flatten_unprotected: bool = Field(False, description="LIVE: sell a holding at market when its stop cannot be "
                                                          "placed after protection_retries attempts")
@@ -127,8 +141,9 @@ def with_risk_overrides(cfg: TradingConfig, overrides: dict[str, str]) -> Tradin
     return cfg.model_copy(update={"risk": risk})
 
 
-def load_trading_config(path: Path | None) -> TradingConfig:
-    """TradingConfig from the [trading] table of a TOML file (defaults if absent), or ConfigError."""
+def load_trading_config(path: Path | None, env: dict[str, str] | None = None) -> TradingConfig:
+    """TradingConfig from the [trading] table of a TOML file (defaults if absent), with risk settings from the
+    environment on top (env: setting -> value, e.g. daily_loss_limit from ZYN_DAILY_LOSS_LIMIT), or ConfigError."""
     import tomllib
 
     data: dict[str, Any] = {}
@@ -137,6 +152,8 @@ def load_trading_config(path: Path | None) -> TradingConfig:
             data = tomllib.loads(path.read_text(encoding="utf-8")).get("trading", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    if env:
+        data = {**data, "risk": {**data.get("risk", {}), **env}}
     try:
         return TradingConfig.model_validate(data)
     except ValidationError as exc:

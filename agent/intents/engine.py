@@ -269,8 +269,15 @@ def _risk(m: W.Message) -> Parsed | None:
         if j is None or key in args:
             continue
         num = m.toks[j]
+        money = num.dollar or m.word(j + 1) in {"usd", "dollars", "dollar", "bucks", m.quote.lower()}
+        if key == "daily_loss_limit" and money and not num.negative and not num.pct:
+            claimed.add(j)  # "$50", "50 usd": the kill switch trips at that much money lost in a day
+            args[key] = f"{format(num.value, 'f')} {m.quote}"
+            said.append(f"daily loss limit {format(num.value, 'f')} {m.quote}")
+            continue
         if not num.pct or num.negative:
-            raise W.Reject("Say the risk as a percentage, e.g. 'set risk to 1%' or 'daily loss limit 5%'.")
+            raise W.Reject("Say the risk as a percentage, e.g. 'set risk to 1%', or the daily loss limit as a "
+                           "percentage or money, e.g. 'daily loss limit 5%' or 'daily loss limit $50'.")
         claimed.add(j)
         args[key] = format(num.value / 100, "f")
         said.append(f"{key.replace('_', ' ')} {num.text}%")
@@ -472,13 +479,14 @@ def _reads(m: W.Message) -> Parsed | None:
         closed = {"closed": True} if m.wset & W.CLOSED else {}
         add(m.first(W.ORDERS), _call("list_open_orders", **closed, **one))
     elif m.wset & W.HISTORY or ("trade" in m.wset and (m.question or m.wset & {"what", "did", "we", "i"})):
-        limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar]
+        counted = W.span_count(m)
+        limit = [m.toks[j].value for j in m.nums if not m.toks[j].pct and not m.toks[j].dollar and j != counted]
         lim = {"limit": int(limit[0])} if limit and limit[0] == int(limit[0]) and 1 <= limit[0] <= 1000 else {}
-        span = W.window(m)
-        win = {k: _iso(v) for k, v in zip(("since", "until"), span or (), strict=False) if v is not None}
+        span = W.exact_window(m)
+        win = {k: _iso(v) for k, v in (("since", span.since), ("until", span.until)) if v is not None} if span else {}
         add(m.first(W.HISTORY | {"trade"}), _call("trade_history", **one, **lim, **win))
-        if win:
-            aside = f" ({_window_words(span, m.tz)})"
+        if span is not None:
+            aside = f" ({span.words(str(m.tz))})"
     for asset in _assets(m):
         add(m.first(frozenset({"balance", "cash", "hold", "have", "dollars", "usd"})), _call("get_balances",
                                                                                               asset=asset))
@@ -519,13 +527,6 @@ def _both(at: datetime, tz: ZoneInfo) -> str:
     """'2024-05-05 18:00 UTC (14:00 America/New_York)': UTC, and the owner's clock when it differs."""
     utc = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     return utc if str(tz) == "UTC" else f"{utc} ({at.astimezone(tz):%a %H:%M} {tz})"
-
-
-def _window_words(span: tuple[datetime | None, datetime | None] | None, tz: ZoneInfo) -> str:
-    lo, hi = span or (None, None)
-    if lo is not None and hi is not None:
-        return f"from {_both(lo, tz)} to {_both(hi, tz)}"
-    return f"since {_both(lo, tz)}" if lo is not None else f"until {_both(hi, tz)}" if hi is not None else ""
 
 
 _PERIOD_WORDS = {"today": "today", "week": "for the last 7 days", "month": "for the last 30 days", "all": "all time"}
@@ -579,9 +580,15 @@ def _report(m: W.Message) -> Parsed | None:
         args["period"] = "week"
     elif "month" in m.wset:
         args["period"] = "month"
-    elif m.kinds("date") or "yesterday" in m.wset or any(w in W.WEEKDAYS for w in m.words):
-        on, _ = W.day(m)
+    elif str(m.tz) == "UTC" and (m.kinds("date") or "yesterday" in m.wset or any(w in W.WEEKDAYS for w in m.words)) \
+            and "since" not in m.wset:
+        on, _ = W.day(m)  # a whole UTC day: the report's own calendar day
         args = {"period": "day", "date": on.isoformat()}
+    elif (span := W.exact_window(m)) is not None and not ("today" in m.wset and span.until is None
+                                                          and "since" not in m.wset):
+        # yesterday, last tuesday, since monday, the last 6 hours: that exact window, in the owner's days
+        args = {"since": _iso(span.since), **({"until": _iso(span.until)} if span.until else {})}
+        return _ok(f"Building the report {span.words(str(m.tz))}.", _call("report", **args))
     return _ok("Building the report.", _call("report", **args))
 
 

@@ -45,6 +45,7 @@ from agent.intents.vocab import (  # noqa: F401 - re-exported: the engine reads 
     TRIP,
     WEEKDAYS,
 )
+from tools.window import Window
 from trading.errors import UnknownPairError
 from trading.pairs import split_pair
 
@@ -298,10 +299,29 @@ def window(m: Message) -> tuple[datetime | None, datetime | None] | None:
     return start, local_start(m, on + timedelta(days=1))
 
 
+def exact_window(m: Message) -> Window | None:
+    """The window a message names: a day, a part of one or a time ('yesterday', 'since 9am'), else a span back
+    from now ('last 24 hours', 'past 3 days'); None when it names none."""
+    found = window(m)
+    if found is not None:
+        return Window(*found)
+    back = span(m)
+    return Window(m.now - back, None) if back is not None else None
+
+
+def span_count(m: Message) -> int | None:
+    """The index of the number that counts a span ('24' in 'last 24 hours'), so it is not read as a limit."""
+    i = m.first(frozenset(_UNITS))
+    return i - 1 if i > 0 and m.toks[i - 1].kind == "num" else None
+
+
+_UNITS = {"hours": timedelta(hours=1), "days": timedelta(days=1), "week": timedelta(days=7),
+          "month": timedelta(days=30), "year": timedelta(days=365)}
+
+
 def span(m: Message) -> timedelta | None:
     """'last week', 'past 3 days', '24h' -> how far back; None when the message names no span."""
-    units = {"hours": timedelta(hours=1), "days": timedelta(days=1), "week": timedelta(days=7),
-             "month": timedelta(days=30), "year": timedelta(days=365)}
+    units = _UNITS
     i = m.first(frozenset(units))
     if i < 0:
         return None

@@ -5,6 +5,7 @@ the autopilot and the chat's tools do."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -13,23 +14,35 @@ class Effective:
     cfg: Any  # trading.config.TradingConfig, as the autopilot uses it now
     file_cfg: Any  # the same without the runtime overrides
     overrides: list[Any] = field(default_factory=list)  # memory.stores.settings.SettingOverride
+    start_equity: Any = None  # today's (UTC) start-of-day equity as the autopilot recorded it (None: not yet)
+
+    def loss_limit(self, quote: str) -> dict[str, Any]:
+        """The daily loss limit as given, and in both forms: money and percent of the start-of-day equity."""
+        limit, start = self.cfg.risk.daily_loss_limit, self.start_equity
+        pct = limit.fraction_of(start)
+        return {"given": str(limit), "money": str(limit.allowed(start)) if start else (
+            str(limit.amount) if limit.amount is not None else None),
+                "percent": str(pct * 100) if pct is not None else None,
+                "start_equity": str(start) if start is not None else None, "text": limit.describe(start, quote)}
 
 
-def effective_config(settings: Any) -> Effective:
+def effective_config(settings: Any, today: datetime | None = None) -> Effective:
     """The config file with the overrides stored in the mode's database applied (risk, for now)."""
     from memory import open_database
+    from trading.clock import SystemClock
     from trading.config import load_trading_config, with_risk_overrides
 
-    file_cfg = load_trading_config(settings.config_file)
+    file_cfg = load_trading_config(settings.config_file, settings.trading_env)
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(settings.mode, settings.data_dir, url)
     try:
         overrides = db.list_overrides("risk")
+        day = db.get_day((today or SystemClock().now()).astimezone(UTC).date())
     finally:
         db.close()
     applied = with_risk_overrides(file_cfg, {o.key: o.value for o in overrides})
     known = [o for o in overrides if str(getattr(applied.risk, o.key, None)) == o.value]
-    return Effective(applied, file_cfg, known)
+    return Effective(applied, file_cfg, known, day.start_equity if day is not None else None)
 
 
 def overrides_json(eff: Effective) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
 from bot.cli.data_cmd import data
 from bot.cli.doctor_cmd import doctor, self_test
-from bot.cli.runner import CliState, fail_usage, run_main
+from bot.cli.runner import CliState, fail_usage, run_main, window_args
 from bot.cli.walkforward_cmd import walkforward
 
 PAIR_HELP = "pair, e.g. BTC/USD (btcusd, XBTUSD and XBT/USD work too)"
@@ -103,17 +103,28 @@ def orders(state: CliState, closed: bool, pair: str | None, limit: int, as_json:
     state.show(state.call("list_open_orders", args), as_json)
 
 
+WHEN_HELP = "today, yesterday, 2024-05-06, 14:00 or '2024-05-06 14:00' (ZYN_TIMEZONE unless an offset is given)"
+
+
 @cli.command()
 @click.option("--pair", help=PAIR_HELP)
 @click.option("--limit", default=50, show_default=True, type=int, help="how many")
+@click.option("--since", help=f"only fills from then on: {WHEN_HELP}")
+@click.option("--until", help="only fills before then (a day: up to its end)")
+@click.option("--hours", type=float, help="only fills in the last N hours")
 @json_option
 @click.pass_obj
-def trades(state: CliState, pair: str | None, limit: int, as_json: bool) -> None:
-    """Our fills, newest first."""
+def trades(state: CliState, pair: str | None, limit: int, since: str | None, until: str | None,
+           hours: float | None, as_json: bool) -> None:
+    """Our fills, newest first; --since/--until/--hours: exactly the fills inside that window, counted."""
     args: dict[str, Any] = {"limit": limit}
     if pair:
         args["symbol"] = pair
-    state.show(state.call("trade_history", args), as_json)
+    if since is None and until is None and hours is None:
+        state.show(state.call("trade_history", args), as_json)
+        return
+    window = window_args(since, until, hours)
+    state.show(state.call("trade_history", lambda services: {**args, **window(services)}), as_json)
 
 
 @cli.command()
@@ -245,12 +256,14 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     if as_json:
         import json
 
-        click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff)}, indent=2))
+        click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff),
+                               "daily_loss": eff.loss_limit(state.settings.quote_currency)}, indent=2))
         return
     from bot.cli.render import render_trading_config
 
     render_trading_config(eff.cfg, path if path.is_file() else None, eff.overrides,
                           validating=bool(config_file))
+    click.echo(f"Daily loss limit: {eff.loss_limit(state.settings.quote_currency)['text']}")
 
 
 @cli.command()

@@ -216,4 +216,6 @@ def _autopilot_status(r: Any) -> None:
     kill = (f"[bold red]TRIPPED[/] at {r.kill_switch_at:%H:%M} UTC: {r.kill_switch_reason}" if r.kill_switch_tripped
             else "armed")
     t.add_row("Kill switch", kill)
+    if r.loss_limit:
+        t.add_row("Daily loss limit", r.loss_limit)
     console.print(t)

@@ -35,6 +35,7 @@ class CliState:
     def __init__(self, factory: Callable[..., Any] | None = None) -> None:
         self._factory = factory
         self._settings = None
+        self.stamp = ""  # the last call's "PAPER · as of ..." line
 
     @property
     def settings(self):  # noqa: ANN201 - bot.settings is imported lazily for start-up speed
@@ -83,18 +84,20 @@ class CliState:
 
         return build_services(self.settings, lazy_db=lazy_db)
 
-    def call(self, name: str, args: dict[str, Any], *, yes: bool = False) -> Any:
-        """Run one tool through the gate as the terminal owner; a held-back call is asked first (or --yes)."""
+    def call(self, name: str, args: dict[str, Any] | Callable[[Any], dict[str, Any]], *, yes: bool = False) -> Any:
+        """Run one tool through the gate as the terminal owner; a held-back call is asked first (or --yes).
+        `args` may be made from the services (their clock and the owner's zone: a window like 'yesterday')."""
         import asyncio
 
         return asyncio.run(self._call(name, args, yes))
 
-    async def _call(self, name: str, args: dict[str, Any], yes: bool) -> Any:
+    async def _call(self, name: str, args: dict[str, Any] | Callable[[Any], dict[str, Any]], yes: bool) -> Any:
         from bot.app import build_gate
         from tools.gate import CallerKind, ToolCall
 
         services = self.services(lazy_db=name in NO_DATABASE)
         try:
+            args = args(services) if callable(args) else args
             gate = build_gate(services)
             caller = terminal_owner(self.settings)
             outcome = await gate.execute(caller, ToolCall(name, dict(args)), kind=CallerKind.CLI)
@@ -110,6 +113,7 @@ class CliState:
                 outcome = await gate.confirm(caller, pending.code)
             if not outcome.ok:
                 raise ToolFailure(outcome.error or "failed", outcome.exit_code or 2)
+            self.stamp = outcome.stamp
             return outcome.result
         finally:
             await services.close()
@@ -126,6 +130,21 @@ class CliState:
             from bot.cli.render import render
 
             render(result)
+            if self.stamp:  # the mode and the data's time, under every result with money or trades
+                click.echo(self.stamp)
+
+
+def window_args(since: str | None, until: str | None, hours: float | None) -> Callable[[Any], dict[str, Any]]:
+    """The since/until arguments of a window typed on the command line, read on the services' clock and in the
+    owner's zone (ZYN_TIMEZONE); an unreadable time is an InputError (a one-line answer, nothing runs)."""
+
+    def make(services: Any) -> dict[str, Any]:
+        from tools.window import window_of
+
+        w = window_of(since, until, hours, services.clock.now(), services.tools.timezone)
+        return {k: v for k, v in (("since", w.since), ("until", w.until)) if v is not None}
+
+    return make
 
 
 class ToolFailure(Exception):

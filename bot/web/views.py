@@ -42,9 +42,9 @@ def heartbeat(status: Any, now: datetime, tick_delay: timedelta, since: datetime
             "due_at": due.isoformat(), "late": bool(late)}
 
 
-def today_pnl(equity: Decimal | None, start: Decimal | None, limit: Decimal) -> dict[str, Any]:
+def today_pnl(equity: Decimal | None, start: Decimal | None, limit: Decimal | None) -> dict[str, Any]:
     """Today's P&L against the daily loss limit (both in the quote currency; None when unknown)."""
-    if equity is None or start is None or start <= 0:
+    if equity is None or start is None or start <= 0 or limit is None:
         return {"pnl": None, "limit": None, "used": None}
     pnl = equity - start
     allowed = start * limit

@@ -20,7 +20,7 @@ from tools.context import ToolContext
 from tools.gate.confirm import Confirmations
 from tools.gate.types import Caller, CallerKind, Role, ToolCall, ToolOutcome, Verdict
 from tools.market import resolve_symbol
-from tools.results import amount_str, money
+from tools.results import amount_str, data_stamp, data_time, money
 from trading.domain import Mode, Side
 from trading.errors import InputError, ZynError
 
@@ -214,7 +214,9 @@ class Gate:
         except Exception:
             _log.exception("{} raised unexpectedly for {}", tool.name, caller.user_id)
             return _fail(call, "internal error", exit_code=2)
-        return ToolOutcome(call=call, ok=True, result=result)
+        stamp = data_stamp(ctx.mode, data_time(result, ctx.clock.now()), ctx.timezone) if tool.has(
+            ToolFlag.STAMPED) else ""
+        return ToolOutcome(call=call, ok=True, result=result, stamp=stamp)
 
     async def _reference(self, args: Any) -> tuple[str, Decimal | None]:
         """The pair and the price the order would trade at now (ask to buy, bid to sell); None if unknown."""

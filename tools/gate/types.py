@@ -73,6 +73,7 @@ class ToolOutcome:
     pending: PendingAction | None = None
     exit_code: int = 0  # for a failure: 1 bad input or refused (nothing changed), 2 exchange or internal error
     refused: bool = False  # the caller's role may not run this tool
+    stamp: str = ""  # "PAPER · as of 2024-05-06 14:07 UTC" on a result with money or trades (see the gate)
 
     def text(self) -> str:
         """What the tool said, as the model or the user sees it."""
@@ -80,4 +81,5 @@ class ToolOutcome:
             return f"PENDING CONFIRMATION {self.pending.code}: {self.pending.summary} (expires {self.pending.expires_at:%H:%M:%S} UTC)"
         if not self.ok:
             return f"ERROR: {self.error}"
-        return self.result.text() if hasattr(self.result, "text") else str(self.result)
+        text = self.result.text() if hasattr(self.result, "text") else str(self.result)
+        return f"{text}\n{self.stamp}" if self.stamp else text

@@ -205,10 +205,18 @@ class Autopilot:
             candle_time = closed[-1].timestamp
             if not self.store.claim_tick(symbol, candle_time):
                 return None  # already evaluated: a duplicate fire or a restart never trades twice
-            ev = await self._decide(symbol, candle_time, closed, now, equity, enabled)
         except Exception as exc:  # noqa: BLE001 - one symbol's failure must not stop the others
             await self._error(symbol, exc)
             return None
+        try:
+            ev = await self._decide(symbol, candle_time, closed, now, equity, enabled)
+        except Exception as exc:  # noqa: BLE001 - an indicator or strategy error still gets its row
+            await self._error(symbol, exc)
+            if self.store.intent_for(symbol, candle_time) is not None:
+                return None  # an order went out: recovery writes this candle's row from its intent
+            ev = Evaluation(symbol=symbol, candle_time=candle_time, evaluated_at=now, decision=Decision.SKIP,
+                            regime=None, strategy=self.cfg.strategy, signal=0, mode=str(self.mode),
+                            reasons=(f"error, no decision: {error_text(exc)}",), skip_reason=SkipReason.ERROR)
         self.store.record_evaluation(ev)
         return ev
 
@@ -460,9 +468,16 @@ class Autopilot:
         _log.warning("kill switch tripped: equity {} vs day start {} ({:.2%} loss)", equity, start, loss)
 
     async def _error(self, symbol: str | None, exc: Exception) -> None:
-        message = exc.message if isinstance(exc, ZynError) else f"{type(exc).__name__}"
+        message = error_text(exc)
         _log.opt(exception=not isinstance(exc, ZynError)).error("autopilot error on {}: {}", symbol or "tick",
                                                                 message)
         await self.bus.publish(AutopilotError(EventKind.AUTOPILOT_ERROR, self.clock.now(), str(self.mode),
                                               f"autopilot error{' on ' + symbol if symbol else ''}: {message}",
                                               symbol=symbol))
+
+
+def error_text(exc: BaseException) -> str:
+    """The whole reason of an error: a Zyn error's message, else the exception's type and its text."""
+    if isinstance(exc, ZynError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -92,12 +92,14 @@ class KillSwitch:
             # Reset earlier today: the next trip needs a further full limit's loss from where it tripped,
             # otherwise a reset below the line would trip again on the very next tick.
             baseline = min(baseline, state.equity_at_trip)
-        floor = baseline * (1 - self.cfg.daily_loss_limit)
+        limit = self.cfg.daily_loss_limit  # a share of the day's start, or money: whichever the owner gave
+        floor = baseline - limit.allowed(baseline)
         if equity_now > floor:
             return False
         loss = (day_start_equity - equity_now) / day_start_equity
-        reason = (f"equity {num(equity_now, 2)} is {num(loss * 100, 2)}% below the day's start "
-                  f"{num(day_start_equity, 2)} (limit {num(self.cfg.daily_loss_limit * 100)}%)")
+        reason = (f"equity {num(equity_now, 2)} is {num(day_start_equity - equity_now, 2)} "
+                  f"({num(loss * 100, 2)}%) below the day's start {num(day_start_equity, 2)} "
+                  f"(limit {limit.short(day_start_equity)})")
         state = KillSwitchState(tripped=True, tripped_at=self.clock.now(), day=today, reason=reason,
                                 equity_at_trip=equity_now, start_equity=day_start_equity)
         if isinstance(self.store, KillSwitchOutbox):

@@ -83,7 +83,7 @@
     const k = $("#kill"), ks = d.kill_switch;
     if (!ks.ok) { k.textContent = "kill switch: unknown"; k.className = "fact bad"; }
     else if (ks.data.tripped) { k.textContent = `KILL SWITCH TRIPPED ${when(ks.data.tripped_at)}: ${ks.data.reason}`; k.className = "fact bad"; }
-    else { k.textContent = `kill switch armed (${dec(String(Number(ks.data.daily_loss_limit) * 100), 1)}% daily loss)`; k.className = "fact ok"; }
+    else { k.textContent = `kill switch armed (trips at a daily loss of ${ks.data.limit_text})`; k.className = "fact ok"; }
     const p = $("#pnl"), t = d.today;
     if (!t || t.pnl === null) { p.textContent = "P&L today: unknown"; p.className = "fact dim"; }
     else {

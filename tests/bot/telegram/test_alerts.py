@@ -81,7 +81,7 @@ async def test_report_command_sends_the_equity_picture_in_the_group() -> None:
         assert len([s for s in h.tg.sent if s.method == "sendPhoto"]) == 1  # a refresh edits the text only
         [chart] = await h.say(GROUP, 300, "/chart ETH/USD 6", "group")
         assert chart.method == "sendPhoto" and chart.photo.startswith(b"\x89PNG")
-        assert chart.text.startswith("Chart of ETH/USD, last 72 candles") and chart.text.endswith(".png")
+        assert chart.text.startswith("Chart of ETH/USD, last 72 candles") and chart.text.endswith(".png\nPAPER · as of 2024-05-06 14:07 UTC")
         assert "/tmp" not in chart.text and str(h.settings.data_dir) not in chart.text
 
 

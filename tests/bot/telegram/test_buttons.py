@@ -92,7 +92,7 @@ async def test_cancel_menu_lists_open_orders_and_cancels_the_chosen_one() -> Non
         answer = await h.press(menu, OWNER, menu.buttons[0][1])
         assert answer["text"] == "Done." and await h.exchange.fetch_open_orders() == []
         [menu] = await h.say(OWNER, OWNER, "/cancel")
-        assert menu.text == "No open orders." and menu.buttons == []
+        assert menu.text == "No open orders.\nPAPER · as of 2024-05-06 14:07 UTC" and menu.buttons == []
 
 
 async def test_admin_actions_always_ask_and_only_the_owner_may() -> None:

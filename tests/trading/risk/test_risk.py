@@ -202,10 +202,10 @@ def test_kill_switch_trips_only_in_the_crossing_tick(db: Database) -> None:
     state = kill.state
     assert state.tripped and state.day == date(2024, 3, 4) and state.equity_at_trip == D("9700")
     assert state.start_equity == start and state.tripped_at == clock.now()
-    assert state.reason == "equity 9700 is 3% below the day's start 10000 (limit 3%)"
+    assert state.reason == "equity 9700 is 300 (3%) below the day's start 10000 (limit 3% = 300.00)"
     reason, text = kill.blocking_reason()
     assert reason is SkipReason.KILL_SWITCH
-    assert text == ("kill switch tripped at 13:50 UTC: equity 9700 is 3% below the day's start 10000 (limit 3%); "
+    assert text == ("kill switch tripped at 13:50 UTC: equity 9700 is 300 (3%) below the day's start 10000 (limit 3% = 300.00); "
                     "no new entries until 00:00 UTC or an admin reset")
 
 
