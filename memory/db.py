@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import memory.tables.agent  # noqa: F401  (registers the confirmations and conversations)
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
 import memory.tables.candles  # noqa: F401  (registers the local candle store)
+import memory.tables.learning  # noqa: F401  (registers the learner's outcome store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
@@ -21,6 +22,7 @@ from memory.stores.autopilot import AutopilotStoreMixin
 from memory.stores.candles import CandleStoreMixin
 from memory.stores.confirmations import ConfirmationStoreMixin
 from memory.stores.conversations import ConversationStoreMixin
+from memory.stores.learning import LearningStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
@@ -30,7 +32,7 @@ from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
+class Database(LearningStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin, ConfirmationStoreMixin,
                ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
