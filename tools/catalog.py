@@ -14,6 +14,7 @@ from tools import (
     charts,
     funding,
     insight,
+    learning,
     market,
     orders,
     report,
@@ -91,6 +92,15 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          views.CandlesArgs, P.READ, C.NEVER, views.get_candles),
     Tool("list_decisions", "The autopilot's decision log: evaluations by pair, decision and time, with reasons",
          views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
+    Tool("learning_status", "What the autopilot has learned from its outcomes: every strategy x regime on or "
+         "off with its evidence, the freeze, the last changes", learning.LearnArgs, P.READ, C.NEVER,
+         learning.learning_status),
+    Tool("why_strategy_off", "Why a strategy is off (or on): its outcomes against the learner's rule",
+         learning.WhyOffArgs, P.READ, C.NEVER, learning.why_strategy_off),
+    Tool("learning_freeze", "Freeze (or unfreeze) what the learner allows; holds across restarts",
+         learning.FreezeArgs, P.ADMIN, C.ALWAYS, learning.learning_freeze, describe=learning.describe_freeze),
+    Tool("learning_reset", "Forget every outcome and switch every strategy x regime off", learning.ResetArgs,
+         P.ADMIN, C.ALWAYS, learning.learning_reset, describe=learning.describe_reset),
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
 )}
