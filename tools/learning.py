@@ -54,7 +54,8 @@ def _arm_line(a: Arm) -> str:
 
 
 def _change_line(c: LearningChange) -> str:
-    return f"{c.at:%Y-%m-%d %H:%M} UTC {c.kind}: {c.why}" + (f" (by {c.by})" if c.by != "learner" else "")
+    what = c.why if c.kind in ("on", "off") else f"{c.kind}: {c.why}"
+    return f"{c.at:%Y-%m-%d %H:%M} UTC {what}" + (f" (by {c.by})" if c.by != "learner" else "")
 
 
 @dataclass(frozen=True)

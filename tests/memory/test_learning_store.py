@@ -43,7 +43,7 @@ def test_an_arm_switches_on_above_a_positive_bound_and_off_below_zero_with_its_e
     assert learner.refresh(T0) == [] and learner.gate(*ARM, "BTC/USD") is not None  # 9 < 10: still off
     db.record_outcome(outcome(9, 0.005), T0)
     [on] = learner.refresh(T0)
-    assert on.kind == "on" and on.key == ARM and "10 trades" in on.why and "lower bound +" in on.why
+    assert on.kind == "on" and on.key == ARM and "10 outcomes" in on.why and "lower bound +" in on.why
     assert learner.gate(*ARM, "BTC/USD") is None and learner.gate("breakout", "range", "BTC/USD") is not None
     for k in range(10, 16):  # a run of losses pulls the bound below zero
         db.record_outcome(outcome(k, -0.012), T0)

@@ -84,14 +84,18 @@ class Learner:
             return "learner: no steady regime yet, so no arm to trade"
         arm = self.arm_for(self.store.arm_states(), strategy, regime, pair)
         key = (strategy, regime)
+        frozen = self.store.learning_freeze()
+        if arm is None and frozen.frozen:
+            return (f"learner: {label(key)} was never switched on and learning is frozen by {frozen.by or 'the owner'}"
+                    ", so it stays off")
         if arm is None:
             return (f"learner: {label(key)} has no outcomes yet; it stays off until {self.selector.min_trades} "
                     "show a lower bound above zero (standing aside is the default)")
         if arm.on:
             return None
-        frozen = " (learning frozen by the owner)" if self.store.learning_freeze().frozen else ""
+        held = f" (learning frozen by {frozen.by or 'the owner'})" if frozen.frozen else ""
         return (f"learner: {label(arm.key)} is off ({arm.evidence()}; it needs a lower bound above zero over "
-                f"{self.selector.min_trades} outcomes){frozen}")
+                f"{self.selector.min_trades} outcomes){held}")
 
     def realised(self, strategy: str, regime: str | None) -> RealisedEdge | None:
         """The arm's realised mean move to its exit (over every pair), or None without outcomes."""

@@ -47,9 +47,9 @@ class Arm:
     on: bool
 
     def evidence(self) -> str:
-        """'12 trades, mean +0.21%, lower bound -0.05%'."""
+        """'12 outcomes (trades and shadows), mean +0.21%, lower bound -0.05%'."""
         bound = "n/a" if not math.isfinite(self.lcb) else f"{self.lcb * 100:+.2f}%"
-        return f"{self.n} trades, mean {self.mean * 100:+.2f}%, lower bound {bound}"
+        return f"{self.n} outcomes, mean {self.mean * 100:+.2f}%, lower bound {bound}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,7 @@ def why(arms: Mapping[Key, Arm], strategy: str, settings: SelectorSettings | Non
     parts = []
     for a in sorted(mine, key=lambda a: a.key[1:]):
         state = "ON" if a.on else "off"
-        need = "" if a.on or a.n >= s.min_trades else f"; needs {s.min_trades} trades"
+        need = "" if a.on or a.n >= s.min_trades else f"; needs {s.min_trades} outcomes"
         where = a.key[1] + (f" on {a.key[2]}" if len(a.key) > 2 else "")
         parts.append(f"{where} {state} ({a.evidence()}{need})")
     return f"{strategy}: " + "; ".join(parts)
