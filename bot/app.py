@@ -75,6 +75,9 @@ class _NoEvidence:
     def list_outcomes(self, strategy: str | None = None, limit: int | None = None) -> list:
         return []
 
+    def outcome_returns(self, strategy: str | None = None) -> list:
+        return []
+
 
 def make_feed(settings: Settings, clock: Clock) -> MarketFeed:
     """Kraken public data (falling back to the offline replay), or the replay alone when offline."""

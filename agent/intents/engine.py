@@ -17,14 +17,13 @@ HELP_TEXT = """Things you can say:
 - status · balance · positions · how are we doing
 - price btc (or just: hows eth)
 - buy $200 of eth w 2% stop 5% tp
-- sell 0.01 btc at 70k
-- orders · cancel all · cancel <order id>
+- sell 0.01 btc at 70k · orders · cancel all
+- what have you learned · why is rsi off
 - history · pnl this week
 - why didnt you buy btc at 14:05
 - stop trading · start trading · autopilot status
 - kill switch · reset kill switch · flatten
 - chart btc · backtest btc last month · risk 1%
-- what have you learned · why is mean reversion off · freeze learning
 - /confirm CODE to approve · no to drop it"""
 
 UNKNOWN_NOTE = ("Sorry, I didn't get that. Try: status, balance, price btc, buy $200 of eth, "

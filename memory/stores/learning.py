@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -74,6 +75,16 @@ class LearningStoreMixin:
                 q = q.limit(limit)
             rows = list(s.exec(q))
         return [_outcome(r) for r in reversed(rows)]
+
+    def outcome_returns(self, strategy: str | None = None) -> list[tuple[str, str, str, float, float, bool]]:
+        """(strategy, regime, pair, net return, gross return, shadow) of every outcome: what the selector reads."""
+        t = OutcomeRow.__table__
+        q = sa_select(t.c.strategy, t.c.regime, t.c.symbol, t.c.net_return, t.c.gross_return, t.c.shadow)
+        if strategy:
+            q = q.where(t.c.strategy == strategy)
+        with self.session() as s:
+            rows = s.execute(q.order_by(t.c.id)).all()
+        return [(a, b, c, float(d), float(e), bool(f)) for a, b, c, d, e, f in rows]
 
     # ---- shadows ----------------------------------------------------------------------------------
 

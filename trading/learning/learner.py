@@ -20,7 +20,7 @@ from datetime import datetime
 
 from trading.config import LearningSettings
 from trading.learning.records import LearningChange, LearningStore, OutcomeEvidence
-from trading.learning.selector import Arm, Key, SelectorSettings, label, select
+from trading.learning.selector import Arm, Key, Outcome, SelectorSettings, label, select
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Learner:
 
     def evaluate(self) -> tuple[dict[Key, Arm], list[LearningChange]]:
         """The arms from the evidence now, and the changes from the stored states (nothing written)."""
-        outcomes = [o.for_selector() for o in self.evidence.list_outcomes()]
+        outcomes = [Outcome(s, r, net, shadow=sh, pair=p) for s, r, p, net, _, sh in self.evidence.outcome_returns()]
         stored = self.store.arm_states()
         previous = {k: a.on for k, a in stored.items()}
         arms, changes = select(outcomes, {k: v for k, v in previous.items() if len(k) == 2}, self.selector)
@@ -101,7 +101,7 @@ class Learner:
         """The arm's realised mean move to its exit (over every pair), or None without outcomes."""
         if regime is None:
             return None
-        moves = [o.gross_return for o in self.evidence.list_outcomes(strategy=strategy) if o.regime == regime]
+        moves = [gross for _, r, _, _, gross, _ in self.evidence.outcome_returns(strategy) if r == regime]
         if not moves:
             return None
         return RealisedEdge(label((strategy, regime)), len(moves), sum(moves) / len(moves), self.settings.min_net_edge)

@@ -60,6 +60,8 @@ class OutcomeEvidence(Protocol):
 
     def list_outcomes(self, strategy: str | None = None, limit: int | None = None) -> list[TradeOutcome]: ...
 
+    def outcome_returns(self, strategy: str | None = None) -> list[tuple[str, str, str, float, float, bool]]: ...
+
 
 class LearningStore(OutcomeEvidence, Protocol):
     """Everything the learner writes in its own mode's database."""

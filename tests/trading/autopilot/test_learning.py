@@ -132,3 +132,4 @@ async def test_a_freeze_holds_across_a_restart_and_the_states_do_not_change(tmp_
     w.dip_and_jump()
     [ev] = (await w.pilot.tick()).evaluations
     assert ev.decision is Decision.ENTER
+
