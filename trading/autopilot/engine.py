@@ -223,6 +223,9 @@ class Autopilot:
         position = await self._position(symbol)
         base = dict(symbol=symbol, candle_time=candle_time, evaluated_at=now, indicators=ind.row(i),
                     mode=str(self.mode), position=position)
+        learning = self.learning
+        if learning is not None:  # shadows settled, the held position followed or its outcome written
+            await learning.observe(symbol, closed, ind, Decimal(position.get("amount", "0")), self.cfg)
         if Decimal(position.get("amount", "0")) > 0:
             strategy = self._entry_strategy(symbol)
             should_exit, reasons = decide_exit(ind, i, self.cfg, strategy)
@@ -237,9 +240,6 @@ class Autopilot:
                                        reasons=reasons)
             return Evaluation(decision=Decision.EXIT, regime=None, strategy=strategy, signal=-1, reasons=reasons,
                               order_id=order_id, **base)
-        learning = self.learning
-        if learning is not None:
-            await learning.observe(symbol, closed, ind, Decimal(position.get("amount", "0")), self.cfg)
         d = decide_entry(ind, i, self.cfg)
         arm = learning.regime(ind, self.cfg) if learning is not None else None  # steady regime: the arm's
         common = dict(regime=d.regime.regime.value if d.regime.regime else None, regime_values=d.regime.values,

@@ -82,6 +82,12 @@ async def test_an_arm_with_an_edge_trades_and_its_closed_trade_becomes_an_outcom
     assert {c.kind for c in changes} == {"on"} and all("lower bound +" in c.why for c in changes)
     trade = w.db.learning_trade("BTC/USD")
     assert trade is not None and trade.entry_order_id == ev.order_id and trade.stop is not None
+    assert trade.low is None
+    w.next_candle(w.closes[-1] + 20)  # held: neither stop nor target
+    [held] = (await w.pilot.tick()).evaluations
+    assert held.decision is Decision.HOLD
+    followed = w.db.learning_trade("BTC/USD")
+    assert followed is not None and followed.low is not None and followed.high > followed.low  # for MAE/MFE
     w.rise(4)  # through the bracket's target: the paper simulator sells
     await w.pilot.tick()
     await w.pilot.tick()
