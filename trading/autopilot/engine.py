@@ -113,6 +113,8 @@ class Autopilot:
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
         # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
         self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
+        if learning is not None and self.brackets is not None:
+            learning.exit_kind = self.brackets.exit_kind_of
         self._configure_protection()
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
         self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None

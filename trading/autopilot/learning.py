@@ -12,6 +12,7 @@ Nothing here ever raises into the tick: a failure is logged and the tick goes on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ from trading.decision.evaluation import Decision
 from trading.decision.indicators import Indicators
 from trading.decision.regimes import classify_all
 from trading.decision.strategies import EXIT, STRATEGIES
-from trading.domain import ZERO, OrderType, Side
+from trading.domain import ZERO, Order, OrderType, Side
 from trading.exchange.base import Exchange
 from trading.learning.learner import Learner, RealisedEdge
 from trading.learning.outcomes import Costs, TradeOutcome, shadow_outcome, simulate_shadow, steady_label
@@ -40,6 +41,7 @@ class AutopilotLearning:
         self.learner, self.exchange, self.clock = learner, exchange, clock
         self.store = learner.store
         self.source, self.slippage = source, slippage
+        self.exit_kind: Callable[[Order], str | None] | None = None  # LIVE brackets' take-profit sale (the engine's)
 
     @property
     def slippage_fraction(self) -> Decimal:
@@ -179,5 +181,6 @@ class AutopilotLearning:
             for ev in store.list_evaluations(trade.symbol, start=trade.opened_at, limit=50):
                 if ev.decision is Decision.EXIT and ev.order_id == order.id:
                     return "signal"
-        bracket = getattr(order, "bracket_id", None)
-        return "target" if bracket and order.client_id and order.client_id.endswith("tp") else "other"
+        if self.exit_kind is not None and self.exit_kind(order):  # LIVE: the reconciler's market take-profit
+            return "target"
+        return "other"  # sold by hand, flattened, or a kill-switch sale
