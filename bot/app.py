@@ -28,6 +28,7 @@ class Services:
     feed: MarketFeed
     exchange: Exchange
     tools: ToolContext
+    evidence_db: object | None = None  # LIVE: the PAPER database the learner reads (build_learning)
 
     async def close(self) -> None:
         """Close network sessions and the database."""
@@ -37,6 +38,45 @@ class Services:
                 await self.feed.close()
         finally:
             self.db.close()
+            if self.evidence_db is not None:
+                self.evidence_db.close()
+
+
+def build_learning(services: Services, cfg):  # noqa: ANN001, ANN201 - TradingConfig -> AutopilotLearning | None
+    """The autopilot's learner (cfg.learning.enabled), or None.
+
+    PAPER learns from its own outcomes. LIVE learns only from what PAPER (and backtests recorded there) showed:
+    it reads the PAPER database at its default path read only, and with none there it has no evidence, so every
+    arm stays off and LIVE stands aside. LIVE's own outcomes are still recorded (for the owner), not learned from.
+    """
+    if not cfg.learning.enabled:
+        return None
+    from memory import open_database
+    from memory.db import default_path
+    from trading.autopilot.learning import AutopilotLearning
+    from trading.learning.learner import Learner
+
+    settings = services.settings
+    evidence, name = None, ""
+    if settings.mode is Mode.LIVE:
+        name = "PAPER"
+        path = default_path(Mode.PAPER, settings.data_dir)
+        evidence = open_database(Mode.PAPER, settings.data_dir) if path.is_file() else _NoEvidence()
+        if not isinstance(evidence, _NoEvidence):
+            services.evidence_db = evidence
+    learner = Learner(services.db, cfg.learning, evidence=evidence, evidence_name=name)  # type: ignore[arg-type]
+    return AutopilotLearning(learner, services.exchange, services.clock, source=settings.mode.value,
+                             slippage=float(settings.paper_slippage_bps) / 10_000)
+
+
+class _NoEvidence:
+    """LIVE without a PAPER database: nothing learned, so nothing is switched on."""
+
+    def list_outcomes(self, strategy: str | None = None, limit: int | None = None) -> list:
+        return []
+
+    def outcome_returns(self, strategy: str | None = None) -> list:
+        return []
 
 
 def make_feed(settings: Settings, clock: Clock, db: object = None) -> MarketFeed:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from loguru import logger
 from rich.console import Console
 
-from bot.app import Services, build_agent, build_gate, build_services
+from bot.app import Services, build_agent, build_gate, build_learning, build_services
 from bot.frontend import FrontEnd, FrontEndContext
 from bot.liveness import HEARTBEAT_EVERY, Heartbeat, ServiceLock, read_heartbeat
 from bot.ratestatus import limiter_of, write_status
@@ -94,7 +94,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, feed: Marke
     bus = EventBus()
     db = services.db
     autopilot = Autopilot(services.exchange, db, DailyLimits(db, cfg.risk, clock), KillSwitch(db, cfg.risk, clock),
-                          clock, cfg, bus, quote=settings.quote_currency)
+                          clock, cfg, bus, quote=settings.quote_currency, learning=build_learning(services, cfg))
     return Runtime(services=services, cfg=cfg, bus=bus, autopilot=autopilot)
 
 

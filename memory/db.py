@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import memory.tables.agent  # noqa: F401  (registers the confirmations and conversations)
 import memory.tables.autopilot  # noqa: F401  (registers the autopilot's tables)
 import memory.tables.candles  # noqa: F401  (registers the local candle store)
+import memory.tables.learning  # noqa: F401  (registers the learner's outcome store)
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.pnl  # noqa: F401  (registers the fills' cost chain and the ledger's read indexes)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
@@ -23,6 +24,7 @@ from memory.stores.autopilot import AutopilotStoreMixin
 from memory.stores.candles import CandleStoreMixin
 from memory.stores.confirmations import ConfirmationStoreMixin
 from memory.stores.conversations import ConversationStoreMixin
+from memory.stores.learning import LearningStoreMixin
 from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.pnl import CostStoreMixin
 from memory.stores.reports import ReportStoreMixin
@@ -34,9 +36,9 @@ from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin, ReportStoreMixin,
-               ConfirmationStoreMixin, ConversationStoreMixin, SettingsStoreMixin, AutopilotStoreMixin, CostStoreMixin,
-               LedgerDatabase):
+class Database(LearningStoreMixin, UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin,
+               ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin, SettingsStoreMixin,
+               AutopilotStoreMixin, CostStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""
 
 

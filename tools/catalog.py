@@ -16,6 +16,7 @@ from tools import (
     funding,
     insight,
     journal,
+    learning,
     market,
     orders,
     report,
@@ -95,6 +96,15 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
     Tool("reconcile_journal", "LIVE: compare Kraken's trades and orders since a day with the journal, import what "
          "is missing, report every difference", journal.ReconcileArgs, P.ADMIN, C.NEVER, journal.reconcile_journal),
+    Tool("learning_status", "What the autopilot has learned from its outcomes: every strategy x regime on or "
+         "off with its evidence, the freeze, the last changes", learning.LearnArgs, P.READ, C.NEVER,
+         learning.learning_status),
+    Tool("why_strategy_off", "Why a strategy is off (or on): its outcomes against the learner's rule",
+         learning.WhyOffArgs, P.READ, C.NEVER, learning.why_strategy_off),
+    Tool("learning_freeze", "Freeze (or unfreeze) what the learner allows; holds across restarts",
+         learning.FreezeArgs, P.ADMIN, C.ALWAYS, learning.learning_freeze, describe=learning.describe_freeze),
+    Tool("learning_reset", "Forget every outcome and switch every strategy x regime off", learning.ResetArgs,
+         P.ADMIN, C.ALWAYS, learning.learning_reset, describe=learning.describe_reset),
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
 )}
@@ -102,7 +112,8 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
 # Every reply with money or trades says the mode and the data's time (ToolFlag.STAMPED): every tool but these,
 # which show neither (run_backtest is a simulation over past days, which says so with its own dates).
 UNSTAMPED = frozenset({"get_status", "alert_settings", "set_alert", "set_risk", "autopilot_start", "autopilot_stop",
-                       "kill_switch_reset", "run_backtest", "export_report"})
+                       "kill_switch_reset", "run_backtest", "export_report", "learning_status", "why_strategy_off",
+                       "learning_freeze", "learning_reset"})  # what the learner knows: no money, no trades
 CATALOG = {name: t if name in UNSTAMPED else replace(t, flags=t.flags | {ToolFlag.STAMPED})
            for name, t in CATALOG.items()}
 

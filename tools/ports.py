@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from trading.autopilot.state import AutopilotState
 from trading.decision.evaluation import Evaluation
 from trading.domain import Balance, Fill
+from trading.learning.records import LearningStore
 from trading.risk.state import RiskStore
 
 
@@ -73,5 +74,5 @@ class BalanceHistory(Protocol):
 
 
 class ToolStore(AutopilotSwitch, RiskStore, EvaluationLog, EquityHistory, SettingOverrides, AlertDeliveries,
-                BalanceHistory, Protocol):
+                BalanceHistory, LearningStore, Protocol):
     """Everything the catalogue's tools read or write in the database, and nothing else."""

@@ -101,6 +101,22 @@ class RiskSettings(_Section):
                                                                  "before the owner is alerted")
 
 
+class LearningSettings(_Section):
+    """The learner (trading/learning): which (strategy, regime[, pair]) arms may trade, from closed outcomes."""
+
+    enabled: bool = Field(True, description="the running autopilot trades only the arms the learner switched on "
+                                            "(all start off: it stands aside until outcomes show an edge)")
+    min_trades: int = Field(10, ge=2, le=10000, description="outcomes an arm needs before it can switch on")
+    z: float = Field(1.645, gt=0, le=5, description="lower confidence bound: mean - z x sd / sqrt(n)")
+    by_pair: bool = Field(True, description="a pair with min_trades outcomes of an arm gets its own on/off")
+    regime_hold_bars: int = Field(3, ge=1, le=100, description="regime label at entry: a new regime counts only "
+                                                               "after this many bars in a row (hysteresis)")
+    shadow_max_hold_bars: int = Field(288, ge=1, le=4000, description="a signal not taken is simulated to its exit "
+                                                                      "or at most this many bars")
+    min_net_edge: float = Field(0.0, ge=0, le=0.1, description="realised-cost gate: an arm's mean move to its exit, "
+                                                               "less today's round trip, must be above this")
+
+
 class TradingConfig(_Section):
     """The autopilot's settings (the [trading] part of the config file)."""
 
@@ -118,6 +134,7 @@ class TradingConfig(_Section):
     filters: FilterSettings = FilterSettings()
     strategies: StrategySettings = StrategySettings()
     risk: RiskSettings = RiskSettings()
+    learning: LearningSettings = LearningSettings()
 
     @field_validator("universe", mode="before")
     @classmethod

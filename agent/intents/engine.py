@@ -17,8 +17,8 @@ HELP_TEXT = """Things you can say:
 - status · balance · positions · how are we doing
 - price btc (or just: hows eth)
 - buy $200 of eth w 2% stop 5% tp
-- sell 0.01 btc at 70k
-- orders · cancel all · cancel <order id>
+- sell 0.01 btc at 70k · orders · cancel all
+- what have you learned · why is rsi off
 - history · pnl this week
 - why didnt you buy btc at 14:05
 - stop trading · start trading · autopilot status
@@ -191,6 +191,37 @@ def _help(m: W.Message) -> Parsed | None:
     if m.wset <= _GREET_ONLY or _HELP_PHRASE.match(m.text) or ("help" in m.wset and m.wset <= W.FILLERS | {"help"}):
         return Parsed(help=True, note="Here is what I can do.")
     return None
+
+
+# --- the learner ------------------------------------------------------------------------------------------------
+
+_LEARN = frozenset({"learn", "learned", "learnt", "learning", "learner"})
+_STRATEGY_WORDS = (("mean reversion", "mean_reversion"), ("trend following", "trend_following"),
+                   ("ma crossover", "ma_crossover"), ("crossover", "ma_crossover"), ("breakout", "breakout"),
+                   ("macd", "macd"), ("rsi", "rsi"), ("reversion", "mean_reversion"))
+
+
+def _strategy_in(text: str) -> str | None:
+    padded = f" {text} "
+    return next((name for said, name in _STRATEGY_WORDS if f" {said} " in padded), None)
+
+
+def _learning(m: W.Message) -> Parsed | None:
+    """'what have you learned?', 'why is mean reversion off?', 'freeze learning', 'reset learning'."""
+    strategy = _strategy_in(m.text)
+    asks_why = bool(m.wset & {"why", "whys"})
+    if asks_why and strategy and not m.symbols and not m.nums:
+        return _ok(f"Looking up why {strategy.replace('_', ' ')} is on or off.",
+                   _call("why_strategy_off", strategy=strategy))
+    if not m.wset & _LEARN or m.symbols or m.nums:
+        return None
+    if m.wset & {"unfreeze", "resume", "start", "unpause"}:
+        return _ok("Unfreezing the learner.", _call("learning_freeze", frozen=False))
+    if m.wset & {"stop", "freeze", "pause", "hold"}:
+        return _ok("Freezing the learner: its on/off states stay as they are.", _call("learning_freeze"))
+    if m.wset & W.RESET or "forget" in m.wset:
+        return _ok("Resetting the learner: every outcome forgotten, every strategy off.", _call("learning_reset"))
+    return _ok("Checking what I have learned from the outcomes.", _call("learning_status"))
 
 
 # --- explanations, backtests, charts, settings ----------------------------------------------------------------
@@ -606,5 +637,5 @@ def _zyn(m: W.Message) -> Parsed | None:
 
 
 _RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
-    _pending_no, _help, _followup, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
+    _pending_no, _help, _followup, _learning, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
     _self_test, _order, _zyn, _autopilot, _reads)

@@ -13,6 +13,7 @@ from bot.cli.backtest_cmd import backtest
 from bot.cli.chat_cmd import chat
 from bot.cli.data_cmd import data
 from bot.cli.doctor_cmd import doctor, self_test
+from bot.cli.learn_cmd import learn
 from bot.cli.runner import CliState, fail_usage, run_main, window_args
 from bot.cli.walkforward_cmd import walkforward
 
@@ -296,6 +297,7 @@ cli.add_command(doctor)
 cli.add_command(self_test)
 cli.add_command(data)
 cli.add_command(walkforward)
+cli.add_command(learn)
 
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:

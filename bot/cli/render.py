@@ -183,7 +183,7 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
     for regime, name in cfg.regime_strategies.items():
         s.add_row(regime, name, STRATEGIES[name].description if name in STRATEGIES else "stay out")
     console.print(s)
-    for section in ("risk", "filters", "regimes", "strategies", "indicators"):
+    for section in ("risk", "learning", "filters", "regimes", "strategies", "indicators"):
         model = getattr(cfg, section)
         t = Table(title=section.capitalize(), box=box.SIMPLE_HEAD)
         t.add_column("Setting", no_wrap=True)

@@ -26,7 +26,7 @@ def test_on_needs_enough_trades_and_a_positive_lower_bound() -> None:
     good = outs([0.010, 0.012, 0.008, 0.011, 0.009])
     arms, changes = select(good, {}, S)
     assert arms[MR].on and allowed(arms) == {MR}
-    assert changes[0].on and "lower bound above zero" in changes[0].why and "5 trades" in changes[0].why
+    assert changes[0].on and "lower bound above zero" in changes[0].why and "5 outcomes" in changes[0].why
     noisy = outs([0.05, -0.04, 0.03, -0.03, 0.02])  # positive mean, bound below zero
     arms, _ = select(noisy, {}, S)
     assert arms[MR].mean > 0 and arms[MR].lcb < 0 and not arms[MR].on
@@ -49,5 +49,5 @@ def test_stats_and_the_answer_to_why() -> None:
     assert stats([0.01], 1.645)[1] == -math.inf
     arms, _ = select(outs([-0.01, -0.02, -0.015]), {}, S)
     text = why(arms, "mean_reversion", S)
-    assert text.startswith("mean_reversion: range off (3 trades, mean -1.50%") and "needs 5 trades" in text
+    assert text.startswith("mean_reversion: range off (3 outcomes, mean -1.50%") and "needs 5 outcomes" in text
     assert "no outcomes yet" in why(arms, "breakout", S)

@@ -15,6 +15,7 @@ from trading.attribution import AUTOPILOT
 from trading.autopilot.flatten import flatten_all
 from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.autopilot.killswitch import KillSwitchOutboxRunner
+from trading.autopilot.learning import AutopilotLearning
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
 from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
@@ -23,6 +24,7 @@ from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
+from trading.decision.strategies import LONG
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
 from trading.errors import (
     ExchangeError,
@@ -42,6 +44,7 @@ from trading.events import (
     TickCompleted,
 )
 from trading.exchange.base import Exchange, ModeStamped, PositionBook, ReconciledBrackets, require_mode
+from trading.learning.learner import RealisedEdge
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
 from trading.risk.state import KillSwitchOutbox
@@ -99,7 +102,8 @@ class Autopilot:
 
     def __init__(self, exchange: Exchange, store: AutopilotStore, limits: DailyLimits, kill_switch: KillSwitch,
                  clock: Clock, cfg: TradingConfig, bus: EventBus, *, quote: str = "USD",
-                 mode: Mode | None = None) -> None:
+                 mode: Mode | None = None, learning: AutopilotLearning | None = None) -> None:
+        self.learning = learning  # the learner (trading/autopilot/learning.py): None trades the stack unlearned
         self.exchange, self.store, self.limits, self.kill = exchange, store, limits, kill_switch
         self.clock, self.cfg, self.bus, self.quote = clock, cfg, bus, quote
         self.base_cfg = cfg  # the file's settings; overrides apply on top each tick
@@ -110,6 +114,8 @@ class Autopilot:
         self._fills_lock = asyncio.Lock()  # the tick and the fill watcher must not announce a fill twice
         # LIVE Kraken: a reconciler places and reconciles bracket legs (the paper simulator does its own OCO).
         self.brackets = exchange.bracket_reconciler(clock) if isinstance(exchange, ReconciledBrackets) else None
+        if learning is not None and self.brackets is not None:
+            learning.exit_kind = self.brackets.exit_kind_of
         self._configure_protection()
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
         self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
@@ -144,6 +150,8 @@ class Autopilot:
                 self._log_trip(equity, day.start_equity)  # the trip saved its steps: run_kill_steps does them
             await self.run_kill_steps()  # this trip's, or an earlier one's still pending (refused, crashed)
             enabled = self.store.get_autopilot_state().enabled
+            if self.learning is not None:
+                self.learning.refresh()  # arms from the outcomes closed so far (a frozen learner keeps its states)
             # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
             fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
             for symbol, candles in zip(self.cfg.universe, fetched, strict=True):
@@ -226,6 +234,9 @@ class Autopilot:
         position = await self._position(symbol)
         base = dict(symbol=symbol, candle_time=candle_time, evaluated_at=now, indicators=ind.row(i),
                     mode=str(self.mode), position=position)
+        learning = self.learning
+        if learning is not None:  # shadows settled, the held position followed or its outcome written
+            await learning.observe(symbol, closed, ind, Decimal(position.get("amount", "0")), self.cfg)
         if Decimal(position.get("amount", "0")) > 0:
             strategy = self._entry_strategy(symbol)
             should_exit, reasons = decide_exit(ind, i, self.cfg, strategy)
@@ -241,32 +252,52 @@ class Autopilot:
             return Evaluation(decision=Decision.EXIT, regime=None, strategy=strategy, signal=-1, reasons=reasons,
                               order_id=order_id, **base)
         d = decide_entry(ind, i, self.cfg)
+        arm = learning.regime(ind, self.cfg) if learning is not None else None  # steady regime: the arm's
         common = dict(regime=d.regime.regime.value if d.regime.regime else None, regime_values=d.regime.values,
                       strategy=d.strategy, signal=d.signal, filters=d.filters, **base)
+        ev, stop = await self._entry(symbol, candle_time, d, arm, float(ind.atr[i]), equity, enabled, common)
+        if learning is not None and d.signal == LONG:
+            if ev.decision is Decision.ENTER and ev.order_id and stop is not None:
+                learning.opened(symbol, d.strategy, arm, ev.order_id, candle_time, stop)
+            elif ev.decision is not Decision.ENTER:  # a signal not taken: its shadow outcome is learned from
+                learning.shadow(symbol, d.strategy, arm, candle_time, float(ind.atr[i]),
+                                ev.skip_reason.value if ev.skip_reason else "")
+        return ev
+
+    async def _entry(self, symbol, candle_time, d, arm, atr, equity, enabled,  # noqa: ANN001
+                     common) -> tuple[Evaluation, Decimal | None]:
+        """An entry decision through the risk gate, the learner's gate and sizing: (evaluation, stop)."""
         if not d.enter:
-            return Evaluation(decision=Decision.SKIP, reasons=d.reasons, skip_reason=d.skip, **common)
+            return Evaluation(decision=Decision.SKIP, reasons=d.reasons, skip_reason=d.skip, **common), None
         gate = self._gate(symbol) if enabled else (SkipReason.AUTOPILOT_STOPPED, "autopilot is stopped")
+        if gate is None and self.learning is not None:
+            why = self.learning.gate(d.strategy, arm, symbol)
+            gate = (SkipReason.LEARNER_OFF, why) if why else None
         if gate is not None:
-            return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, gate[1]), skip_reason=gate[0], **common)
-        sizing = await self._size(symbol, equity, float(ind.atr[i]))
+            return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, gate[1]), skip_reason=gate[0],
+                              **common), None
+        realised = self.learning.realised(d.strategy, arm) if self.learning is not None else None
+        sizing = await self._size(symbol, equity, atr, realised)
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
-                              **common)
+                              **common), None
         reasons = (*d.reasons, f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
                                f"{sizing.target}, risking {sizing.risk:.2f} {self.quote}")
         order_id = await self._enter(symbol, candle_time, sizing, d.strategy, reasons)
-        return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common)
+        return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common), sizing.stop
 
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
         return self.kill.blocking_reason() or self.limits.check(symbol)
 
-    async def _size(self, symbol: str, equity: Decimal, atr: float) -> Sizing | tuple[SkipReason, str]:
+    async def _size(self, symbol: str, equity: Decimal, atr: float,
+                    realised: RealisedEdge | None = None) -> Sizing | tuple[SkipReason, str]:
         market = (await self.exchange.load_markets())[symbol]
         ticker = await self.exchange.fetch_ticker(symbol)
         balances = await self.exchange.fetch_balances()
         free = balances[self.quote].free if self.quote in balances else ZERO
         return size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(atr)), market=market,
-                         cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee)
+                         cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee,
+                         realised=realised, slippage=self.learning.slippage_fraction if self.learning else ZERO)
 
     async def _open_risk(self) -> Decimal:
         """Quote currency lost if every open position hit its protective stop now."""

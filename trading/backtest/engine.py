@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +45,8 @@ from trading.domain import ZERO, Fill, Liquidity, Market, Side, quantize_down, q
 from trading.errors import BelowMinimumError, ConfigError, InputError, InsufficientFundsError
 from trading.exchange.paper import checks
 from trading.exchange.paper.book import EXACT, PaperBook, PaperTerms
+from trading.learning.learner import RealisedEdge
+from trading.learning.outcomes import steady_regimes
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, size_long
 from trading.risk.state import DayState, KillSwitchState
@@ -163,7 +165,8 @@ class _Run:
 
     def __init__(self, ohlcv: OHLCV, ind: Indicators, plan: Plan, market: Market, cfg: TradingConfig,
                  settings: BacktestSettings, progress: Progress | None, trade_from: int = 0,
-                 allowed: frozenset[tuple[str, str]] | None = None) -> None:
+                 allowed: frozenset[tuple[str, ...]] | None = None, steady: bool = False,
+                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None) -> None:
         self.o, self.h, self.l, self.c = ohlcv.open, ohlcv.high, ohlcv.low, ohlcv.close
         self.t = ohlcv.timestamps
         self.n = len(self.c)
@@ -183,10 +186,13 @@ class _Run:
         self.entry_bars = np.flatnonzero(plan.entries[:-1])
         # Warm-up candles (a walk-forward window's past) inform the indicators but never trade.
         self.entry_bars = self.entry_bars[self.entry_bars >= trade_from - 1]
+        # The learner labels an entry by its steady regime (hysteresis, trading/learning/outcomes.py).
+        self.regimes = steady_regimes(plan.regimes, cfg.learning.regime_hold_bars) if steady else plan.regimes
+        self.realised = realised or {}
         if allowed is not None:  # the learner's (strategy, regime) arms switched on; none: stand aside
             keep = [j for j in self.entry_bars
-                    if plan.strategy[j] >= 0 and plan.regimes[j] >= 0
-                    and (plan.names[plan.strategy[j]], REGIME_ORDER[plan.regimes[j]].value) in allowed]
+                    if plan.strategy[j] >= 0 and self.regimes[j] >= 0
+                    and (plan.names[plan.strategy[j]], REGIME_ORDER[self.regimes[j]].value) in allowed]
             self.entry_bars = np.asarray(keep, dtype=np.int64)
         self.exit_bars = {name: np.flatnonzero(mask) for name, mask in plan.exits.items()}
         if settings.risk_gate:
@@ -241,7 +247,8 @@ class _Run:
         if self.s.sizing == "risk":
             cash = self.cash  # flat, so equity is the cash
             sized = size_long(equity=cash, free_quote=cash, entry=touch, atr=_dec(atr), market=self.market,
-                              cfg=risk, open_risk=ZERO, taker_fee=self.terms.taker_fee)
+                              cfg=risk, open_risk=ZERO, taker_fee=self.terms.taker_fee,
+                              realised=self.realised.get(self._arm(j)), slippage=self.s.slippage_bps / 10_000)
             if not isinstance(sized, Sizing):
                 return sized[0]
             return sized.amount, (sized.stop if self.s.brackets else None), \
@@ -256,6 +263,10 @@ class _Run:
         stop = quantize_down(touch - _dec(atr) * risk.atr_stop_mult, self.market.price_step)
         target = quantize_up(touch + _dec(atr) * risk.atr_target_mult, self.market.price_step)
         return (amount, stop, target) if stop > 0 else SkipReason.SIZE_BELOW_MIN
+
+    def _arm(self, j: int) -> tuple[str, ...]:
+        code, regime = int(self.plan.strategy[j]), int(self.regimes[j])
+        return (self.plan.names[code], REGIME_ORDER[regime].value) if code >= 0 and regime >= 0 else ()
 
     def _enter(self, j: int) -> _Open | None:
         """Decide at bar j's close, fill at bar j+1's open; None (and a counted reason) if not taken."""
@@ -286,7 +297,7 @@ class _Run:
         if self.s.risk_gate:
             self.limits.record_entry(self.market.symbol)
         code = int(self.plan.strategy[j])
-        regime = int(self.plan.regimes[j])
+        regime = int(self.regimes[j])
         return _Open(strategy=self.plan.names[code] if code >= 0 else None,
                      regime=REGIME_ORDER[regime].value if regime >= 0 else None, signal_bar=j, entry_bar=e,
                      fill=fill, cash_after=self.cash, stop=stop, target=target)
@@ -378,11 +389,14 @@ def _quiet(module: str) -> Iterator[None]:
 
 def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: BacktestSettings | None = None, *,
                  progress: Progress | None = None, bars_per_year: int | None = None,
-                 trade_from: int = 0, allowed: frozenset[tuple[str, str]] | None = None) -> BacktestResult:
+                 trade_from: int = 0, allowed: frozenset[tuple[str, ...]] | None = None, steady: bool = False,
+                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None) -> BacktestResult:
     """Backtest one market's candles with the live decision code (plan_all), size_long and paper fills.
 
     trade_from: the first bar an entry may fill at (earlier candles only warm the indicators up).
     allowed: only entries of these (strategy, regime) arms (the learner's selection); None: every entry.
+    steady: label entries (and `allowed`) by the learner's steady regime rather than the bar's raw one.
+    realised: per arm, what it realised to its exit: the cost gate uses it instead of the ATR target.
     """
     settings = settings or BacktestSettings()
     if bars_per_year is None:  # annualise by the candles' own spacing (5 minutes: 105,120 a year)
@@ -397,7 +411,7 @@ def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
     ind = compute_all(ohlcv, cfg.indicators)
     plan = plan_all(ind, cfg, use_filters=settings.use_filters)
     with localcontext(EXACT), _quiet("trading.risk"):
-        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress, trade_from, allowed)
+        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress, trade_from, allowed, steady, realised)
         run.run()
         fees = sum((f.fee for f in run.book.new_fills), ZERO)
         final = run.cash

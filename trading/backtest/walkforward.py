@@ -40,7 +40,9 @@ from trading.config import TradingConfig
 from trading.decision.indicators import OHLCV
 from trading.domain import Market
 from trading.errors import InputError
-from trading.learning.selector import Change, Key, Outcome, SelectorSettings, allowed, select
+from trading.learning.learner import RealisedEdge
+from trading.learning.outcomes import TradeOutcome, outcome_of_trade
+from trading.learning.selector import Change, Key, Outcome, SelectorSettings, allowed, label, select
 
 
 def allowed_keys(state: dict[Key, bool]) -> frozenset[Key]:
@@ -166,22 +168,42 @@ def static_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     return _figures(eq, [t.pnl for t in result.trades], result.fees)
 
 
-def train_outcomes(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
-                   settings: BacktestSettings) -> list[Outcome]:
-    """Every signal of the train part simulated to its exit (filters off), as selector outcomes."""
+def train_records(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
+                  settings: BacktestSettings) -> list[TradeOutcome]:
+    """Every signal of the train part simulated to its exit (filters off): the in-memory outcome store.
+
+    Labelled by the learner's steady regime at entry, with MAE/MFE, R and the move before costs, as the
+    running autopilot records them.
+    """
     warm = cfg.indicators.warmup + 1
     if w.test_start - w.train_start <= warm + 2:
         return []
     part = _slice(ohlcv, w.train_start, w.test_start)
-    result = run_backtest(part, market, cfg, replace(settings, use_filters=False), trade_from=warm)
-    return [Outcome(t.strategy, t.regime, t.return_pct / 100.0, shadow=True) for t in result.trades
-            if t.strategy and t.regime]
+    result = run_backtest(part, market, cfg, replace(settings, use_filters=False), trade_from=warm, steady=True)
+    slip = float(settings.slippage_bps) / 10_000
+    found = (outcome_of_trade(t, part.high, part.low, shadow=True, slippage=slip) for t in result.trades)
+    return [o for o in found if o is not None]
+
+
+def train_outcomes(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
+                   settings: BacktestSettings) -> list[Outcome]:
+    """The train part's outcomes as the selector reads them."""
+    return [o.for_selector() for o in train_records(ohlcv, w, market, cfg, settings)]
+
+
+def realised_edges(records: list[TradeOutcome], min_net_edge: float = 0.0) -> dict[Key, RealisedEdge]:
+    """Per (strategy, regime): the mean move to the exit, for the realised-cost gate."""
+    moves: dict[Key, list[float]] = {}
+    for o in records:
+        moves.setdefault((o.strategy, o.regime), []).append(o.gross_return)
+    return {k: RealisedEdge(label(k), len(v), sum(v) / len(v), min_net_edge) for k, v in moves.items()}
 
 
 def adaptive_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig, settings: BacktestSettings,
                     state: dict[Key, bool], selector: SelectorSettings) -> tuple[PolicyFigures, list[Change]]:
     """Learn on the train part, then trade only the arms switched on (or stand aside) on the test window."""
-    arms, changes = select(train_outcomes(ohlcv, w, market, cfg, settings), state, selector)
+    records = train_records(ohlcv, w, market, cfg, settings)
+    arms, changes = select([o.for_selector() for o in records], state, selector)
     state.clear()
     state.update({k: a.on for k, a in arms.items()})
     chosen = allowed(arms)
@@ -191,7 +213,8 @@ def adaptive_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     lo = max(w.test_start - warm, 0)
     first = w.test_start - lo
     result = run_backtest(_slice(ohlcv, lo, w.test_end), market, cfg, replace(settings, use_filters=False),
-                          trade_from=first, allowed=chosen)
+                          trade_from=first, allowed=chosen, steady=True,
+                          realised=realised_edges(records, cfg.learning.min_net_edge))
     eq = np.concatenate(([1.0], result.equity[first:] / float(settings.starting_balance)))
     return _figures(eq, [t.pnl for t in result.trades], result.fees), changes
 

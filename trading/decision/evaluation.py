@@ -25,7 +25,8 @@ class SkipReason(StrEnum):
     SIZE_BELOW_MIN = "size_below_min"
     INSUFFICIENT_BALANCE = "insufficient_balance"
     RISK_CAP = "risk_cap"
-    EDGE_BELOW_COSTS = "edge_below_costs"  # the ATR target would not clear the fees
+    EDGE_BELOW_COSTS = "edge_below_costs"  # the realised move (or, without the learner, the ATR target) would not clear the costs
+    LEARNER_OFF = "learner_off"  # the learner has not switched this strategy x regime on (no edge shown yet)
     AUTOPILOT_STOPPED = "autopilot_stopped"
     ERROR = "error"
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-Key = tuple[str, str]  # (strategy, regime)
+Key = tuple[str, ...]  # (strategy, regime) or (strategy, regime, pair)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class Outcome:
     regime: str
     net_return: float  # fraction of the entry cost, after both fees and slippage (0.004 = +0.4 %)
     shadow: bool = False  # a signal not taken, simulated to its exit
+    pair: str = ""  # the market, where known (arms per pair: select(..., by_pair=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +47,9 @@ class Arm:
     on: bool
 
     def evidence(self) -> str:
-        """'12 trades, mean +0.21%, lower bound -0.05%'."""
+        """'12 outcomes (trades and shadows), mean +0.21%, lower bound -0.05%'."""
         bound = "n/a" if not math.isfinite(self.lcb) else f"{self.lcb * 100:+.2f}%"
-        return f"{self.n} trades, mean {self.mean * 100:+.2f}%, lower bound {bound}"
+        return f"{self.n} outcomes, mean {self.mean * 100:+.2f}%, lower bound {bound}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +73,23 @@ def stats(values: list[float], z: float) -> tuple[float, float]:
     return mean, mean - z * math.sqrt(var / n)
 
 
+def label(key: Key) -> str:
+    """'mean_reversion in range' (on BTC/USD)."""
+    return f"{key[0]} in {key[1]}" + (f" on {key[2]}" if len(key) > 2 else "")
+
+
 def select(outcomes: Iterable[Outcome], previous: Mapping[Key, bool] | None = None,
-           settings: SelectorSettings | None = None) -> tuple[dict[Key, Arm], list[Change]]:
-    """Every arm's evidence and state, and the changes from `previous` (arms not seen keep their state)."""
+           settings: SelectorSettings | None = None, *, by_pair: bool = False) -> tuple[dict[Key, Arm], list[Change]]:
+    """Every arm's evidence and state, and the changes from `previous` (arms not seen keep their state).
+
+    by_pair: the arms are (strategy, regime, pair) instead of (strategy, regime).
+    """
     s = settings or SelectorSettings()
     previous = dict(previous or {})
     by_key: dict[Key, list[float]] = {}
     for o in outcomes:
-        by_key.setdefault((o.strategy, o.regime), []).append(o.net_return)
+        key: Key = (o.strategy, o.regime, o.pair) if by_pair else (o.strategy, o.regime)
+        by_key.setdefault(key, []).append(o.net_return)
     arms: dict[Key, Arm] = {}
     changes: list[Change] = []
     for key in sorted(set(by_key) | set(previous)):
@@ -96,7 +106,7 @@ def select(outcomes: Iterable[Outcome], previous: Mapping[Key, bool] | None = No
         arms[key] = arm
         if now != was:
             verb = "on: lower bound above zero" if now else "off: lower bound below zero"
-            changes.append(Change(key, now, f"{key[0]} in {key[1]} {verb} ({arm.evidence()})"))
+            changes.append(Change(key, now, f"{label(key)} {verb} ({arm.evidence()})"))
     return arms, changes
 
 
@@ -112,8 +122,9 @@ def why(arms: Mapping[Key, Arm], strategy: str, settings: SelectorSettings | Non
     if not mine:
         return f"{strategy}: no outcomes yet, so it stays off (standing aside is the default)"
     parts = []
-    for a in sorted(mine, key=lambda a: a.key[1]):
+    for a in sorted(mine, key=lambda a: a.key[1:]):
         state = "ON" if a.on else "off"
-        need = "" if a.on or a.n >= s.min_trades else f"; needs {s.min_trades} trades"
-        parts.append(f"{a.key[1]} {state} ({a.evidence()}{need})")
+        need = "" if a.on or a.n >= s.min_trades else f"; needs {s.min_trades} outcomes"
+        where = a.key[1] + (f" on {a.key[2]}" if len(a.key) > 2 else "")
+        parts.append(f"{where} {state} ({a.evidence()}{need})")
     return f"{strategy}: " + "; ".join(parts)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from trading.config import RiskSettings
 from trading.decision.evaluation import SkipReason
 from trading.domain import ZERO, Market, quantize_down, quantize_up
+from trading.learning.learner import RealisedEdge
 
 Refusal = tuple[SkipReason, str]
 
@@ -48,8 +49,14 @@ def _below_min(amount: Decimal, entry: Decimal, market: Market) -> str | None:
 
 
 def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Decimal, market: Market,
-              cfg: RiskSettings, open_risk: Decimal, taker_fee: Decimal) -> Sizing | Refusal:
-    """Size a long entry with an ATR stop, or say why not (a SkipReason and a message naming the numbers)."""
+              cfg: RiskSettings, open_risk: Decimal, taker_fee: Decimal, realised: RealisedEdge | None = None,
+              slippage: Decimal = ZERO) -> Sizing | Refusal:
+    """Size a long entry with an ATR stop, or say why not (a SkipReason and a message naming the numbers).
+
+    The cost gate: with `realised` (the learner's record of what this strategy x regime actually moved to its
+    exit), that mean move less today's round trip (the taker fee and the slippage on both legs) must be above
+    its min_net_edge; without it (the learner off), the ATR target must clear the fees min_reward_to_cost x.
+    """
     if entry <= 0:
         return SkipReason.SIZE_BELOW_MIN, f"no usable entry price ({num(entry)}): cannot size the trade"
     if atr <= 0:
@@ -61,9 +68,17 @@ def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Deci
         return SkipReason.SIZE_BELOW_MIN, (f"stop {num(stop)} would be at or below zero (entry {num(entry)}, "
                                            f"ATR {num(atr)} x {num(cfg.atr_stop_mult)}): cannot size the trade")
     distance = entry - stop
+    if realised is not None:
+        trip = 2 * (float(taker_fee) + float(slippage))
+        net = realised.mean_move - trip
+        if net <= realised.min_net_edge:
+            return SkipReason.EDGE_BELOW_COSTS, (
+                f"{realised.arm} moved {realised.mean_move:+.2%} on average from entry to exit over {realised.n} "
+                f"outcomes; today's round trip costs {trip:.2%} (fees and slippage both ways): {net:+.2%} net, "
+                f"not above {realised.min_net_edge:.2%}")
     # Fees both ways: a target that does not clear them by a margin is a losing trade before it starts.
     costs = taker_fee * (entry + target)
-    if (target - entry) < (1 + cfg.min_reward_to_cost) * costs:
+    if realised is None and (target - entry) < (1 + cfg.min_reward_to_cost) * costs:
         return SkipReason.EDGE_BELOW_COSTS, (
             f"target {num(target)} is only {num(target - entry)} above the entry {num(entry)}; fees both ways cost "
             f"{num(costs, 2)} per {market.base}, and the reward must clear them {num(cfg.min_reward_to_cost)}x "

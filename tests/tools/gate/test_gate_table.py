@@ -31,6 +31,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "get_candles": {"symbol": "BTC/USD"},
     "withdraw": {"asset": "BTC", "amount": "0.1", "key": "cold"},
     "set_alert": {"event": "fill", "channel": "sms", "delivery": "off"},
+    "why_strategy_off": {"strategy": "mean_reversion"},
 }
 MAY = {Role.VIEWER: {Permission.READ}, Role.TRADER: {Permission.READ, Permission.TRADE},
        Role.OWNER: set(Permission)}

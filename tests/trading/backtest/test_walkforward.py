@@ -121,13 +121,13 @@ def test_the_adaptive_policy_learns_only_from_the_train_part(monkeypatch: pytest
 
     ohlcv, market, cfg, settings = _setup()
     seen: list[tuple[int, int]] = []
-    real = wfm.train_outcomes
+    real = wfm.train_records
 
     def spy(o, w, *a):  # noqa: ANN001, ANN202
         seen.append((w.train_start, w.test_start))
         return real(o, w, *a)
 
-    monkeypatch.setattr(wfm, "train_outcomes", spy)
+    monkeypatch.setattr(wfm, "train_records", spy)
     eager = SelectorSettings(min_trades=1, z=-10.0)  # a bound far below the mean: anything seen turns on
     wf = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY, selector=eager)
     windows = split(ohlcv.timestamps, 2 * DAY, DAY)
