@@ -21,7 +21,7 @@ from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
-from trading.decision.orchestrator import decide_entry, decide_exit
+from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
 from trading.errors import (
     ExchangeError,
@@ -239,7 +239,7 @@ class Autopilot:
         gate = self._gate(symbol) if enabled else (SkipReason.AUTOPILOT_STOPPED, "autopilot is stopped")
         if gate is not None:
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, gate[1]), skip_reason=gate[0], **common)
-        sizing = await self._size(symbol, equity, float(ind.atr[i]))
+        sizing = await self._size(symbol, equity, float(stop_atr(ind, d.strategy)[i]))
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
                               **common)

@@ -168,7 +168,7 @@ class _Run:
         self.t = ohlcv.timestamps
         self.n = len(self.c)
         self.step = _bar_ms(self.t)
-        self.atr = ind.atr
+        self.atr = plan.atr  # each entry's stop ATR: its strategy's (the 5-minute ATR or the higher timeframe's)
         self.plan, self.market, self.cfg, self.s = plan, market, cfg, settings
         self.terms = PaperTerms(market.quote, settings.maker_fee, settings.taker_fee, settings.slippage_bps)
         self.book = PaperBook({market.quote: settings.starting_balance}, {}, {}, {})
