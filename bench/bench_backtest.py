@@ -63,6 +63,7 @@ from trading.decision.indicators import OHLCV, compute_all, sma  # noqa: E402
 from trading.decision.orchestrator import plan_all  # noqa: E402
 from trading.exchange.feeds.replay import ReplayFeed  # noqa: E402
 
+
 def candles() -> tuple[OHLCV, OHLCV, object]:
     """(a year for timing, the real span, market): the bundled replay's real candles (ETH/BTC 2018 rescaled, about
     20 days) and, for timing only, the same candles repeated back to back to a year (365 days, 105,120 bars)."""

@@ -16,8 +16,8 @@ import talib
 from trading.config import IndicatorSettings
 from trading.decision import indicators as ti
 from trading.decision.indicators import OHLCV, Indicators, compute_all
-from trading.decision.timeframes import HigherTimeframe
 from trading.decision.kernels import linear_recurrence, rolling_max, rolling_min, rolling_sum, rolling_var
+from trading.decision.timeframes import HigherTimeframe
 from trading.domain import Candle
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "candles"
