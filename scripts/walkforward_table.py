@@ -12,14 +12,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-FEES = {"0.40% taker (entry tier)": "0.0040", "0.26% taker": "0.0026"}
+FEES = {"0.40% taker (entry tier)": "0.0040", "0.26% taker": "0.0026",
+        "0.25% maker entry / 0.40% taker exit": "0.0040+maker"}
 POLICIES = ("static", "adaptive", "cash", "buy_hold")
 
 
 def run(pair: str, path: Path, fee: str) -> dict:
     zyn = Path(sys.executable).with_name("zyn")
+    taker, _, maker = fee.partition("+")
+    extra = ["--entry", "maker", "--maker-fee", "0.0025"] if maker else []
     out = subprocess.run([str(zyn), "walkforward", pair, "--candles", str(path), "--train", "4d", "--test", "1d",
-                          "--taker-fee", fee, "--json", "--chart", f"/tmp/wf_{path.stem}_{fee}.png"],
+                          "--taker-fee", taker, *extra, "--json", "--chart", f"/tmp/wf_{path.stem}_{fee}.png"],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -39,6 +42,12 @@ def main() -> None:
         k = args.index("--out")
         out_file = args[k + 1]
         del args[k:k + 2]
+    if "--fees" in args:  # e.g. --fees maker: only the fee levels whose label contains the word
+        k = args.index("--fees")
+        word = args[k + 1]
+        del args[k:k + 2]
+        for label in [x for x in FEES if word not in x]:
+            del FEES[label]
     folder = Path(args[0] if args else "/work/shared/data/candles")
     raw = {}
     print("| set | fee | policy | return % | trades | PF | fees | max DD % | adaptive > static |")

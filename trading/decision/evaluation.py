@@ -28,6 +28,7 @@ class SkipReason(StrEnum):
     EDGE_BELOW_COSTS = "edge_below_costs"  # the ATR target would not clear the fees
     AUTOPILOT_STOPPED = "autopilot_stopped"
     ERROR = "error"
+    MAKER_UNFILLED = "maker_unfilled"  # a post-only entry the price never traded through before its timeout
 
 
 @dataclass(frozen=True, slots=True)

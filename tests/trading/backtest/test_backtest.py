@@ -18,7 +18,7 @@ from trading.backtest.metrics import compute_metrics, drawdown
 from trading.config import IndicatorSettings, RegimeSettings, TradingConfig
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit
-from trading.domain import Market, Side
+from trading.domain import Liquidity, Market, Side
 from trading.errors import InputError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "candles"
@@ -307,3 +307,33 @@ def test_cli_backtest_unreadable_file_and_unbundled_pair(capsys, monkeypatch, tm
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["backtest", "DOGE/USD", "--from", "2024-01-01", "--to", "2024-01-08"]) == 1
     assert "--candles" in capsys.readouterr().err
+
+
+def test_a_maker_entry_fills_only_when_the_price_trades_through_its_limit() -> None:
+    """A post-only buy at the decision's close (93.00, bar 32) rests 3 bars; a touch is not a fill."""
+    cfg = TradingConfig(strategy="ma_crossover", indicators=IndicatorSettings(sma_fast=3, sma_slow=6, atr_period=3))
+    settings = BacktestSettings(sizing="all_in", brackets=False, use_filters=False, slippage_bps=D("0"),
+                                entry="maker")
+    base = crossover_candles()
+
+    def with_lows(**lows: float) -> OHLCV:
+        low = base.low.copy()
+        for bar, value in lows.items():
+            low[int(bar[1:])] = value
+        return make_ohlcv(base.timestamps, base.open, base.high, low, base.close, base.volume)
+
+    # Bar 33 trades down to 92.25, through 93.00: filled there, at the limit, with the maker fee.
+    r = run_backtest(base, MARKET, cfg, settings)
+    first, fill = r.trades[0], r.fills[0]
+    assert (first.signal_bar, first.entry_bar, first.entry_price) == (32, 33, D("93.00"))
+    assert fill.liquidity is Liquidity.MAKER and fill.fee == (fill.amount * fill.price * D("0.0025")).quantize(
+        D("0.00000001"), "ROUND_HALF_UP")
+    assert r.fills[1].liquidity is Liquidity.TAKER  # exits are always takers
+    assert (r.equity[:33] == 10_000).all()  # flat while the order rested
+    # Bar 33 only touches 93.00 and bars 34-35 stay above: cancelled unfilled after its 3 bars.
+    r = run_backtest(with_lows(b33=93.0), MARKET, cfg, settings)
+    assert r.skipped == {"maker_unfilled": 1} and r.trades[0].signal_bar == 68
+    # ...unless bar 35, the last one it rests, trades through (92.99).
+    r = run_backtest(with_lows(b33=93.0, b35=92.99), MARKET, cfg, settings)
+    assert (r.trades[0].entry_bar, r.trades[0].entry_price) == (35, D("93.00"))
+    assert r.final_equity == settings.starting_balance + sum((t.pnl for t in r.trades), D(0))

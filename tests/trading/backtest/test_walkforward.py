@@ -104,6 +104,10 @@ def test_cli_walkforward_json_table_and_chart(capsys: pytest.CaptureFixture[str]
     assert len(doc["windows"]) == 7  # 10.4 days: 3 to train (the default stack's 1h warm-up needs over 2)
     assert {"start", "end", "static", "adaptive", "cash", "buy_hold", "arms_on", "changes"} == set(doc["windows"][0])
     assert doc["taker_fee"] == "0.0026" and Path(doc["chart"]).read_bytes()[:4] == b"\x89PNG"
+    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--entry", "maker",
+                 "--maker-fee", "0.25%", "--json"]) == 0
+    maker = json.loads(capsys.readouterr().out)
+    assert (maker["entry"], maker["maker_fee"]) == ("maker", "0.0025")
     assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--test", "1d"]) == 0
     out = capsys.readouterr().out
     assert "Totals" in out and "buy_hold" in out and "Data: file" in out
