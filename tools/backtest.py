@@ -44,7 +44,8 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 14
 # The names of trading.decision.strategies.STRATEGIES (importing it here would load numpy at start-up; a test
 # keeps the two lists equal).
-StrategyName = Literal["auto", "trend_following", "mean_reversion", "breakout", "ma_crossover", "macd", "rsi"]
+StrategyName = Literal["auto", "trend_following", "mean_reversion", "breakout", "ma_crossover", "macd", "rsi",
+                       "htf_trend", "htf_breakout"]
 
 
 class BacktestArgs(Args):

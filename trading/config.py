@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,6 +30,37 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class HigherTimeframeSettings(_Section):
+    """The higher timeframe (built from the closed 5-minute candles) that trend, regime and exits are read on.
+
+    Every indicator here is a fixed window (SMA, a mean true range, channels), never a recursive average, so a
+    tick's ~60 hours of fetched candles decide exactly as a backtest over months does once warmed up.
+    """
+
+    minutes: int = Field(60, ge=10, le=1440, description="higher timeframe in minutes (a multiple of 5)")
+    sma_fast: int = Field(20, ge=2, le=200, description="fast SMA of the higher-timeframe closes")
+    sma_slow: int = Field(50, ge=3, le=200, description="slow SMA of the higher-timeframe closes (the trend)")
+    atr_period: int = Field(14, ge=2, le=200, description="mean true range of the higher timeframe (stops)")
+    channel: int = Field(24, ge=2, le=200, description="breakout: highest high of this many closed bars")
+    exit_channel: int = Field(12, ge=2, le=200, description="breakout exit: lowest low of this many closed bars")
+    trail_period: int = Field(24, ge=2, le=200, description="trailing stop anchor: highest close of this many bars")
+    trail_atr_mult: float = Field(3.0, gt=0, le=20, description="trailing stop = that highest close - ATR x this")
+
+    @field_validator("minutes")
+    @classmethod
+    def _multiple_of_5(cls, v: int) -> int:
+        if v % 5:
+            raise ValueError("the higher timeframe must be a multiple of 5 minutes")
+        return v
+
+    @property
+    def warmup(self) -> int:
+        """5-minute candles needed before every higher-timeframe value exists (one partial bucket included)."""
+        bars = max(self.sma_fast, self.sma_slow, self.atr_period + 1, self.channel, self.exit_channel,
+                   self.trail_period)
+        return (bars + 1) * (self.minutes // 5)
+
+
 class IndicatorSettings(_Section):
     rsi_period: int = Field(14, ge=2, le=200, description="RSI (Wilder) period")
     sma_fast: int = Field(10, ge=2, le=500, description="fast simple moving average")
@@ -47,16 +78,19 @@ class IndicatorSettings(_Section):
     adx_period: int = Field(14, ge=2, le=200, description="ADX period")
     atr_spike_period: int = Field(48, ge=2, le=2000, description="ATR spike = ATR / SMA(ATR, n)")
     breakout_period: int = Field(20, ge=2, le=500, description="Donchian channel length for breakouts")
+    higher: HigherTimeframeSettings = HigherTimeframeSettings()
 
     @property
     def warmup(self) -> int:
-        """Candles needed before every indicator has a value."""
+        """5-minute candles needed before every 5-minute indicator has a value (TradingConfig.warmup: all used)."""
         return max(self.sma_trend, self.sma_slow, self.sma_fast, self.chop_period + 1, self.ema_slow + self.macd_signal, 2 * self.adx_period + 1,
                    self.atr_spike_period + self.atr_period, self.vol_period + 1, self.bb_period,
                    self.breakout_period + 1, self.volume_period) + 1
 
 
 class RegimeSettings(_Section):
+    timeframe: Literal["5m", "higher"] = Field("higher", description="5m: ADX/choppiness/volatility on 5-minute "
+                                               "candles; higher: the trend of the closed higher-timeframe bars")
     adx_trend: float = Field(22.0, ge=0, le=100, description="ADX at or above this: trending")
     chop_high: float = Field(61.8, ge=0, le=100, description="choppiness at or above this: chop")
     atr_spike_volatile: float = Field(2.0, gt=0, description="ATR / its average at or above this: volatile")
@@ -122,12 +156,17 @@ class TradingConfig(_Section):
 
     universe: tuple[str, ...] = Field(("BTC/USD", "ETH/USD", "SOL/USD"), min_length=1, max_length=100)
     timeframe: str = Field("5m", pattern=r"^5m$", description="the autopilot trades closed 5-minute candles")
-    history: int = Field(300, ge=50, le=5000, description="closed candles fetched per symbol per tick")
+    history: int = Field(719, ge=50, le=5000, description="closed candles fetched per symbol per tick (Kraken "
+                                                       "serves at most 720, the forming one included)")
     tick_delay_seconds: float = Field(5.0, ge=0, le=120, description="seconds after candle close to evaluate")
     strategy: str | None = Field(None, description="force one strategy; None lets the regime choose")
+    # The default stack (README "What the autopilot does by default"): the regime is read on closed 1h bars and
+    # only a 1h uptrend trades, with the 1h channel breakout; every other regime stands aside. Measured out of
+    # sample (scripts/walkforward_table.py) no stack kept an edge after costs; this one trades least and loses
+    # least, and the 5-minute regime stack (trend_following/mean_reversion/breakout) lost on every set.
     regime_strategies: dict[str, str] = Field(
-        default_factory=lambda: {"trending_up": "trend_following", "range": "mean_reversion",
-                                 "volatile": "breakout", "trending_down": "none", "chop": "none"},
+        default_factory=lambda: {"trending_up": "htf_breakout", "range": "none",
+                                 "volatile": "none", "trending_down": "none", "chop": "none"},
         description="which strategy each regime uses ('none' = stay out)")
     indicators: IndicatorSettings = IndicatorSettings()
     regimes: RegimeSettings = RegimeSettings()
@@ -135,6 +174,19 @@ class TradingConfig(_Section):
     strategies: StrategySettings = StrategySettings()
     risk: RiskSettings = RiskSettings()
     learning: LearningSettings = LearningSettings()
+
+    @property
+    def uses_higher_timeframe(self) -> bool:
+        """Whether the decisions read the higher timeframe: a forced htf_* strategy, or (the regime choosing) the
+        regime or a strategy it maps to. A forced 5-minute strategy does not wait for it (its regime is a label)."""
+        if self.strategy:
+            return self.strategy.startswith("htf_")
+        return self.regimes.timeframe == "higher" or any(n.startswith("htf_") for n in self.regime_strategies.values())
+
+    @property
+    def warmup(self) -> int:
+        """5-minute candles needed before every indicator this stack reads has a value."""
+        return max(self.indicators.warmup, self.indicators.higher.warmup if self.uses_higher_timeframe else 0)
 
     @field_validator("universe", mode="before")
     @classmethod

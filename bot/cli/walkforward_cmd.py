@@ -69,11 +69,16 @@ def history(state: CliState, pair: str, candles_file: str | None) -> tuple[Any, 
 @click.option("--test", "test_text", default="1d", show_default=True, help="test window span")
 @click.option("--taker-fee", "taker_text", metavar="FEE", help="e.g. 0.0026 or 0.26%% (default: the paper fee)")
 @click.option("--slippage-bps", "slip_text", metavar="BPS", help="default: the paper slippage")
+@click.option("--entry", "entry", type=click.Choice(["taker", "maker"]), default="taker", show_default=True,
+              help="maker: post-only limit entries at the touch, filled only when the price trades through "
+                   "within 3 candles")
+@click.option("--maker-fee", "maker_text", metavar="FEE", help="e.g. 0.25%% (default: the paper maker fee)")
 @click.option("--chart", "chart_file", metavar="PATH", help="PNG path (default: ZYN_DATA_DIR/walkforward/...)")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable JSON: policies and windows")
 @click.pass_obj
 def walkforward(state: CliState, pair: str, candles_file: str | None, train_text: str, test_text: str,
-                taker_text: str | None, slip_text: str | None, chart_file: str | None, as_json: bool) -> None:
+                taker_text: str | None, slip_text: str | None, entry: str, maker_text: str | None,
+                chart_file: str | None, as_json: bool) -> None:
     """Walk forward: zyn walkforward ETH/BTC --candles FILE --train 4d --test 1d."""
     from trading.backtest.run import backtest_settings
     from trading.backtest.walkforward import parse_span, walk_forward
@@ -82,10 +87,11 @@ def walkforward(state: CliState, pair: str, candles_file: str | None, train_text
     train, test = parse_span(train_text, "--train"), parse_span(test_text, "--test")
     settings = backtest_settings(state.settings)
     taker = _fee(taker_text, "--taker-fee", settings.taker_fee)
+    maker = _fee(maker_text, "--maker-fee", settings.maker_fee)
     slip = _bps(slip_text, settings.slippage_bps)
     from dataclasses import replace
 
-    settings = replace(settings, taker_fee=taker, slippage_bps=slip)
+    settings = replace(settings, taker_fee=taker, maker_fee=maker, slippage_bps=slip, entry=entry)
     cfg = _config(state, None)
     with _progress_bar() as bar:
         loading = bar.add_task("loading candles", total=None)
@@ -105,7 +111,8 @@ def walkforward(state: CliState, pair: str, candles_file: str | None, train_text
 
         click.echo(json.dumps({**wf.as_dict(), "symbol": market.symbol, "source": source,
                                "train": train_text, "test": test_text, "taker_fee": str(taker),
-                               "slippage_bps": str(slip), "chart": str(chart)}, indent=2))
+                               "maker_fee": str(maker), "entry": entry, "slippage_bps": str(slip),
+                               "chart": str(chart)}, indent=2))
         return
     _render(wf, source, chart, taker)
 

@@ -45,7 +45,7 @@ def test_auto_start_stop_and_status(capsys) -> None:
 
 def test_auto_config_shows_and_validates(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "auto-config")
-    assert code == 0 and "risk_per_trade" in out and "trend_following" in out and "daily_loss_limit" in out
+    assert code == 0 and "risk_per_trade" in out and "htf_breakout" in out and "daily_loss_limit" in out
     good = tmp_path / "good.toml"
     good.write_text('[trading]\nuniverse = ["xbtusd", "ETH/USD"]\n[trading.risk]\nrisk_per_trade = "0.02"\n')
     code, out, _ = run(capsys, "auto-config", "--file", str(good), "--json")

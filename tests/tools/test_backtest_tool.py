@@ -22,7 +22,7 @@ from tools.context import ToolContext
 from trading.backtest.data import replay_history_async
 from trading.backtest.engine import BacktestSettings, run_backtest
 from trading.clock import ManualClock
-from trading.config import IndicatorSettings, TradingConfig, with_risk_overrides
+from trading.config import IndicatorSettings, RegimeSettings, TradingConfig, with_risk_overrides
 from trading.decision.strategies import STRATEGIES
 from trading.domain import Mode
 from trading.errors import InputError
@@ -63,12 +63,19 @@ def _same_figures(r: BacktestToolResult, direct) -> None:  # noqa: ANN001 - a tr
     assert (r.win_rate, r.profit_factor) == (m.win_rate, m.profit_factor)
 
 
+# The 5-minute regime stack: it trades often in four days (the default, a 1h breakout, rarely does).
+FIVE_MINUTE = TradingConfig(regimes=RegimeSettings(timeframe="5m"), regime_strategies={
+    "trending_up": "trend_following", "range": "mean_reversion", "volatile": "breakout", "trending_down": "none",
+    "chop": "none"})
+
+
 async def test_a_few_days_equal_a_direct_run_with_the_paper_fees_and_draw_a_png(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path, paper_starting_balance=D("2500"), paper_taker_fee=D("0.0026"), paper_slippage_bps=D("0"))
+    ctx = make_ctx(tmp_path, FIVE_MINUTE, paper_starting_balance=D("2500"), paper_taker_fee=D("0.0026"),
+                   paper_slippage_bps=D("0"))
     r = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "start": "2018-01-15", "end": "2018-01-19"})
     start, end = datetime(2018, 1, 15, tzinfo=UTC), datetime(2018, 1, 19, tzinfo=UTC)
     settings = BacktestSettings(starting_balance=D("2500"), taker_fee=D("0.0026"), slippage_bps=D("0"))
-    ohlcv, direct = await _direct("BTC/USD", start, end, TradingConfig(), settings)
+    ohlcv, direct = await _direct("BTC/USD", start, end, FIVE_MINUTE, settings)
     _same_figures(r, direct)
     assert r.trades >= 5 and 0 < r.win_rate < 1 and r.fees > 0 and r.final_equity != D("2500")
     assert (r.start, r.end, r.candles) == (start, end, 4 * 288)  # [start, end): four whole days

@@ -23,7 +23,7 @@ from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
-from trading.decision.orchestrator import decide_entry, decide_exit
+from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.decision.strategies import LONG
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
 from trading.errors import (
@@ -255,12 +255,13 @@ class Autopilot:
         arm = learning.regime(ind, self.cfg) if learning is not None else None  # steady regime: the arm's
         common = dict(regime=d.regime.regime.value if d.regime.regime else None, regime_values=d.regime.values,
                       strategy=d.strategy, signal=d.signal, filters=d.filters, **base)
-        ev, stop = await self._entry(symbol, candle_time, d, arm, float(ind.atr[i]), equity, enabled, common)
+        atr = float(stop_atr(ind, d.strategy)[i])  # the strategy's own stop ATR (1h for the 1h strategies)
+        ev, stop = await self._entry(symbol, candle_time, d, arm, atr, equity, enabled, common)
         if learning is not None and d.signal == LONG:
             if ev.decision is Decision.ENTER and ev.order_id and stop is not None:
                 learning.opened(symbol, d.strategy, arm, ev.order_id, candle_time, stop)
             elif ev.decision is not Decision.ENTER:  # a signal not taken: its shadow outcome is learned from
-                learning.shadow(symbol, d.strategy, arm, candle_time, float(ind.atr[i]),
+                learning.shadow(symbol, d.strategy, arm, candle_time, atr,
                                 ev.skip_reason.value if ev.skip_reason else "")
         return ev
 

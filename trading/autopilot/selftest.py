@@ -13,7 +13,7 @@ from trading.attribution import SELF_TEST
 from trading.clock import Clock
 from trading.config import TradingConfig
 from trading.decision.indicators import OHLCV, compute_all
-from trading.decision.orchestrator import decide_entry, decide_exit
+from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side
 from trading.errors import ZynError
 from trading.exchange.base import Exchange
@@ -98,7 +98,7 @@ async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, plac
     ticker = await exchange.fetch_ticker(symbol)
     equity = balances[quote].total if quote in balances else ZERO  # cash only: nothing is held here
     free = balances[quote].free if quote in balances else ZERO
-    sizing = size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(float(ind.atr[i]))),
+    sizing = size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(float(stop_atr(ind, d.strategy)[i]))),
                        market=market, cfg=cfg.risk, open_risk=ZERO, taker_fee=market.taker_fee)
     if not isinstance(sizing, Sizing):
         report.add("sizing", False, sizing[1])

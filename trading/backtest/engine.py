@@ -11,6 +11,11 @@ How a bar is simulated (signals on bar i's close, orders at bar i+1's open):
   cap, balance) or all the quote cash (sizing="all_in", like backtesting.py's buy(size≈1)). With
   sizing="risk" the autopilot's risk gate applies too: entries per UTC day and the daily-loss kill switch
   (its equity marked at each close). Live sizes at the ask of the moment; here that is the next open.
+- Maker entries (entry="maker"): a post-only limit buy at the touch of the decision (bar i's close, rounded
+  down to the price step) rests for maker_timeout_bars bars from bar i+1. It fills, at its limit and with
+  the maker fee, only on a bar whose low trades THROUGH it (strictly below: a touch does not fill, others are
+  ahead in the queue); otherwise it is cancelled unfilled ("maker_unfilled") and no entry is considered
+  while it rested. Sizing still counts the taker fee (a little conservative). Exits are always takers.
 - Brackets: the stop and target work from the entry bar on. The first bar whose low reaches the stop
   or whose high reaches the target exits (found with numpy, not a per-bar loop). A bar that touches
   both counts as the stop (we cannot know which came first; assume the worse). A gap through a level
@@ -64,17 +69,23 @@ class BacktestSettings:
     sizing: Literal["risk", "all_in"] = "risk"
     brackets: bool | None = None
     use_filters: bool = True
-    maker_fee: Decimal = Decimal("0.0025")  # kept for the paper terms; every backtest fill is a taker's
+    maker_fee: Decimal = Decimal("0.0025")  # a maker entry's fee (entry="maker"); every other fill is a taker's
     taker_fee: Decimal = Decimal("0.0040")
     slippage_bps: Decimal = Decimal("5")
     fill: Literal["next_open"] = "next_open"  # the only realistic choice for signals on a closed candle
     risk_gate: bool | None = None  # daily entry limits and kill switch; None means "with sizing='risk'"
+    entry: Literal["taker", "maker"] = "taker"  # maker: a post-only limit at the touch (module notes)
+    maker_timeout_bars: int = 3  # how long a maker entry rests before it is cancelled
 
     def __post_init__(self) -> None:
         for name in ("starting_balance", "maker_fee", "taker_fee", "slippage_bps"):
             object.__setattr__(self, name, Decimal(str(getattr(self, name))))
         if self.sizing not in ("risk", "all_in"):
             raise ConfigError(f"backtest sizing '{self.sizing}' is not one of: risk, all_in")
+        if self.entry not in ("taker", "maker"):
+            raise ConfigError(f"backtest entry '{self.entry}' is not one of: taker, maker")
+        if not 1 <= int(self.maker_timeout_bars) <= 1000:
+            raise ConfigError(f"maker timeout {self.maker_timeout_bars} bars must be between 1 and 1000")
         if self.fill != "next_open":
             raise ConfigError(f"backtest fill '{self.fill}' is not supported; use next_open")
         if not (self.starting_balance.is_finite() and self.starting_balance > 0):
@@ -171,7 +182,7 @@ class _Run:
         self.t = ohlcv.timestamps
         self.n = len(self.c)
         self.step = _bar_ms(self.t)
-        self.atr = ind.atr
+        self.atr = plan.atr  # each entry's stop ATR: its strategy's (the 5-minute ATR or the higher timeframe's)
         self.plan, self.market, self.cfg, self.s = plan, market, cfg, settings
         self.terms = PaperTerms(market.quote, settings.maker_fee, settings.taker_fee, settings.slippage_bps)
         self.book = PaperBook({market.quote: settings.starting_balance}, {}, {}, {})
@@ -180,6 +191,7 @@ class _Run:
         self.trades: list[Trade] = []
         self.skipped: Counter[str] = Counter()
         self.seq = 0
+        self.resume = 0  # after an unfilled maker entry: the first bar after its timeout
         self.candidates = 0  # entry signals seen while flat
         self.progress, self.reported = progress, 0
         # An entry needs a next open to fill at, so a signal on the last bar can never trade.
@@ -218,7 +230,7 @@ class _Run:
             self._report(j)
             self.candidates += 1
             pos = self._enter(j)
-            i = j + 1 if pos is None else self._hold(pos)
+            i = max(j + 1, self.resume) if pos is None else self._hold(pos)
         self._flat_until(self.n - 1)
         self._report(self.n)
 
@@ -276,24 +288,36 @@ class _Run:
                 self.skipped[refusal[0].value] += 1
                 return None
         e = j + 1
-        touch = _dec(self.o[e])
+        liquidity = Liquidity.TAKER
+        if self.s.entry == "maker":
+            touch = quantize_down(_dec(self.c[j]), self.market.price_step)
+            last = min(j + int(self.s.maker_timeout_bars), self.n - 1)
+            through = np.flatnonzero(self.l[e:last + 1] < float(touch))
+            if touch <= 0 or not through.size:
+                self.skipped[SkipReason.MAKER_UNFILLED.value] += 1
+                self.resume = last + 1
+                return None
+            e, liquidity = e + int(through[0]), Liquidity.MAKER
+            self._flat_until(e - 1)
+        else:
+            touch = _dec(self.o[e])
         sized = self._size(j, touch)
         if isinstance(sized, SkipReason):
             self.skipped[sized.value] += 1
             return None
         amount, stop, target = sized
-        price = self.terms.taker_price(Side.BUY, touch, self.market)
+        price = touch if liquidity is Liquidity.MAKER else self.terms.taker_price(Side.BUY, touch, self.market)
         cost = amount * price
         try:  # the paper simulator's own order checks
             checks.minimums(amount, price, self.market)
-            checks.funds(self.market.quote, cost + self.terms.fee(cost, Liquidity.TAKER), self.cash)
+            checks.funds(self.market.quote, cost + self.terms.fee(cost, liquidity), self.cash)
         except BelowMinimumError:
             self.skipped[SkipReason.SIZE_BELOW_MIN.value] += 1
             return None
         except InsufficientFundsError:
             self.skipped[SkipReason.INSUFFICIENT_BALANCE.value] += 1
             return None
-        fill = self._fill(Side.BUY, amount, price, int(self.t[e]))
+        fill = self._fill(Side.BUY, amount, price, int(self.t[e]), liquidity)
         if self.s.risk_gate:
             self.limits.record_entry(self.market.symbol)
         code = int(self.plan.strategy[j])
@@ -357,14 +381,15 @@ class _Run:
             stop=pos.stop, target=pos.target))
         return next_i
 
-    def _fill(self, side: Side, amount: Decimal, price: Decimal, at_ms: int) -> Fill:
-        """A taker fill booked on the paper book (balances and average-cost position)."""
+    def _fill(self, side: Side, amount: Decimal, price: Decimal, at_ms: int,
+              liquidity: Liquidity = Liquidity.TAKER) -> Fill:
+        """A fill (a taker's unless said) booked on the paper book (balances and average-cost position)."""
         self.seq += 1
         order_id = f"BT-{self.seq:07d}"
         when = from_ms(at_ms)
         fill = Fill(id=f"T{order_id}", order_id=order_id, client_id=order_id, symbol=self.market.symbol, side=side,
-                    amount=amount, price=price, fee=self.terms.fee(amount * price, Liquidity.TAKER),
-                    fee_currency=self.market.quote, liquidity=Liquidity.TAKER, timestamp=when)
+                    amount=amount, price=price, fee=self.terms.fee(amount * price, liquidity),
+                    fee_currency=self.market.quote, liquidity=liquidity, timestamp=when)
         self.book.apply_fill(fill, when)
         return fill
 

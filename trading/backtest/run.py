@@ -123,7 +123,7 @@ def replay_candles(symbol: str, start: datetime, end: datetime, now: datetime) -
 
 def require_warmup(ohlcv: OHLCV, cfg: TradingConfig) -> None:
     """InputError when the candles are too few for the indicators to warm up and still trade."""
-    need = cfg.indicators.warmup + 2
+    need = cfg.warmup + 2
     if len(ohlcv) < need:
         raise InputError(f"{len(ohlcv)} candles in the period are too few: the indicators need {need} "
                          f"(about {need * 5 / 60:.0f} hours of 5-minute candles); widen the period")

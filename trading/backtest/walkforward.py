@@ -158,7 +158,7 @@ def _figures(equity_rel: np.ndarray, pnls: list[Decimal], fees: Decimal) -> Poli
 def static_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
                   settings: BacktestSettings) -> PolicyFigures:
     """Today's stack on the test window, warmed up on just enough candles before it."""
-    warm = cfg.indicators.warmup + 1
+    warm = cfg.warmup + 1
     lo = max(w.test_start - warm, 0)
     part = _slice(ohlcv, lo, w.test_end)
     first = w.test_start - lo
@@ -175,7 +175,7 @@ def train_records(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     Labelled by the learner's steady regime at entry, with MAE/MFE, R and the move before costs, as the
     running autopilot records them.
     """
-    warm = cfg.indicators.warmup + 1
+    warm = cfg.warmup + 1
     if w.test_start - w.train_start <= warm + 2:
         return []
     part = _slice(ohlcv, w.train_start, w.test_start)
@@ -209,7 +209,7 @@ def adaptive_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     chosen = allowed(arms)
     if not chosen:
         return cash_policy(), changes
-    warm = cfg.indicators.warmup + 1
+    warm = cfg.warmup + 1
     lo = max(w.test_start - warm, 0)
     first = w.test_start - lo
     result = run_backtest(_slice(ohlcv, lo, w.test_end), market, cfg, replace(settings, use_filters=False),
@@ -260,8 +260,8 @@ def walk_forward(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
         span = (int(ohlcv.timestamps[-1]) - int(ohlcv.timestamps[0])) / 86_400_000 if len(ohlcv) else 0
         raise InputError(f"{span:.1f} days of candles hold no {train} train + {test} test window; "
                          "shorten --train/--test or give more history")
-    if windows[0].test_start < cfg.indicators.warmup + 1:
-        raise InputError(f"the train span is shorter than the indicators' warm-up ({cfg.indicators.warmup + 1} "
+    if windows[0].test_start < cfg.warmup + 1:
+        raise InputError(f"the train span is shorter than the indicators' warm-up ({cfg.warmup + 1} "
                          "candles); lengthen --train")
     results = []
     state: dict[Key, bool] = {}

@@ -29,6 +29,7 @@ class SkipReason(StrEnum):
     LEARNER_OFF = "learner_off"  # the learner has not switched this strategy x regime on (no edge shown yet)
     AUTOPILOT_STOPPED = "autopilot_stopped"
     ERROR = "error"
+    MAKER_UNFILLED = "maker_unfilled"  # a post-only entry the price never traded through before its timeout
 
 
 @dataclass(frozen=True, slots=True)

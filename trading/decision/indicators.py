@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from trading.decision.kernels import linear_recurrence, rolling_max, rolling_min, rolling_sum, rolling_var
+from trading.decision.timeframes import HigherTimeframe, compute_htf
 
 if TYPE_CHECKING:
     from trading.config import IndicatorSettings
@@ -304,6 +305,7 @@ class Indicators:
     atr_spike: np.ndarray
     donchian_high: np.ndarray
     donchian_low: np.ndarray
+    htf: HigherTimeframe | None = None  # the closed higher-timeframe bars as seen at each bar (timeframes.py)
 
     names: ClassVar[tuple[str, ...]] = ()  # filled in below from the fields
 
@@ -350,10 +352,19 @@ class Indicators:
         for name in ("close", *self.names):
             value = float(getattr(self, name)[i])
             out[name] = None if np.isnan(value) else value
+        if self.htf is not None:
+            out.update(self.htf.row(i))
         return out
 
+    @property
+    def higher(self) -> HigherTimeframe:
+        """The higher-timeframe view (compute_all always builds it)."""
+        if self.htf is None:
+            raise ValueError("these indicators were built without the higher timeframe")
+        return self.htf
 
-Indicators.names = tuple(f.name for f in fields(Indicators) if f.name != "ohlcv")
+
+Indicators.names = tuple(f.name for f in fields(Indicators) if f.name not in ("ohlcv", "htf"))
 
 
 def compute_all(ohlcv: OHLCV, s: IndicatorSettings) -> Indicators:
@@ -372,4 +383,5 @@ def compute_all(ohlcv: OHLCV, s: IndicatorSettings) -> Indicators:
         bb_upper=upper, bb_mid=mid, bb_lower=lower,
         volume_ratio=volume_ratio(volume, s.volume_period), volatility=realized_volatility(close, s.vol_period),
         chop=choppiness(high, low, close, s.chop_period), adx=adx_, plus_di=plus_di, minus_di=minus_di,
-        atr_spike=atr_spike(atr_, s.atr_spike_period), donchian_high=d_high, donchian_low=d_low)
+        atr_spike=atr_spike(atr_, s.atr_spike_period), donchian_high=d_high, donchian_low=d_low,
+        htf=compute_htf(ohlcv, s.higher))

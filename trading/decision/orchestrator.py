@@ -69,6 +69,12 @@ def decide_exit(ind: Indicators, i: int, cfg: TradingConfig, strategy_name: str 
     return strategy.signal_at(ind, i, cfg) == EXIT, tuple(strategy.explain(ind, i, cfg))
 
 
+def stop_atr(ind: Indicators, strategy_name: str | None) -> np.ndarray:
+    """The ATR a position of this strategy sets its stop and target with (5-minute ATR for none or unknown)."""
+    strategy = STRATEGIES.get(strategy_name or "")
+    return strategy.stop_atr(ind) if strategy is not None else ind.atr
+
+
 @dataclass(frozen=True)
 class Plan:
     """Every bar's decision inputs at once, for backtests: the same functions as decide_entry()."""
@@ -78,6 +84,7 @@ class Plan:
     names: tuple[str, ...]
     entries: np.ndarray  # bool: enter long at this bar's close (filters applied)
     exits: dict[str, np.ndarray]  # per strategy name: bool exit signal
+    atr: np.ndarray  # float per bar: the ATR the chosen strategy's stop and target use (stop_atr)
 
 
 def plan_all(ind: Indicators, cfg: TradingConfig, *, use_filters: bool = True) -> Plan:
@@ -95,14 +102,16 @@ def plan_all(ind: Indicators, cfg: TradingConfig, *, use_filters: bool = True) -
                 chosen[regimes == code] = names.index(strat.name)
     entries = np.zeros(n, dtype=bool)
     exits: dict[str, np.ndarray] = {}
+    atr = np.array(ind.atr, dtype=np.float64)
     for idx, name in enumerate(names):
         used = chosen == idx
         if not used.any():
             continue
+        atr[used] = STRATEGIES[name].stop_atr(ind)[used]
         sig = STRATEGIES[name].signals(ind, cfg)
         exits[name] = sig == EXIT
         ok = (sig == LONG) & used
         if use_filters:
             ok &= filters_mask(ind, cfg, name)
         entries |= ok
-    return Plan(regimes=regimes, strategy=chosen, names=names, entries=entries, exits=exits)
+    return Plan(regimes=regimes, strategy=chosen, names=names, entries=entries, exits=exits, atr=atr)

@@ -8,6 +8,10 @@ Rules, first match wins (thresholds from RegimeSettings):
   otherwise                           -> range
 classify_all() applies them to every bar at once (backtests); classify_at() to one bar, with the
 values and a sentence (live decisions and "why?"). They share the comparisons, so they agree.
+
+With RegimeSettings.timeframe = "higher" the regime is read on the closed higher-timeframe bars instead
+(timeframes.py; no look-ahead): trending up when the last closed bar's close and its fast SMA are above the
+slow SMA, trending down when both are below, range otherwise, warm-up until the slow SMA exists.
 """
 
 from __future__ import annotations
@@ -36,8 +40,24 @@ _CODE = {regime: np.int8(code) for code, regime in enumerate(REGIME_ORDER)}
 INPUTS = ("adx", "plus_di", "minus_di", "chop", "atr_spike", "volatility")
 
 
+HIGHER_INPUTS = ("close", "sma_fast", "sma_slow")
+
+
+def _higher_masks(ind: Indicators) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    h = ind.higher
+    ready = ~(np.isnan(h.close) | np.isnan(h.sma_fast) | np.isnan(h.sma_slow))
+    with np.errstate(invalid="ignore"):
+        up = (h.close > h.sma_slow) & (h.sma_fast > h.sma_slow)
+        down = (h.close < h.sma_slow) & (h.sma_fast < h.sma_slow)
+    return ready, up, down
+
+
 def classify_all(ind: Indicators, s: RegimeSettings) -> np.ndarray:
     """int8 regime code per bar: an index into REGIME_ORDER, or -1 during warm-up."""
+    if s.timeframe == "higher":
+        ready, up, down = _higher_masks(ind)
+        return np.select([~ready, up, down], [WARMUP, _CODE[Regime.TRENDING_UP], _CODE[Regime.TRENDING_DOWN]],
+                         default=_CODE[Regime.RANGE]).astype(np.int8)
     adx, plus_di, minus_di = ind.adx, ind.plus_di, ind.minus_di
     ready = np.ones(len(ind), dtype=bool)
     for name in INPUTS:
@@ -84,6 +104,8 @@ def _cmp(label: str, value: float, limit: float, digits: int) -> tuple[bool, str
 
 def classify_at(ind: Indicators, i: int, s: RegimeSettings) -> RegimeReading:
     """The regime at bar i (negative counts from the end), with the deciding values and the reason."""
+    if s.timeframe == "higher":
+        return _higher_at(ind, i)
     raw = {name: float(getattr(ind, name)[i]) for name in INPUTS}
     values = {name: (None if math.isnan(v) else v) for name, v in raw.items()}
     missing = [name for name, v in values.items() if v is None]
@@ -104,3 +126,22 @@ def classify_at(ind: Indicators, i: int, s: RegimeSettings) -> RegimeReading:
     choppy, chop_text = _cmp("choppiness", raw["chop"], s.chop_high, 1)
     regime = Regime.CHOP if choppy else Regime.RANGE
     return RegimeReading(regime, values, f"{adx_text} and {chop_text}: {'chop' if choppy else 'range'}")
+
+
+def _higher_at(ind: Indicators, i: int) -> RegimeReading:
+    """classify_at() on the closed higher-timeframe bars (the same masks as classify_all())."""
+    h = ind.higher
+    raw = {f"htf_{name}": float(getattr(h, name)[i]) for name in HIGHER_INPUTS}
+    values = {name: (None if math.isnan(v) else v) for name, v in raw.items()}
+    ready, up, down = (m[i] for m in _higher_masks(ind))
+    tf = f"{h.minutes // 60}h" if h.minutes % 60 == 0 else f"{h.minutes}m"
+    if not ready:
+        return RegimeReading(None, values, f"warming up: fewer closed {tf} bars than the slow SMA needs")
+    close, fast, slow = raw["htf_close"], raw["htf_sma_fast"], raw["htf_sma_slow"]
+    facts = f"last closed {tf} bar: close {close:.6g}, fast SMA {fast:.6g}, slow SMA {slow:.6g}"
+    if up:
+        return RegimeReading(Regime.TRENDING_UP, values, f"{facts}: close and fast SMA above the slow one, trending up")
+    if down:
+        return RegimeReading(Regime.TRENDING_DOWN, values,
+                             f"{facts}: close and fast SMA below the slow one, trending down")
+    return RegimeReading(Regime.RANGE, values, f"{facts}: no clear {tf} trend, range")

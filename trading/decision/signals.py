@@ -27,6 +27,8 @@ _REVERSION = ("volume", "volatility", "atr_spike")
 FILTERS_FOR: dict[str, tuple[str, ...]] = {
     "trend_following": _TREND, "ma_crossover": _TREND, "macd": _TREND,
     "mean_reversion": _REVERSION, "rsi": _REVERSION, "breakout": ("volatility", "atr_spike"),
+    # The higher-timeframe strategies are filtered by their 1h trend; a 5-minute filter would only add noise.
+    "htf_trend": (), "htf_breakout": (),
 }
 
 

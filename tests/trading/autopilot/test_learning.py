@@ -11,14 +11,16 @@ from pathlib import Path
 from tests.trading.autopilot.test_autopilot import CFG, World, declining_then_jump
 from trading.autopilot.engine import Autopilot
 from trading.autopilot.learning import AutopilotLearning
-from trading.config import LearningSettings
+from trading.config import LearningSettings, RegimeSettings
 from trading.decision.evaluation import Decision, SkipReason
 from trading.decision.regimes import Regime
 from trading.learning.learner import Learner
 from trading.learning.outcomes import TradeOutcome
 from trading.risk.limits import DailyLimits, KillSwitch
 
-LCFG = CFG.model_copy(update={"learning": LearningSettings(min_trades=10, by_pair=False, regime_hold_bars=3)})
+# The learner's arms on the 5-minute regimes (these worlds hold tens of candles, not the 1h stack's warm-up).
+LCFG = CFG.model_copy(update={"learning": LearningSettings(min_trades=10, by_pair=False, regime_hold_bars=3),
+                              "regimes": RegimeSettings(timeframe="5m")})
 
 
 class LearningWorld(World):

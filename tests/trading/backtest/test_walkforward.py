@@ -15,7 +15,7 @@ from trading.backtest.data import load_candles, make_ohlcv
 from trading.backtest.engine import BacktestSettings
 from trading.backtest.run import market_for
 from trading.backtest.walkforward import parse_span, split, walk_forward
-from trading.config import TradingConfig
+from trading.config import RegimeSettings, TradingConfig
 from trading.errors import InputError
 
 CANDLES = Path(__file__).resolve().parents[2] / "fixtures" / "candles" / "ETH_BTC-5m.csv"
@@ -25,8 +25,8 @@ DAY = timedelta(days=1)
 def _setup() -> tuple:
     ohlcv = load_candles(CANDLES)
     market, _ = market_for("ETH/BTC", {}, unbundled_ok=True)
-    # A stack that trades often, so every window has decisions to compare.
-    cfg = TradingConfig().model_copy(update={"strategy": "ma_crossover"})
+    # A 5-minute stack that trades often, so every window has decisions to compare.
+    cfg = TradingConfig(strategy="ma_crossover", regimes=RegimeSettings(timeframe="5m"))
     return ohlcv, market, cfg, BacktestSettings(use_filters=False, taker_fee=D("0.0026"))
 
 
@@ -38,10 +38,15 @@ def test_windows_roll_by_the_test_span_after_the_first_train_span() -> None:
     assert all(a.test_end == b.test_start for a, b in zip(ws, ws[1:], strict=False))
 
 
-def test_poisoned_future_candles_change_no_earlier_window() -> None:
+@pytest.mark.parametrize("stack", ["5m", "default"])
+def test_poisoned_future_candles_change_no_earlier_window(stack: str) -> None:
+    """Also for the default stack, whose trend, regime and exits read 1h bars built from the 5-minute ones."""
     ohlcv, market, cfg, settings = _setup()
-    clean = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
-    cut = split(ohlcv.timestamps, 2 * DAY, DAY)[3].test_end  # everything after the fourth test window
+    train = 2 * DAY
+    if stack == "default":  # its 1h warm-up (613 candles) needs more than two days of training
+        cfg, settings, train = TradingConfig(), BacktestSettings(taker_fee=D("0.0026")), 3 * DAY
+    clean = walk_forward(ohlcv, market, cfg, settings, train=train, test=DAY)
+    cut = split(ohlcv.timestamps, train, DAY)[3].test_end  # everything after the fourth test window
     rng = np.random.default_rng(7)
     wild = rng.uniform(0.5, 2.0, size=len(ohlcv) - cut)
     c = ohlcv.close.copy()
@@ -51,9 +56,9 @@ def test_poisoned_future_candles_change_no_earlier_window() -> None:
     h[cut:] = np.maximum.reduce([h[cut:], o[cut:], c[cut:]]) * 1.01
     lo[cut:] = np.minimum.reduce([lo[cut:], o[cut:], c[cut:]]) * 0.99
     poisoned = make_ohlcv(ohlcv.timestamps, o, h, lo, c, ohlcv.volume)
-    dirty = walk_forward(poisoned, market, cfg, settings, train=2 * DAY, test=DAY)
+    dirty = walk_forward(poisoned, market, cfg, settings, train=train, test=DAY)
     early = [w.policies["static"] for w in clean.windows[:4]]
-    assert sum(f.trades for f in early) >= 4  # there are decisions to compare
+    assert sum(f.trades for f in early) >= (4 if stack == "5m" else 1)  # there are decisions to compare
     assert [w.changes for w in clean.windows[:4]] == [w.changes for w in dirty.windows[:4]]  # the learner too
     for a, b in zip(clean.windows[:4], dirty.windows[:4], strict=True):
         for name in a.policies:
@@ -88,7 +93,7 @@ def test_bad_spans(text: str, words: str) -> None:
 
 
 def test_cli_walkforward_json_table_and_chart(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "2d", "--test", "1d",
+    code = main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--test", "1d",
                  "--taker-fee", "0.26%", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -96,10 +101,14 @@ def test_cli_walkforward_json_table_and_chart(capsys: pytest.CaptureFixture[str]
     assert set(doc["policies"]) == {"static", "adaptive", "cash", "buy_hold"}
     for figures in doc["policies"].values():
         assert set(figures) == {"return_pct", "trades", "profit_factor", "fees", "max_drawdown_pct"}
-    assert len(doc["windows"]) == 8
+    assert len(doc["windows"]) == 7  # 10.4 days: 3 to train (the default stack's 1h warm-up needs over 2)
     assert {"start", "end", "static", "adaptive", "cash", "buy_hold", "arms_on", "changes"} == set(doc["windows"][0])
     assert doc["taker_fee"] == "0.0026" and Path(doc["chart"]).read_bytes()[:4] == b"\x89PNG"
-    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "2d", "--test", "1d"]) == 0
+    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--entry", "maker",
+                 "--maker-fee", "0.25%", "--json"]) == 0
+    maker = json.loads(capsys.readouterr().out)
+    assert (maker["entry"], maker["maker_fee"]) == ("maker", "0.0025")
+    assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--test", "1d"]) == 0
     out = capsys.readouterr().out
     assert "Totals" in out and "buy_hold" in out and "Data: file" in out
     assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "30d"]) == 1

@@ -17,6 +17,7 @@ from trading.config import IndicatorSettings
 from trading.decision import indicators as ti
 from trading.decision.indicators import OHLCV, Indicators, compute_all
 from trading.decision.kernels import linear_recurrence, rolling_max, rolling_min, rolling_sum, rolling_var
+from trading.decision.timeframes import HigherTimeframe
 from trading.domain import Candle
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "candles"
@@ -308,15 +309,19 @@ def test_compute_all_wires_every_indicator(candles: OHLCV) -> None:
     with pytest.raises(ValueError):
         ind.rsi[-1] = 50.0
     first, last = ind.row(0), ind.row(-1)
-    assert list(first) == ["close", *Indicators.names]
+    assert list(first) == ["close", *Indicators.names, *(f"htf_{n}" for n in HigherTimeframe.names)]
     assert first["close"] == c[0] and first["rsi"] is None and first["sma_trend"] is None
     assert all(isinstance(v, float) for v in last.values())
 
 
 def test_settings_warmup_is_enough_for_every_indicator(candles: OHLCV) -> None:
     for s in (IndicatorSettings(), IndicatorSettings(adx_period=40, vol_period=10, atr_spike_period=90)):
-        ind = compute_all(candles.tail(s.warmup), s)
-        assert None not in ind.row(-1).values(), [k for k, v in ind.row(-1).items() if v is None]
+        row = compute_all(candles.tail(s.warmup), s).row(-1)
+        five = {k: v for k, v in row.items() if not k.startswith("htf_")}
+        assert None not in five.values(), [k for k, v in five.items() if v is None]
+        # The higher timeframe's own warm-up (one incomplete first hour included) is enough for its values.
+        row = compute_all(candles.tail(s.higher.warmup), s).row(-1)
+        assert None not in row.values(), [k for k, v in row.items() if v is None]
 
 
 def test_compute_all_speed_on_a_year_of_5m_candles() -> None:

@@ -14,7 +14,7 @@ from trading.decision.indicators import OHLCV, Indicators, compute_all
 from trading.decision.regimes import REGIME_ORDER, Regime, RegimeReading, classify_all, classify_at
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "candles"
-S = RegimeSettings()  # adx_trend 22, chop_high 61.8, atr_spike_volatile 2, vol_volatile 0.012
+S = RegimeSettings(timeframe="5m")  # the 5-minute rules: adx_trend 22, chop_high 61.8, atr_spike_volatile 2, vol_volatile 0.012
 NAN = float("nan")
 
 
@@ -181,7 +181,7 @@ def test_a_dead_flat_market_is_chop_not_warm_up() -> None:
 
 @pytest.mark.parametrize("pair", ["ETH_BTC", "LTC_BTC"])
 @pytest.mark.parametrize("settings", [S, RegimeSettings(adx_trend=30, chop_high=55, atr_spike_volatile=1.3,
-                                                        vol_volatile=0.006)])
+                                                        vol_volatile=0.006, timeframe="5m")])
 def test_classify_at_agrees_with_classify_all_on_real_candles(pair: str, settings: RegimeSettings) -> None:
     ind = compute_all(load(pair), IndicatorSettings())
     seen = names(agree(ind, settings))

@@ -42,6 +42,10 @@ class Strategy(ABC):
     def explain(self, ind: Indicators, i: int, cfg: TradingConfig) -> list[str]:
         """The values behind the signal at bar i, as short sentences."""
 
+    def stop_atr(self, ind: Indicators) -> np.ndarray:
+        """The ATR its stop and target are multiples of (the 5-minute ATR unless the strategy says otherwise)."""
+        return ind.atr
+
     def signal_at(self, ind: Indicators, i: int, cfg: TradingConfig) -> int:
         """The signal at one bar (the same computation as signals())."""
         return int(self.signals(ind, cfg)[i])
