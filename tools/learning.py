@@ -9,7 +9,6 @@ from pydantic import Field, field_validator
 
 from tools.base import Args
 from tools.context import ToolContext
-from trading.decision.strategies import STRATEGIES
 from trading.errors import InputError
 from trading.learning.records import LearningChange
 from trading.learning.selector import Arm, label
@@ -20,6 +19,10 @@ _ALIASES = {"mr": "mean_reversion", "reversion": "mean_reversion", "trend": "tre
 
 def strategy_name(text: str) -> str:
     """'mean reversion', 'Mean-Reversion', 'mr' -> 'mean_reversion'; InputError naming the known ones."""
+    from trading.decision.strategies import (
+        STRATEGIES,  # here: the strategies pull numpy, `zyn status` must not
+    )
+
     t = "_".join(text.strip().lower().replace("-", " ").split())
     t = _ALIASES.get(t, t)
     if t not in STRATEGIES:

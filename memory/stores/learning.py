@@ -19,12 +19,13 @@ from memory.tables.learning import (
     OutcomeRow,
     ShadowSignalRow,
 )
-from trading.learning.outcomes import TradeOutcome
 from trading.learning.records import Freeze, LearningChange, OpenTrade, PendingShadow
 from trading.learning.selector import Arm, Key
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from trading.learning.outcomes import TradeOutcome  # at run time in _outcome: it pulls numpy
 
 
 def _outcome_row(o: TradeOutcome, at: datetime) -> OutcomeRow:
@@ -36,6 +37,8 @@ def _outcome_row(o: TradeOutcome, at: datetime) -> OutcomeRow:
 
 
 def _outcome(r: OutcomeRow) -> TradeOutcome:
+    from trading.learning.outcomes import TradeOutcome
+
     return TradeOutcome(ref=r.ref, source=r.source, shadow=r.shadow, symbol=r.symbol, strategy=r.strategy,
                         regime=r.regime, entry_time=r.entry_time, exit_time=r.exit_time, entry_price=r.entry_price,
                         exit_price=r.exit_price, net_return=r.net_return, gross_return=r.gross_return,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from trading.learning.outcomes import TradeOutcome
 from trading.learning.selector import Arm, Key
+
+if TYPE_CHECKING:  # annotations only: the outcomes module pulls numpy, which `zyn status` must not import
+    from trading.learning.outcomes import TradeOutcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,9 +173,9 @@ async def test_a_channel_with_its_own_bot_from_settings(monkeypatch: pytest.Monk
 
 async def test_backtest_command_answers_with_its_equity_picture() -> None:
     async with running() as h:
-        [result] = await h.say(OWNER, OWNER, "/backtest ETH/USD 1", timeout=30)
+        [result] = await h.say(OWNER, OWNER, "/backtest ETH/USD 4", timeout=30)
         assert result.method == "sendPhoto" and result.photo.startswith(b"\x89PNG")
         assert result.text.startswith("Backtest ETH/USD\nData: offline replay at its real dates: LTC/BTC")
-        assert "2018-01-29 00:00 → 2018-01-30 04:55" in result.text
+        assert "2018-01-26 00:00 → 2018-01-30 04:55" in result.text
         [usage] = await h.say(OWNER, OWNER, "/backtest ETH/USD 400")
         assert "Usage: /backtest PAIR [DAYS]" in usage.text

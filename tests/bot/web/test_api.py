@@ -12,7 +12,7 @@ from tools.catalog import CATALOG
 from tools.gate import Role
 
 REQUIRED = {"get_price": {"symbol": "BTC/USD"}, "make_chart": {"symbol": "BTC/USD", "hours": "2"},
-            "get_candles": {"symbol": "BTC/USD"}, "run_backtest": {"symbol": "BTC/USD", "start": "2018-01-20", "end": "2018-01-22"},
+            "get_candles": {"symbol": "BTC/USD"}, "run_backtest": {"symbol": "BTC/USD", "start": "2018-01-20", "end": "2018-01-25"},
             "explain_evaluation": {"symbol": "BTC/USD"}, "why_strategy_off": {"strategy": "mean_reversion"}}
 
 
