@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -11,32 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.main import main
 from memory.db import open_database
+from tests.bot import test_cli_live as live
 from tests.standins.kraken import KrakenStandin
-from tests.standins.threaded import Threaded
 from trading.domain import Mode, Order, OrderStatus, OrderType, Side
 
-KEY = "reconcile-key-123456"
-SECRET = base64.b64encode(b"reconcile secret for the stand-in only").decode()
+kraken, run = live.kraken, live.run  # the LIVE CLI against the stand-in (one fixture, not a copy)
 TWO_DAYS = 2 * 86400
-
-
-@pytest.fixture
-def kraken(monkeypatch: pytest.MonkeyPatch):
-    with Threaded(lambda: KrakenStandin(api_key=KEY, api_secret=SECRET)) as standin:
-        monkeypatch.setenv("ZYN_MODE", "live")
-        monkeypatch.setenv("KRAKEN_API_URL", standin.url)
-        monkeypatch.setenv("KRAKEN_API_KEY", KEY)
-        monkeypatch.setenv("KRAKEN_API_SECRET", SECRET)
-        monkeypatch.setenv("ZYN_REQUEST_TIMEOUT", "5")
-        yield standin
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def book_outside_zyn(kraken: KrakenStandin, volume: str, ago_seconds: float) -> tuple[str, str]:
