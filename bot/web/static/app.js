@@ -65,6 +65,20 @@
     body.status = r.status;
     return body;
   }
+  // The risk settings as a person reads them: fractions as percentages, multiples with what they multiply.
+  const PERCENT_SETTINGS = new Set(["risk_per_trade", "max_portfolio_risk", "max_position_fraction"]);
+  function riskValue(key, value) {
+    if (PERCENT_SETTINGS.has(key) && value !== "" && !isNaN(Number(value))) {
+      const pct = (Number(value) * 100).toFixed(4).replace(/\.?0+$/, "");
+      return `${pct}% of equity`;
+    }
+    if (key === "atr_stop_mult" || key === "atr_target_mult") return `${value} × ATR`;
+    if (key === "min_reward_to_cost") return `${value} × the fees`;
+    if (key.startsWith("max_trades")) return `${value} a day`;
+    if (value === "True") return "yes";
+    if (value === "False") return "no";
+    return value;
+  }
   function table(head, rows, empty) {
     if (!rows.length) return el("p", {class: "dim"}, empty);
     return el("table", {}, el("thead", {}, el("tr", {}, head.map(h => el("th", {}, h)))),
@@ -135,7 +149,7 @@
     else $("#fills").replaceChildren(table(["time", "side", "amount", "pair", "price", "fee"], fl.data.fills.map(x => ({cells: [when(x.timestamp, true), x.side, amount(x.amount), x.symbol, money(x.price), dec(x.fee, 4)]})), "No fills yet."));
     if (d.autopilot.ok) {
       const r = d.autopilot.data.risk || {};
-      $("#risk").replaceChildren(table(["setting", "value"], Object.entries(r).map(([k, v]) => ({cells: [k, v]})), "–"));
+      $("#risk").replaceChildren(table(["setting", "value"], Object.entries(r).map(([k, v]) => ({cells: [k.replaceAll("_", " "), riskValue(k, v)]})), "–"));
     }
     const al = d.alerts;
     if (!al.ok) unavailable($("#alerts"), al);

@@ -72,6 +72,10 @@ async def test_dashboard_shows_the_real_figures_after_an_order_and_a_tick_arrive
         await expect(page.locator("#mode")).to_have_text("PAPER")
         await expect(page.locator("#source")).to_have_text("OFFLINE REPLAY")
         await expect(page.locator("#kill")).to_contain_text("armed")
+        risk = page.locator("#risk")  # the settings in words, not raw fractions
+        await expect(risk).to_contain_text("risk per trade1% of equity", timeout=WAIT)
+        await expect(risk).to_contain_text("2 × ATR")
+        await expect(risk).to_contain_text("max portfolio risk5% of equity")
         await page.evaluate("window.__same = 1")  # gone if the page reloads
         await expect(page.locator("#beat")).to_contain_text("last tick never")
         report = await h.tick()
