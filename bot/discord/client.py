@@ -180,8 +180,7 @@ class DiscordFrontEnd:
         client = self.client
         if client is None:
             raise RuntimeError("the Discord front end is not running")
-        channel = client.get_channel(int(chat_id)) or await client.fetch_channel(int(chat_id))
-        await channel.send(text[:2000])
+        await client.get_partial_messageable(int(chat_id)).send(text[:2000])  # no lookup: a channel or a DM
 
     def alert_channel(self) -> DiscordChannel | None:
         """The alert channel, once started, if any Discord channel is set up for alerts or reports."""
