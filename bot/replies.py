@@ -11,6 +11,7 @@ A CLI asker has no chat here: `zyn reconcile` and the alerts say how it ended.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ class ResolutionReplies:
 
     def __init__(self, store: Any, fronts: Callable[[], Mapping[str, Any]], clock: Clock) -> None:
         self.store, self.fronts, self.clock = store, fronts, clock
+        self._lock = asyncio.Lock()  # the minute job, a front end's start and a resolution may ask at once
 
     async def on_event(self, event: Event) -> None:
         """A bus subscriber: an order just resolved is told at once."""
@@ -37,6 +39,10 @@ class ResolutionReplies:
 
     async def deliver(self) -> int:
         """Tell every asker still waiting whose front end is running here; how many were told."""
+        async with self._lock:
+            return await self._deliver()
+
+    async def _deliver(self) -> int:
         fronts = {name: f for name, f in self.fronts().items() if callable(getattr(f, "tell", None))}
         try:
             waiting = self.store.untold_resolutions(fronts)
