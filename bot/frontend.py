@@ -61,3 +61,12 @@ class FrontEnd(Protocol):
     def retryable(self, exc: BaseException) -> bool:
         """Whether a failed start is worth retrying (network trouble), not final (credentials refused)."""
 
+
+@runtime_checkable
+class Teller(Protocol):
+    """A front end that can send a message of Zyn's own to one of its chats (Telegram, Discord, the web): a late
+    answer, such as how a LIVE order of unknown outcome ended (bot/replies.py). Optional for a FrontEnd."""
+
+    async def tell(self, chat_id: str, text: str) -> None:
+        """Send text to this chat (its id as the access rules' Caller.chat_id); raise if it was not sent."""
+

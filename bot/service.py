@@ -156,6 +156,7 @@ class Service:
         self.running: dict[str, FrontEnd] = {}
         self.lock: ServiceLock | None = None
         self.unresolved = None  # LIVE: the reconciler of orders whose outcome is unknown
+        self.replies = None  # LIVE: their resolutions told to the askers' chats (bot/replies.py)
         self.startup = None  # LIVE: the start-up check's report
         self.heartbeat = Heartbeat(settings.data_dir, settings.mode, services.clock)
 
@@ -256,13 +257,18 @@ class Service:
 
     async def _live_start(self) -> None:
         """LIVE: settle the orders of unknown outcome (now and every minute), then report what is on the account."""
+        from bot.replies import ResolutionReplies
         from trading.autopilot.startup import startup_report
         from trading.exchange.kraken.unresolved import RECONCILE_EVERY, UnresolvedOrders
 
         services = self.rt.services
+        # Each resolution goes to the owner's alerts (the notifier) and to the asker's chat: at once when its front
+        # end runs, else once it has started (the front ends start after this) or at the next minute.
+        self.replies = ResolutionReplies(services.db, lambda: self.running, services.clock)
+        self.rt.bus.subscribe(self.replies.on_event)
         self.unresolved = UnresolvedOrders(services.exchange, services.db, services.clock, self.rt.bus.publish)
         await self.unresolved.reconcile()
-        self.scheduler.add_job(self.unresolved.reconcile, "interval", seconds=RECONCILE_EVERY, id=UNRESOLVED_JOB,
+        self.scheduler.add_job(self._settle_unresolved, "interval", seconds=RECONCILE_EVERY, id=UNRESOLVED_JOB,
                                replace_existing=True, max_instances=1, coalesce=True)
         await self.rt.autopilot.protection_sweep()  # now, not in a minute: a naked holding gets its stop or an alert
         last = read_heartbeat(self.heartbeat.path)  # the previous run's last beat: Zyn was down since then
@@ -278,6 +284,13 @@ class Service:
         if report is not None:
             self.startup = report
             await self.rt.bus.publish(report)
+
+    async def _settle_unresolved(self) -> None:
+        """The minute job: settle the orders of unknown outcome, then tell the askers still waiting."""
+        if self.unresolved is not None:
+            await self.unresolved.reconcile()
+        if self.replies is not None:
+            await self.replies.deliver()
 
     def _front_state(self, front: FrontEnd) -> str:
         if front.name in self.running:
@@ -351,6 +364,8 @@ class Service:
                 _log.warning("{} alerts not added to the notifier: {}", label, exc)
         if self.scheduler.get_job(retry_job(front.name)) is not None:
             self.scheduler.remove_job(retry_job(front.name))
+        if self.replies is not None:  # resolutions settled before this chat app was up (at start-up)
+            await self.replies.deliver()
         if retrying:
             _log.info("{} started after a retry", label)
             self.view.console.print(f"{label} is connected now.")

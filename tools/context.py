@@ -72,6 +72,7 @@ class ToolContext:
     trading_config: TradingConfig | None = None
     actor: str = "cli"  # who is acting, for the audit trail
     order_source: str = "service"  # who places this call's orders (trading.attribution): the gate sets it per call
+    reply_to: str = ""  # the asking chat, "<front end>:<chat id>" (the gate sets it per call): where a late answer goes
     # The paper simulator's money and costs (Settings.paper_*, same defaults), which run_backtest uses too.
     paper_starting_balance: Decimal = Decimal("10000")
     paper_maker_fee: Decimal = Decimal("0.0025")

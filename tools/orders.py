@@ -11,7 +11,7 @@ from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
 from tools.results import CancelResult, OrderResult, OrdersResult, amount_str
-from tools.unknown import OrderUnknownResult, keep_unknown
+from tools.unknown import OrderUnknownResult, keep_unknown, settle_sent, write_ahead
 from trading.domain import (
     BracketRequest,
     Mode,
@@ -113,27 +113,44 @@ async def place_order(ctx: ToolContext, args: PlaceOrderArgs) -> OrderResult | O
     if args.is_bracket:
         if args.validate_only:
             raise InputError("a bracket cannot be validated only; validate its entry order instead")
+        breq = BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
+                              take_profit_price=args.take_profit, entry_price=args.price, source=ctx.order_source)
+        ahead = write_ahead(ctx, client_id=breq.client_id, symbol=symbol, side=args.side.value,
+                            order_type="limit" if args.price is not None else "market", amount=args.amount,
+                            price=args.price, bracket=True)
         try:
-            bracket = await ex.create_bracket(
-                BracketRequest(symbol=symbol, side=args.side, amount=args.amount, stop_price=args.stop,
-                               take_profit_price=args.take_profit, entry_price=args.price, source=ctx.order_source),
-                **extra)
+            bracket = await ex.create_bracket(breq, **extra)
         except OrderOutcomeUnknownError as exc:  # maybe placed: kept and checked, never a plain failure
             return keep_unknown(ctx, exc, bracket=True)
+        except ZynError as exc:  # Kraken answered (refused) or it was never sent: the person hears why
+            if ahead:
+                settle_sent(ctx, breq.client_id, placed=False, note=exc.message)
+            raise
         entry = await ex.fetch_order(bracket.entry_order_id)
         children = [await ex.fetch_order(i) for i in (bracket.stop_order_id, bracket.take_profit_order_id) if i]
         _record(ctx, entry, *children)
+        if ahead:
+            settle_sent(ctx, breq.client_id, placed=True, order_id=entry.id)
         return OrderResult(order=entry, bracket=bracket, children=children, source=ex.source)
     otype = OrderType(args.type)
+    request = OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
+                           stop_price=args.trigger, validate_only=args.validate_only, source=ctx.order_source)
+    # LIVE: the intent is on disk before AddOrder goes out; a crash before the journal leaves it to the reconciler.
+    ahead = not args.validate_only and write_ahead(
+        ctx, client_id=request.client_id, symbol=symbol, side=args.side.value, order_type=otype.value,
+        amount=args.amount, price=args.price if args.price is not None else args.trigger, bracket=False)
     try:
-        order = await ex.create_order(
-            OrderRequest(symbol=symbol, side=args.side, type=otype, amount=args.amount, price=args.price,
-                         stop_price=args.trigger, validate_only=args.validate_only, source=ctx.order_source),
-            **extra)
+        order = await ex.create_order(request, **extra)
     except OrderOutcomeUnknownError as exc:
         return keep_unknown(ctx, exc, bracket=False)
+    except ZynError as exc:
+        if ahead:
+            settle_sent(ctx, request.client_id, placed=False, note=exc.message)
+        raise
     if not args.validate_only:
         _record(ctx, order)
+    if ahead:
+        settle_sent(ctx, request.client_id, placed=True, order_id=order.id)
     return OrderResult(order=order, validated_only=args.validate_only, source=ex.source)
 
 

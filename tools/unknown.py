@@ -1,8 +1,13 @@
-"""LIVE orders whose outcome is unknown: kept as an intent to settle by client id, and said so to the person.
+"""LIVE orders written ahead, and those whose outcome is unknown: kept as an intent to settle by client id.
 
-Never a plain failure: the order may exist on Kraken. The intent (client id, pair, side, amount, price, who
-asked, when) goes into the LIVE database; the service's reconcile job (trading/exchange/kraken/unresolved.py)
-looks it up by its client id every minute and at start-up and tells the person how it ended.
+Before a LIVE order is sent, its intent (client id, pair, side, amount, price, who asked, in which chat, when)
+is written to the LIVE database with status "sending" (write_ahead); once Kraken's answer is journaled it is
+settled (settle_sent). A process that dies in between leaves it "sending", and the service's reconcile job
+(trading/exchange/kraken/unresolved.py) settles it by client id at start-up or within minutes.
+
+Never a plain failure: when the answer is lost the order may exist on Kraken. keep_unknown marks the intent
+unknown and says so; the reconcile job looks it up every minute and the service tells the person, in the chat
+where they asked, how it ended.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 from loguru import logger
 
 from tools.context import ToolContext
-from trading.errors import OrderOutcomeUnknownError
+from trading.domain import Mode
+from trading.errors import ExchangeError, OrderOutcomeUnknownError
 from trading.exchange.kraken.unresolved import GIVE_UP_AFTER, OrderIntentRecord
 
 _log = logger.bind(component="orders")
@@ -34,11 +40,46 @@ class OrderUnknownResult:
                 f"it may or may not have been placed. {kept}. Do not place it again meanwhile.")
 
 
+def write_ahead(ctx: ToolContext, *, client_id: str, symbol: str, side: str, order_type: str, amount: object,
+                price: object | None, bracket: bool) -> bool:
+    """LIVE: record the order's intent before it is sent (True). Nothing to record in PAPER (False). If it cannot
+    be recorded the order is not sent: raises ExchangeError."""
+    record = getattr(ctx.journal, "record_unresolved", None)
+    if ctx.mode is not Mode.LIVE or record is None:
+        return False
+    intent = OrderIntentRecord(client_id=client_id, symbol=symbol, side=side, order_type=order_type,
+                               amount=str(amount), price=None if price is None else str(price), bracket=bracket,
+                               asked_by=ctx.actor, asked_at=ctx.clock.now(), status="sending",
+                               note="being sent", reply_to=ctx.reply_to, source=ctx.order_source)
+    try:
+        record(intent)
+    except Exception as exc:  # noqa: BLE001 - an order Zyn could not keep track of is not sent
+        _log.error("order {} not sent: its intent was not recorded ({})", client_id, type(exc).__name__)
+        raise ExchangeError("the order was not sent: Zyn could not record it first (database); try again") from None
+    return True
+
+
+def settle_sent(ctx: ToolContext, client_id: str, *, placed: bool, order_id: str | None = None,
+                note: str = "") -> None:
+    """The send ended with Kraken's answer (placed and journaled, or refused): the intent is settled, and the
+    person has their answer already. A failure here is logged; the reconcile job would settle it later."""
+    resolve = getattr(ctx.journal, "resolve_unresolved", None)
+    if resolve is None:
+        return
+    try:
+        resolve(client_id, "placed" if placed else "not_placed", at=ctx.clock.now(), order_id=order_id,
+                note=(note or ("placed" if placed else "refused"))[:500], told=True)
+    except Exception as exc:  # noqa: BLE001 - the order is journaled; the intent is settled by the reconciler
+        _log.warning("intent {} not settled after the send: {}", client_id, type(exc).__name__)
+
+
 def keep_unknown(ctx: ToolContext, exc: OrderOutcomeUnknownError, *, bracket: bool) -> OrderUnknownResult:
-    """Journal the intent behind an OrderOutcomeUnknownError and say so (never raises)."""
+    """Journal the intent behind an OrderOutcomeUnknownError (or mark the written-ahead one unknown) and say so
+    (never raises)."""
     intent = OrderIntentRecord(client_id=exc.client_id, symbol=exc.symbol, side=exc.side, order_type=exc.order_type,
                                amount=exc.amount, price=exc.price, bracket=bracket, asked_by=ctx.actor,
-                               asked_at=ctx.clock.now(), note=exc.message)
+                               asked_at=ctx.clock.now(), note=exc.message, reply_to=ctx.reply_to,
+                               source=ctx.order_source)
     record = getattr(ctx.journal, "record_unresolved", None)
     journaled = False
     if record is not None:

@@ -125,6 +125,7 @@ class OrderResolved(Event):
     client_id: str = ""
     placed: bool = False
     order: Order | None = None
+    reply_to: str = ""  # the chat where the person asked ("telegram:42"); the service replies there
 
 
 @dataclass(frozen=True)

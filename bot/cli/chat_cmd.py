@@ -37,6 +37,7 @@ async def _session(state: CliState, settings: Any, messages: list[str]) -> None:
         if not messages:
             click.echo(f"Zyn chat · {settings.mode.value.upper()} · data: {services.exchange.source} · "
                        f"understood by: {agent.label}. Type help; Ctrl-D or /quit leaves.", err=not interactive)
+        _resolutions(services)
         for text in messages or _lines(interactive):
             if text.strip().lower() in QUIT:
                 break
@@ -44,9 +45,21 @@ async def _session(state: CliState, settings: Any, messages: list[str]) -> None:
                 continue
             reply = await agent.handle(caller, text)
             _show(reply)
+            _resolutions(services)
     finally:
         await agent.close()
         await services.close()
+
+
+def _resolutions(services: Any) -> None:
+    """LIVE: how the terminal's orders of unknown outcome ended, once the service (or `zyn reconcile`) settled them
+    while this chat is open: printed here, once (a chat app's asker is told in their chat by the service)."""
+    if services.tools.mode.value != "live":
+        return
+    db = services.db
+    for intent in db.untold_resolutions(["cli"]):
+        click.echo(f"zyn> {intent.resolution()}")
+        db.mark_told(intent.client_id, services.clock.now())
 
 
 def _lines(interactive: bool):  # noqa: ANN202 - a generator of str

@@ -175,6 +175,13 @@ class DiscordFrontEnd:
             discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._saved
             self._saved = None
 
+    async def tell(self, chat_id: str, text: str) -> None:
+        """A message of Zyn's own to one channel or DM (a late answer to someone who asked there); raises if not sent."""
+        client = self.client
+        if client is None:
+            raise RuntimeError("the Discord front end is not running")
+        await client.get_partial_messageable(int(chat_id)).send(text[:2000])  # no lookup: a channel or a DM
+
     def alert_channel(self) -> DiscordChannel | None:
         """The alert channel, once started, if any Discord channel is set up for alerts or reports."""
         channel = self.channel

@@ -101,6 +101,12 @@ class TelegramFrontEnd:
         _log.info("Telegram bot @{} polling ({} commands; owner {}, {} allowlisted)", app.bot.username,
                   len(COMMANDS), "set" if settings.telegram_owner_id else "NOT set", len(settings.telegram_allowed))
 
+    async def tell(self, chat_id: str, text: str) -> None:
+        """A message of Zyn's own to one chat (a late answer to someone who asked there); raises if not sent."""
+        if self.app is None:
+            raise RuntimeError("the Telegram front end is not running")
+        await self.app.bot.send_message(int(chat_id), text)
+
     def alert_channel(self) -> TelegramChannel | None:
         """The alert channel, once started, if any chat is set up for alerts or reports (the notifier closes it)."""
         channel = self.channel

@@ -104,6 +104,16 @@ class WebFrontEnd:
         _log.info("web dashboard at {}{} ({})", self.url, reached,
                   "local, no login" if web.auth.local else "login required")
 
+    async def tell(self, chat_id: str, text: str) -> None:
+        """A late answer to a web chat: kept in that session's conversation, so its page shows it (the live feed
+        shows the event to every open page already; the local no-login chat keeps no history)."""
+        web = self.web
+        if web is None:
+            raise RuntimeError("the web front end is not running")
+        if chat_id != "local" and web.ctx.store is not None:
+            web.ctx.store.append_message(f"web:{chat_id}", "assistant", text, web.ctx.clock.now())
+        web.hub.changed()
+
     def alert_channel(self) -> None:
         """The page shows events live (server-sent events); it is no alert channel of its own."""
         return None

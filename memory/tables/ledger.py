@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel
 # 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
 #    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
 #    fills' cost chain (new tables, filled from the fills at the upgrade).
-SCHEMA_VERSION = 3
+# 4: unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told).
+SCHEMA_VERSION = 4
 
 
 class DecimalString(TypeDecorator):

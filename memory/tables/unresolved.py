@@ -9,7 +9,8 @@ from memory.tables.ledger import UTCDateTime
 
 
 class UnresolvedOrderRow(SQLModel, table=True):
-    """One order intent: what was asked, by whom and when; `status` unknown, placed or not_placed."""
+    """One order intent: what was asked, by whom, where and when; `status` sending (written ahead of the send),
+    unknown, placed or not_placed; `told_at` once the asker had the outcome in their chat."""
 
     __tablename__ = "unresolved_orders"
 
@@ -26,3 +27,7 @@ class UnresolvedOrderRow(SQLModel, table=True):
     order_id: str | None = Field(default=None, max_length=64)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     note: str = Field(default="", max_length=500)
+    # Added in schema 4 (nullable, so an older database gains them in place).
+    reply_to: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=100)
+    told_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -99,3 +99,22 @@ def test_reconcile_is_live_only(capsys, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ZYN_MODE", "paper")
     code, _, err = run(capsys, "reconcile")
     assert code == 1 and "only available in LIVE" in err
+
+
+def test_zyn_chat_prints_how_a_terminal_order_of_unknown_outcome_ended(kraken: KrakenStandin, capsys,
+                                                                       tmp_path: Path) -> None:
+    """An order asked at the terminal, settled by the service meanwhile: the open `zyn chat` prints it, once."""
+    from trading.exchange.kraken.unresolved import OrderIntentRecord
+
+    db = open_database(Mode.LIVE, tmp_path / "data")
+    asked = datetime.now(UTC) - timedelta(minutes=12)
+    db.record_unresolved(OrderIntentRecord(client_id="cli-intent-1", symbol="BTC/USD", side="sell",
+                                           order_type="market", amount="0.002", asked_by="cli:local",
+                                           asked_at=asked, reply_to="cli:terminal"))
+    db.resolve_unresolved("cli-intent-1", "not_placed", at=asked + timedelta(minutes=10), note="not on Kraken")
+    db.close()
+    code, out, err = run(capsys, "chat", "-m", "status")
+    assert code == 0, err
+    assert "zyn> Resolved: your sell 0.002 BTC/USD at market was not placed; nothing was sold" in out
+    code, out, err = run(capsys, "chat", "-m", "status")
+    assert code == 0 and "Resolved:" not in out  # told once

@@ -52,6 +52,11 @@ async def test_a_discord_order_is_announced_on_telegram_and_discord(monkeypatch:
             assert any("0.001" in m.text and "BTC/USD" in m.text for m in tg.sent_to(OWNER))
             [alert] = dc.in_channel(ALERTS)
             assert "0.001" in alert.text() and "BTC/USD" in alert.text()
+            # A late answer (how an order of unknown outcome ended) goes back to the DM or channel it was asked in.
+            await service.discord.tell(str(DC_OWNER + 1), "Resolved: your buy 0.001 BTC/USD was placed")
+            await service.discord.tell("6001", "Resolved: your sell 0.001 BTC/USD was not placed")
+            assert dc.in_channel(DC_OWNER + 1)[-1].text() == "Resolved: your buy 0.001 BTC/USD was placed"
+            assert dc.in_channel(6001)[-1].text() == "Resolved: your sell 0.001 BTC/USD was not placed"
         finally:
             await service.stop()
     text = out.getvalue() + "".join(capfd.readouterr())

@@ -58,7 +58,7 @@ async def test_live_start_reports_the_account_and_settles_unknown_orders(kraken:
     try:
         assert service.scheduler.get_job(UNRESOLVED_JOB) is not None
         resolved = [e for e in seen if isinstance(e, OrderResolved)]
-        assert len(resolved) == 1 and resolved[0].placed and "was placed after all" in resolved[0].text
+        assert len(resolved) == 1 and resolved[0].placed and resolved[0].text.startswith("Resolved: your buy 0.001 BTC/USD at market was placed (Kraken order OAAAAA-BBBBB-CCCCCC")
         assert service.rt.services.db.unresolved_orders(None)[0].status == "placed"
         (report,) = [e for e in seen if isinstance(e, StartupReport)]
         assert report is service.startup

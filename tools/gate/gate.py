@@ -205,7 +205,8 @@ class Gate:
                    kind: CallerKind | str | None = None) -> ToolOutcome:
         # A copy per call: concurrent chats must not see each other's actor in the audit trail, nor orders
         # each other's source (the kind the call was asked through: a confirmation keeps the asking one).
-        ctx = replace(self.ctx, actor=f"{caller.channel}:{caller.user_id}", order_source=caller.order_source(kind))
+        ctx = replace(self.ctx, actor=f"{caller.channel}:{caller.user_id}", order_source=caller.order_source(kind),
+                      reply_to=caller.conversation)
         try:
             result = await tool.run(ctx, args)
         except ZynError as exc:

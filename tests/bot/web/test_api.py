@@ -238,3 +238,27 @@ async def test_pages_asking_at_once_share_one_read_but_never_one_begun_before_a_
         assert any(p["position"]["symbol"] == "SOL/USD" for p in after["portfolio"]["data"]["positions"])
         await slow
         await c.aclose()
+
+
+async def test_a_late_answer_told_to_a_web_chat_shows_in_its_history() -> None:
+    """How an order of unknown outcome ended, told to the web session that asked (bot/replies.py): kept in that
+    session's conversation, so its chat shows it; another session's chat does not."""
+    from sqlmodel import select
+
+    from memory.tables.agent import ConversationMessageRow
+
+    async with running() as h:
+        c, csrf = await h.owner()
+        r = await c.post("/api/chat", json={"text": "whats my balance"}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        with h.db.session() as s:
+            (chat,) = {row.chat_id for row in s.exec(select(ConversationMessageRow))}
+        assert chat.startswith("web:")
+        await h.front.tell(chat.removeprefix("web:"), "Resolved: your buy 0.001 BTC/USD at market was placed")
+        history = (await c.get("/api/chat")).json()["messages"]
+        assert history[-1] == {**history[-1], "role": "assistant",
+                               "text": "Resolved: your buy 0.001 BTC/USD at market was placed"}
+        other, _ = await h.login(Role.OWNER)
+        assert not any("Resolved" in m["text"] for m in (await other.get("/api/chat")).json()["messages"])
+        await c.aclose()
+        await other.aclose()

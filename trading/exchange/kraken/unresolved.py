@@ -4,14 +4,21 @@ When AddOrder's answer is lost and the lookups by cl_ord_id find nothing either,
 OrderOutcomeUnknownError; the order tool keeps the intent (client id, pair, side, amount, price, who asked,
 when) and tells the person "outcome unknown: Zyn is checking". The service runs UnresolvedOrders.reconcile at
 start-up and every minute: an intent found on Kraken by its client id is journaled as placed (with its txid)
-and announced "was placed after all"; one still absent `give_up_after` after it was asked is marked not placed
-and announced so. Nothing here ever sends an order: a retry is the person's, with a fresh decision.
+and announced "Resolved: ... was placed"; one still absent `give_up_after` after it was asked is marked not
+placed and announced so. Nothing here ever sends an order: a retry is the person's, with a fresh decision.
+
+Every LIVE order from a person (chat, slash command, CLI, web) is written ahead too: the order tool keeps its
+intent with status "sending" before AddOrder goes out and settles it once the order is journaled (placed) or
+refused (not placed). An intent still "sending" `SEND_WINDOW` after it was asked belongs to a process that
+died between the send and the journal: it is settled here by client id like an unknown one, so the order is
+journaled exactly once and the person told. The intent carries the asking chat (`reply_to`, e.g.
+"telegram:42"); the service (bot/) delivers the resolution there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,6 +33,8 @@ _log = logger.bind(component="unresolved")
 # Kraken books a late request within seconds; after this long without a trace the order is certainly absent.
 GIVE_UP_AFTER = timedelta(minutes=10)
 RECONCILE_EVERY = 60  # seconds (the service's job)
+# A send (timeouts, retries, lookups) ends well within this: a "sending" intent older than it was interrupted.
+SEND_WINDOW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -41,17 +50,33 @@ class OrderIntentRecord:
     asked_at: datetime
     price: str | None = None
     bracket: bool = False
-    status: str = "unknown"  # unknown | placed | not_placed
+    status: str = "unknown"  # sending (written ahead) | unknown | placed | not_placed
     order_id: str | None = None
     resolved_at: datetime | None = None
     note: str = ""
+    reply_to: str = ""  # the asking chat, "<front end>:<chat id>" ("telegram:42", "cli:terminal"); "" none
+    source: str = ""  # who placed it (trading.attribution), kept on the order once it is journaled
+    told_at: datetime | None = None  # when the asker got the resolution in their chat (or had their answer)
+
+    def what(self) -> str:
+        """E.g. "buy 0.001 BTC/USD at market" or "sell 0.01 ETH/USD limit 3000 (bracket entry)"."""
+        how = "at market" if self.order_type == "market" else f"{self.order_type} {self.price}"
+        return f"{self.side} {self.amount} {self.symbol} {how}" + (" (bracket entry)" if self.bracket else "")
+
+    def resolution(self, order: Order | None = None) -> str:
+        """How a settled intent ended, for the person who asked (order: Kraken's record, when found)."""
+        if self.status == "placed":
+            detail = f", {order.status.value}, {order.filled} of {order.amount} filled" if order is not None else ""
+            return (f"Resolved: your {self.what()} was placed (Kraken order {self.order_id}{detail}; "
+                    f"client id {self.client_id}).")
+        done = "bought" if self.side == "buy" else "sold"
+        return (f"Resolved: your {self.what()} was not placed; nothing was {done}. Kraken has no order with its "
+                f"client id {self.client_id} ({self.note}); place it again if you still want it.")
 
     def describe(self) -> str:
         """E.g. "buy 0.001 BTC/USD at market (client id zyn-..., asked by telegram:42 at 12:07 UTC)"."""
-        how = "at market" if self.order_type == "market" else f"{self.order_type} {self.price}"
-        kind = " (bracket entry)" if self.bracket else ""
-        return (f"{self.side} {self.amount} {self.symbol} {how}{kind} (client id {self.client_id}, asked by "
-                f"{self.asked_by} at {self.asked_at:%Y-%m-%d %H:%M} UTC)")
+        return (f"{self.what()} (client id {self.client_id}, asked by {self.asked_by} at "
+                f"{self.asked_at:%Y-%m-%d %H:%M} UTC)")
 
 
 class UnresolvedStore(Protocol):
@@ -59,8 +84,12 @@ class UnresolvedStore(Protocol):
 
     def unresolved_orders(self, status: str | None = "unknown") -> list[OrderIntentRecord]: ...
 
+    def unsettled_orders(self, sending_before: datetime) -> list[OrderIntentRecord]:
+        """The unknown intents and those still "sending" since before `sending_before`, oldest first."""
+        ...
+
     def resolve_unresolved(self, client_id: str, status: str, *, at: datetime, order_id: str | None = None,
-                           note: str = "") -> bool: ...
+                           note: str = "", told: bool = False) -> bool: ...
 
     def record_order(self, order: Order) -> None: ...
 
@@ -79,10 +108,10 @@ class UnresolvedOrders:
         self.give_up_after = give_up_after
 
     async def reconcile(self) -> list[str]:
-        """Look every unknown intent up once; the lines announced (placed after all / not placed)."""
+        """Look every unsettled intent up once; the lines announced (placed / not placed)."""
         told: list[str] = []
         try:
-            intents = self.store.unresolved_orders()
+            intents = self.store.unsettled_orders(self.clock.now() - SEND_WINDOW)
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
             _log.warning("unresolved orders not read: {}", exc)
             return told
@@ -107,16 +136,16 @@ class UnresolvedOrders:
             note = f"not on Kraken {int(self.give_up_after.total_seconds() // 60)} minutes after it was asked"
             if not self.store.resolve_unresolved(intent.client_id, "not_placed", at=now, note=note):
                 return None
-            line = (f"Your order {intent.describe()} was NOT placed: Kraken has no order with its client id "
-                    f"({note}). Nothing was bought or sold; place it again if you still want it.")
+            line = replace(intent, status="not_placed", note=note, resolved_at=now).resolution()
             await self._tell(line, intent, None, now)
             return line
+        if intent.source and not order.source:
+            order = order.evolve(source=intent.source)  # who asked for it, as the journal would have kept it
         self.store.record_order(order)
         if not self.store.resolve_unresolved(intent.client_id, "placed", at=now, order_id=order.id,
                                              note=f"found on Kraken: {order.status.value}"):
             return None
-        line = (f"Your order {intent.describe()} was placed after all: Kraken order {order.id}, "
-                f"{order.status.value}, {order.filled} of {order.amount} filled.")
+        line = replace(intent, status="placed", order_id=order.id, resolved_at=now).resolution(order)
         await self._tell(line, intent, order, now)
         return line
 
@@ -124,4 +153,5 @@ class UnresolvedOrders:
         _log.warning(line)
         if self.publish is not None:
             await self.publish(OrderResolved(EventKind.ORDER_RESOLVED, now, Mode.LIVE.value, line,
-                                             client_id=intent.client_id, placed=order is not None, order=order))
+                                             client_id=intent.client_id, placed=order is not None, order=order,
+                                             reply_to=intent.reply_to))

@@ -77,7 +77,7 @@ async def test_booked_late_is_outcome_unknown_then_placed_after_all(world: World
     await asyncio.sleep(1.2)  # Kraken books it now
     told = await world.reconciler.reconcile()
     (booked_txid,) = [t for t, o in world.k.orders.items() if o["cl_ord_id"] == intent.client_id]
-    assert len(told) == 1 and "was placed after all" in told[0] and booked_txid in told[0]
+    assert len(told) == 1 and told[0].startswith("Resolved: your buy 0.001 BTC/USD at market was placed (Kraken order") and booked_txid in told[0]
     (settled,) = world.db.unresolved_orders(None)
     assert (settled.status, settled.order_id) == ("placed", booked_txid)
     assert world.db.get_order(booked_txid) is not None  # journaled as placed, with its txid
@@ -94,7 +94,7 @@ async def test_never_booked_is_marked_not_placed_after_enough_time(world: World)
     assert world.db.unresolved_orders()[0].status == "unknown"
     world.clock.advance(GIVE_UP_AFTER + timedelta(seconds=1))
     (line,) = await world.reconciler.reconcile()
-    assert "was NOT placed" in line and "Nothing was bought or sold" in line
+    assert "limit 60000 was not placed; nothing was bought" in line and line.startswith("Resolved: your buy")
     assert world.db.unresolved_orders(None)[0].status == "not_placed" and not world.k.orders
     assert [e.placed for e in world.events] == [False]
 
