@@ -66,6 +66,15 @@ class AutopilotLearning:
     def realised(self, strategy: str | None, regime: str | None) -> RealisedEdge | None:
         return self.learner.realised(strategy, regime) if strategy else None
 
+    def risk_factor(self, strategy: str | None, regime: str | None, symbol: str) -> float | None:
+        """The share (<= 1) of the risk per trade this arm trades with; None: the full risk. Never raises."""
+        try:
+            f = self.learner.risk_scale(strategy, regime, symbol)
+        except Exception as exc:  # noqa: BLE001 - learning must never stop a tick
+            _log.warning("risk factor of {} not read: {}", symbol, exc)
+            return self.learner.settings.risk_min_factor  # unknown: the smallest share, never more
+        return None if f is None else min(1.0, f.factor)
+
     # --- per symbol, each tick -----------------------------------------------------------------------
 
     async def observe(self, symbol: str, closed: list, ind: Indicators, position: Decimal,
