@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
 
 from trading.learning.selector import Key, label
 
@@ -75,8 +74,8 @@ def _between(x: float, worst: float, best: float, min_factor: float) -> float:
 
 
 def _floor_step(factor: float) -> float:
-    d = (Decimal(repr(factor)) / Decimal(repr(STEP))).to_integral_value(rounding=ROUND_FLOOR) * Decimal(repr(STEP))
-    return float(d)
+    """Down to a multiple of STEP (a float a hair under a step, e.g. 0.6 - 1e-16, counts as on it)."""
+    return round(math.floor(float(factor) / STEP + 1e-9) * STEP, 2)
 
 
 def risk_factor(key: Key, returns: list[float], lcb: float, rule: RiskRule) -> RiskFactor:

@@ -131,9 +131,9 @@ def shrink_only(factor: float | Decimal | None) -> Decimal:
         d = Decimal(repr(factor)) if isinstance(factor, float) else Decimal(factor)
     except (ArithmeticError, ValueError):
         return ZERO
-    if not d.is_finite() or d <= 0:
+    if d.is_nan() or d <= 0:
         return ZERO
-    return min(Decimal(1), d)
+    return min(Decimal(1), d)  # +inf too: the configured risk, never more
 
 
 def open_risk(positions_with_stops: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decimal:
