@@ -146,7 +146,9 @@ class LearningSettings(_Section):
     regime_hold_bars: int = Field(3, ge=1, le=100, description="regime label at entry: a new regime counts only "
                                                                "after this many bars in a row (hysteresis)")
     shadow_max_hold_bars: int = Field(288, ge=1, le=4000, description="a signal not taken is simulated to its exit "
-                                                                      "or at most this many bars")
+                                                                      "or at most this many of its strategy's bars "
+                                                                      "(1h bars for the 1h strategies), within the "
+                                                                      "candles a tick fetches")
     min_net_edge: float = Field(0.0, ge=0, le=0.1, description="realised-cost gate: an arm's mean move to its exit, "
                                                                "less today's round trip, must be above this")
     # Risk shrinking (trading/learning/risk.py): an arm's risk per trade x a factor in [risk_min_factor, 1].
