@@ -160,7 +160,8 @@ async def learning_status(ctx: ToolContext, args: LearnArgs) -> LearningStatus:
                "lower_bound": a.lcb if math.isfinite(a.lcb) else None, "seeded": seeds.get(a.key, 0),
                "risk_factor": min(1.0, factor.get(a.key, 1.0)) if a.on else None} for a in arms],
         changes=[_change_line(c) for c in store.learning_changes(limit=5)],
-        evidence="PAPER's outcomes (read only)" if ctx.mode.value == "live" else "this mode's outcomes",
+        evidence=("PAPER's outcomes and seeds (read only; the arms' counts are PAPER's, its seeds are listed by "
+                  "ZYN_MODE=paper zyn learn status)") if ctx.mode.value == "live" else "this mode's outcomes",
         arm_lines=list(lines), seeded=sum(v for k, v in seeds.items() if len(k) == 2),
         seed_lines=[x.line() for x in store.seed_sets()],
         risk_lines=[risk[a.key].line() for a in arms if a.on and a.key in risk and risk[a.key].factor < 1])
