@@ -114,7 +114,7 @@ def seed(state: CliState, pair: str, candles_file: str | None, train_text: str, 
     now = _now()
     with candle_store(state.settings) as db:
         stored_n = db.seed_outcomes([(s.outcome, Provenance("walkforward", where, s.window_start, s.window_end))
-                                     for s in seeds], f"cli:{state.settings.owner_name or 'owner'}"[:200], now)
+                                     for s in seeds], "cli:local", now)
         changes = Learner(db, cfg.learning).refresh(now) if cfg.learning.enabled else []
     click.echo(f"Seeded {stored_n} outcomes ({len(seeds) - stored_n} were stored already), labelled as seeds from "
                "walk-forward test windows; `zyn learn reset --seeds` removes them.")
