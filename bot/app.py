@@ -45,14 +45,13 @@ class Services:
 def build_learning(services: Services, cfg):  # noqa: ANN001, ANN201 - TradingConfig -> AutopilotLearning | None
     """The autopilot's learner (cfg.learning.enabled), or None.
 
-    PAPER learns from its own outcomes. LIVE learns only from what PAPER (and backtests recorded there) showed:
-    it reads the PAPER database at its default path read only, and with none there it has no evidence, so every
-    arm stays off and LIVE stands aside. LIVE's own outcomes are still recorded (for the owner), not learned from.
+    PAPER learns from its own outcomes (seeded walk-forward test windows included). LIVE learns only from what
+    PAPER (and the seeds stored there) showed: it reads the PAPER database read only, where the settings put it
+    (PAPER_DATABASE_URL, else PAPER's SQLite file in ZYN_DATA_DIR), and with none there it has no evidence, so
+    every arm stays off and LIVE stands aside. LIVE's own outcomes are recorded (for the owner), not learned from.
     """
     if not cfg.learning.enabled:
         return None
-    from memory import open_database
-    from memory.db import default_path
     from trading.autopilot.learning import AutopilotLearning
     from trading.learning.learner import Learner
 
@@ -60,13 +59,49 @@ def build_learning(services: Services, cfg):  # noqa: ANN001, ANN201 - TradingCo
     evidence, name = None, ""
     if settings.mode is Mode.LIVE:
         name = "PAPER"
-        path = default_path(Mode.PAPER, settings.data_dir)
-        evidence = open_database(Mode.PAPER, settings.data_dir) if path.is_file() else _NoEvidence()
+        evidence = paper_evidence(settings)
         if not isinstance(evidence, _NoEvidence):
             services.evidence_db = evidence
     learner = Learner(services.db, cfg.learning, evidence=evidence, evidence_name=name)  # type: ignore[arg-type]
     return AutopilotLearning(learner, services.exchange, services.clock, source=settings.mode.value,
                              slippage=float(settings.paper_slippage_bps) / 10_000)
+
+
+def paper_url(settings: Settings) -> str:
+    """Where PAPER's database is, for LIVE's learner: PAPER_DATABASE_URL, else PAPER's SQLite file."""
+    if settings.paper_database_url is not None:
+        return settings.paper_database_url.get_secret_value()
+    from memory import default_path
+
+    return f"sqlite:///{default_path(Mode.PAPER, settings.data_dir)}"
+
+
+def paper_evidence(settings: Settings):  # noqa: ANN201 - a Database, or _NoEvidence
+    """PAPER's database (opened, never created) as LIVE's evidence; _NoEvidence when there is none yet.
+
+    A database of the other mode at PAPER_DATABASE_URL is refused (ModeMismatchError): LIVE never learns from
+    LIVE. One that cannot be reached leaves LIVE without evidence (it stands aside), said in the log.
+    """
+    from loguru import logger
+
+    from memory import open_existing
+    from trading.errors import ModeMismatchError, ZynError
+
+    log = logger.bind(component="learning")
+    try:
+        db = open_existing(Mode.PAPER, paper_url(settings))
+    except ModeMismatchError:
+        raise
+    except ZynError as exc:
+        log.warning("LIVE's learner has no evidence: PAPER's database cannot be opened ({}); every arm stays off",
+                    exc.message)
+        return _NoEvidence()
+    if db is None:
+        hint = " (set PAPER_DATABASE_URL)" if settings.database_url is not None and \
+            settings.paper_database_url is None else ""
+        log.info("LIVE's learner: no PAPER database yet{}, so no evidence and every arm stays off", hint)
+        return _NoEvidence()
+    return db
 
 
 class _NoEvidence:

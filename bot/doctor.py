@@ -57,6 +57,8 @@ async def diagnose(settings_loader: Any = None) -> list[Check]:
                                                                       "or run `zyn config-setup`"))
         return checks
     checks.append(_database(settings))
+    if settings.mode.value == "live":
+        checks.append(_evidence(settings))
     checks.extend(await _kraken(settings))
     return checks
 
@@ -71,6 +73,29 @@ def _database(settings: Any) -> Check:
     try:
         where = str(db.path) if db.path is not None else "DATABASE_URL"
         return Check("database", True, f"{where} opens, stamped {db.mode.value.upper()}")
+    finally:
+        db.close()
+
+
+def _evidence(settings: Any) -> Check:
+    """LIVE: PAPER's database, which LIVE's learner reads (read only) as its only evidence."""
+    from bot.app import paper_url
+    from memory import open_existing
+    from trading.domain import Mode
+
+    where = "PAPER_DATABASE_URL" if settings.paper_database_url is not None else "PAPER's SQLite file"
+    try:
+        db = open_existing(Mode.PAPER, paper_url(settings))
+    except Exception as exc:  # noqa: BLE001
+        return Check("learner evidence", False, _first_line(exc), "check PAPER_DATABASE_URL: it must be PAPER's "
+                                                                   "database, which LIVE's learner reads")
+    if db is None:
+        return Check("learner evidence", True, f"no PAPER database at {where} yet: LIVE's learner has no evidence, "
+                                               "so every arm stays off and LIVE stands aside")
+    try:
+        n, seeded = len(db.outcome_returns()), sum(s.n for s in db.seed_sets())
+        return Check("learner evidence", True, f"{where} opens, stamped PAPER: {n} outcomes ({seeded} seeded "
+                                               "from walk-forward test windows), read only")
     finally:
         db.close()
 

@@ -46,6 +46,7 @@ ENV_NAMES: dict[str, str] = {
     "kraken_api_url": "KRAKEN_API_URL",
     "kraken_tier": "ZYN_KRAKEN_TIER",
     "database_url": "DATABASE_URL",
+    "paper_database_url": "PAPER_DATABASE_URL",
     "telegram_token": "ZYN_TELEGRAM_TOKEN",
     "telegram_api_url": "ZYN_TELEGRAM_API_URL",
     "telegram_owner_id": "ZYN_TELEGRAM_OWNER_ID",
@@ -88,8 +89,8 @@ ENV_NAMES: dict[str, str] = {
     "web_public_url": "ZYN_WEB_PUBLIC_URL",
 }
 _FIELD_BY_ENV = {env: field for field, env in ENV_NAMES.items()}
-SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "llm_api_key", "telegram_token",
-                 "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token", "web_secret")
+SECRET_FIELDS = ("kraken_api_key", "kraken_api_secret", "database_url", "paper_database_url", "llm_api_key",
+                 "telegram_token", "alert_webhook_url", "smtp_password", "sms_auth_token", "discord_token", "web_secret")
 _config_path: Path | None = None
 
 
@@ -150,6 +151,8 @@ class Settings(BaseSettings):
     kraken_tier: Literal["starter", "intermediate", "pro"] = Field(
         "starter", validation_alias=AliasChoices("ZYN_KRAKEN_TIER", "kraken_tier"))
     database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
+    # LIVE's learner reads PAPER's outcomes (read only) from here; unset: PAPER's SQLite file in ZYN_DATA_DIR.
+    paper_database_url: SecretStr | None = Field(None, validation_alias="PAPER_DATABASE_URL")
     # Telegram (bot/telegram): started by `zyn run` when the token is set.
     telegram_token: SecretStr | None = _env("telegram_token")
     telegram_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias=AliasChoices(
@@ -252,8 +255,8 @@ class Settings(BaseSettings):
     def _lower(cls, v: Any) -> Any:
         return v.strip().lower() if isinstance(v, str) else v
 
-    @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "kraken_api_url", "llm", "llm_base_url",
-                     "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
+    @field_validator("kraken_api_key", "kraken_api_secret", "database_url", "paper_database_url", "kraken_api_url",
+                     "llm", "llm_base_url", "llm_api_key", "telegram_token", "telegram_api_url", "telegram_owner_id", "alert_webhook_url",
                      "smtp_host", "smtp_user", "smtp_password", "smtp_from", "smtp_to", "sms_account_sid",
                      "sms_auth_token", "sms_from", "sms_to", "discord_token", "discord_api_url",
                      "discord_gateway_url", "discord_owner_id", "web_secret", "web_public_url", mode="before")

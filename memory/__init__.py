@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from memory.convert import BalanceSnapshot
-    from memory.db import Database, default_path, open_database
+    from memory.db import Database, default_path, open_database, open_existing
 
-__all__ = ["BalanceSnapshot", "Database", "default_path", "open_database"]
+__all__ = ["BalanceSnapshot", "Database", "default_path", "open_database", "open_existing"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,7 +20,7 @@ def __getattr__(name: str) -> Any:
         from memory.convert import BalanceSnapshot
 
         return BalanceSnapshot
-    if name in ("Database", "default_path", "open_database"):
+    if name in ("Database", "default_path", "open_database", "open_existing"):
         import memory.db
 
         return getattr(memory.db, name)

@@ -73,6 +73,31 @@ def open_database(mode: Mode, data_dir: Path, url: str | None = None) -> Databas
     return db
 
 
+def open_existing(mode: Mode, url: str) -> Database | None:
+    """Open a mode's database only if it exists already (never creating one): None when there is none at `url`
+    (no SQLite file there, or a server database Zyn never stamped). A database of the other mode is refused."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        name = parsed.database
+        if not name or name == ":memory:" or not Path(name).is_file():
+            return None
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(MetaRow.__table__.name):
+                return None
+            stamped = conn.execute(select(MetaRow.__table__.c.mode).where(MetaRow.__table__.c.id == 1)).first()
+    except DBAPIError as exc:
+        raise open_error(engine, exc) from None
+    finally:
+        engine.dispose()
+    if stamped is None:
+        return None
+    return open_database(mode, Path("."), url)  # checks the stamp's mode (ModeMismatchError for the other one)
+
+
 def _check_and_stamp(engine: Engine, mode: Mode, where: str, retry: bool = True) -> None:
     """Read the stamp before writing anything; stamp a fresh database in one transaction."""
     meta = MetaRow.__table__

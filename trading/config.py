@@ -146,9 +146,19 @@ class LearningSettings(_Section):
     regime_hold_bars: int = Field(3, ge=1, le=100, description="regime label at entry: a new regime counts only "
                                                                "after this many bars in a row (hysteresis)")
     shadow_max_hold_bars: int = Field(288, ge=1, le=4000, description="a signal not taken is simulated to its exit "
-                                                                      "or at most this many bars")
+                                                                      "or at most this many of its strategy's bars "
+                                                                      "(1h bars for the 1h strategies), within the "
+                                                                      "candles a tick fetches")
     min_net_edge: float = Field(0.0, ge=0, le=0.1, description="realised-cost gate: an arm's mean move to its exit, "
                                                                "less today's round trip, must be above this")
+    # Risk shrinking (trading/learning/risk.py): an arm's risk per trade x a factor in [risk_min_factor, 1].
+    risk_min_factor: float = Field(0.25, ge=0.05, le=1, description="the least share of the risk per trade an arm "
+                                                                    "trades with (1: the learner never shrinks risk)")
+    risk_full_lcb: float = Field(0.002, ge=0, le=0.1, description="an arm's lower bound (net, per trade) at which it "
+                                                                  "trades the full risk; below, less")
+    risk_max_drawdown: float = Field(0.05, gt=0, le=1, description="an arm's recent drawdown at which it trades only "
+                                                                   "risk_min_factor")
+    risk_recent: int = Field(20, ge=2, le=10000, description="outcomes of an arm its recent drawdown is measured over")
 
 
 class TradingConfig(_Section):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -15,11 +15,14 @@ from memory.tables.learning import (
     LearningArmRow,
     LearningChangeRow,
     LearningControlRow,
+    LearningRiskRow,
     LearningTradeRow,
     OutcomeRow,
+    OutcomeSeedRow,
     ShadowSignalRow,
 )
-from trading.learning.records import Freeze, LearningChange, OpenTrade, PendingShadow
+from trading.learning.records import Freeze, LearningChange, OpenTrade, PendingShadow, Provenance, SeedSet
+from trading.learning.risk import RiskFactor
 from trading.learning.selector import Arm, Key
 
 if TYPE_CHECKING:
@@ -43,6 +46,13 @@ def _outcome(r: OutcomeRow) -> TradeOutcome:
                         regime=r.regime, entry_time=r.entry_time, exit_time=r.exit_time, entry_price=r.entry_price,
                         exit_price=r.exit_price, net_return=r.net_return, gross_return=r.gross_return,
                         r_multiple=r.r_multiple, mae=r.mae, mfe=r.mfe, exit_reason=r.exit_reason)
+
+
+def _utc(value: datetime) -> datetime:
+    """An aggregate's time (SQLite gives it back naive or as text): aware, in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _key(strategy: str, regime: str, pair: str) -> Key:
@@ -86,7 +96,7 @@ class LearningStoreMixin:
         if strategy:
             q = q.where(t.c.strategy == strategy)
         with self.session() as s:
-            rows = s.execute(q.order_by(t.c.id)).all()
+            rows = s.execute(q.order_by(t.c.exit_time, t.c.id)).all()  # oldest exit first: an arm's recent drawdown
         return [(a, b, c, float(d), float(e), bool(f)) for a, b, c, d, e, f in rows]
 
     # ---- shadows ----------------------------------------------------------------------------------
@@ -171,8 +181,10 @@ class LearningStoreMixin:
         return {_key(r.strategy, r.regime, r.pair): Arm(_key(r.strategy, r.regime, r.pair), r.n, r.mean,
                                                         -math.inf if r.lcb is None else r.lcb, r.on) for r in rows}
 
-    def apply_arms(self, arms: dict[Key, Arm], changes: list[LearningChange], at: datetime) -> None:
-        """Replace the arms' states and record the changes, in one transaction; refused while frozen."""
+    def apply_arms(self, arms: dict[Key, Arm], changes: list[LearningChange], at: datetime, *,
+                   risk: dict[Key, RiskFactor] | None = None) -> None:
+        """Replace the arms' states (and, given, their risk factors) and record the changes, in one transaction;
+        refused while frozen. A factor is stored clamped to (0, 1]: never above the configured risk."""
         with self.session(write=True) as s:
             control = s.get(LearningControlRow, 1)
             if control is not None and control.frozen:
@@ -182,6 +194,12 @@ class LearningStoreMixin:
                 s.add(LearningArmRow(strategy=key[0], regime=key[1], pair=key[2] if len(key) > 2 else "", on=a.on,
                                      n=a.n, mean=a.mean, lcb=a.lcb if math.isfinite(a.lcb) else None,
                                      updated_at=at))
+            if risk is not None:
+                s.execute(delete(LearningRiskRow))
+                for key, f in risk.items():
+                    factor = min(1.0, f.factor) if math.isfinite(f.factor) and f.factor > 0 else 0.0
+                    s.add(LearningRiskRow(strategy=key[0], regime=key[1], pair=key[2] if len(key) > 2 else "",
+                                          factor=factor, why=f.why, updated_at=at))
             for c in changes:
                 s.add(self._change_row(c))
             s.commit()
@@ -207,16 +225,80 @@ class LearningStoreMixin:
                                                   why or ("frozen by the owner" if frozen else "unfrozen"), by)))
             s.commit()
 
-    def reset_learning(self, by: str, at: datetime) -> int:
-        """Forget every outcome, pending shadow and arm state (the change log stays); returns outcomes dropped."""
+    def risk_factors(self) -> dict[Key, RiskFactor]:
+        with self.session() as s:
+            rows = list(s.exec(select(LearningRiskRow)))
+        return {_key(r.strategy, r.regime, r.pair): RiskFactor(_key(r.strategy, r.regime, r.pair), r.factor, r.why)
+                for r in rows}
+
+    def reset_learning(self, by: str, at: datetime, *, seeds_only: bool = False) -> int:
+        """Forget every outcome, pending shadow, arm state and risk factor (the change log stays); returns the
+        outcomes dropped. seeds_only: forget only the seeded outcomes (the arms follow at the next refresh)."""
         with self.session(write=True) as s:
-            n = len(list(s.exec(select(OutcomeRow.id))))
-            for table in (OutcomeRow, ShadowSignalRow, LearningArmRow):  # open trades still close and count
-                s.execute(delete(table))
-            s.add(self._change_row(LearningChange(at, "reset", None, f"reset by the owner: {n} outcomes forgotten, "
-                                                  "every arm off", by)))
+            if seeds_only:
+                refs = [r for r in s.exec(select(OutcomeSeedRow.ref))]
+                for k in range(0, len(refs), 500):
+                    s.execute(delete(OutcomeRow).where(col(OutcomeRow.ref).in_(refs[k:k + 500])))
+                s.execute(delete(OutcomeSeedRow))
+                n = len(refs)
+                why = f"seeds reset by the owner: {n} seeded outcomes forgotten"
+            else:
+                n = len(list(s.exec(select(OutcomeRow.id))))
+                for table in (OutcomeRow, OutcomeSeedRow, ShadowSignalRow, LearningArmRow, LearningRiskRow):
+                    s.execute(delete(table))  # open trades still close and count
+                why = f"reset by the owner: {n} outcomes forgotten (seeds included), every arm off"
+            s.add(self._change_row(LearningChange(at, "reset", None, why, by)))
             s.commit()
         return n
+
+    # ---- seeds: outcomes of out-of-sample test windows ----------------------------------------------
+
+    def seed_outcomes(self, seeds: list[tuple[TradeOutcome, Provenance]], by: str, at: datetime) -> int:
+        """Store seeded outcomes with their provenance, in one transaction (refs stored already are skipped);
+        recorded as one change. Returns how many were stored."""
+        with self.session(write=True) as s:
+            have = set(s.exec(select(OutcomeRow.ref)))
+            stored = 0
+            sets: set[str] = set()
+            for o, p in seeds:
+                ref = o.ref[:120]
+                if ref in have:
+                    continue
+                have.add(ref)
+                s.add(_outcome_row(o, at))
+                s.add(OutcomeSeedRow(ref=ref, source=p.source[:20], candle_set=p.candle_set, window_start=p.window_start,
+                                     window_end=p.window_end, seeded_at=at))
+                stored += 1
+                sets.add(f"{p.source} on {p.candle_set}")
+            if stored:
+                s.add(self._change_row(LearningChange(at, "seed", None, f"{stored} out-of-sample outcomes seeded "
+                                                      f"from {', '.join(sorted(sets))}", by)))
+            s.commit()
+        return stored
+
+    def seed_sets(self) -> list[SeedSet]:
+        """The seeded outcomes grouped by source and candle set."""
+        t = OutcomeSeedRow.__table__
+        q = sa_select(t.c.source, t.c.candle_set, func.count(), func.count(func.distinct(t.c.window_start)),
+                      func.min(t.c.window_start), func.max(t.c.window_end), func.max(t.c.seeded_at)
+                      ).group_by(t.c.source, t.c.candle_set).order_by(t.c.candle_set)
+        with self.session() as s:
+            rows = s.execute(q).all()
+        return [SeedSet(a, b, int(n), int(w), _utc(first), _utc(last), _utc(at)) for a, b, n, w, first, last, at
+                in rows]
+
+    def seed_counts(self) -> dict[Key, int]:
+        """Seeded outcomes per (strategy, regime) and per (strategy, regime, pair)."""
+        o, sd = OutcomeRow.__table__, OutcomeSeedRow.__table__
+        q = sa_select(o.c.strategy, o.c.regime, o.c.symbol, func.count()).select_from(
+            o.join(sd, o.c.ref == sd.c.ref)).group_by(o.c.strategy, o.c.regime, o.c.symbol)
+        with self.session() as s:
+            rows = s.execute(q).all()
+        out: dict[Key, int] = {}
+        for strategy, regime, pair, n in rows:
+            out[(strategy, regime)] = out.get((strategy, regime), 0) + int(n)
+            out[(strategy, regime, pair)] = int(n)
+        return out
 
     def learning_changes(self, limit: int = 20, strategy: str | None = None) -> list[LearningChange]:
         """The newest changes first."""

@@ -111,3 +111,32 @@ class LearningControlRow(SQLModel, table=True):
     frozen: bool = False
     by: str | None = Field(default=None, max_length=200)
     at: datetime | None = when(nullable=True)
+
+
+class LearningRiskRow(SQLModel, table=True):
+    """One arm's risk factor: the share (0 < factor <= 1) of the configured risk per trade it trades with."""
+
+    __tablename__ = "learning_risk"
+
+    strategy: str = Field(primary_key=True, max_length=60)
+    regime: str = Field(primary_key=True, max_length=40)
+    pair: str = Field(default="", primary_key=True, max_length=30)
+    factor: float = 1.0
+    why: str = Field(default="", sa_type=Text)
+    updated_at: datetime = when()
+
+
+class OutcomeSeedRow(SQLModel, table=True):
+    """Where a seeded outcome came from: a walk-forward's out-of-sample test window on a candle set.
+
+    One row per seeded outcome (its ref, as in outcomes); `zyn learn reset` drops them with the outcomes.
+    """
+
+    __tablename__ = "outcome_seeds"
+
+    ref: str = Field(primary_key=True, max_length=120)
+    source: str = Field(max_length=20)  # walkforward
+    candle_set: str = Field(sa_type=Text)  # the candles it ran on: the store's set or a file
+    window_start: datetime = when()
+    window_end: datetime = when()
+    seeded_at: datetime = when()

@@ -57,3 +57,27 @@ async def test_freezing_from_chat_asks_the_owner_and_a_viewer_may_not(tmp_path: 
     assert "Learning frozen" in done.text and world.db.learning_freeze().frozen
     status = await world.agent.handle(OWNER, "learning status")
     assert "Learning: FROZEN by" in status.text
+
+
+async def test_what_have_you_learned_names_the_shrunk_risk_and_the_seeds(tmp_path: Path) -> None:
+    from trading.learning.records import Provenance
+
+    world = make_world(tmp_path)
+    _seed(world, "trend_following", "trending_up", [0.0035 if k % 2 else -0.0015 for k in range(20)])
+    start = world.clock.now() - timedelta(days=30)
+    seeds = [(TradeOutcome(ref=f"seed:BTC/USD:trend_following:{k}", source="seed", shadow=True, symbol="BTC/USD",
+                           strategy="trend_following", regime="trending_up", entry_time=start + timedelta(hours=k),
+                           exit_time=start + timedelta(hours=k, minutes=30), entry_price=Decimal(100),
+                           exit_price=Decimal(100), net_return=0.0035 if k % 2 else -0.0015, gross_return=0.01,
+                           r_multiple=0.3, mae=-0.002, mfe=0.004, exit_reason="target"),
+              Provenance("walkforward", "candle store: BTC/USD 5m from kraken-ohlcvt", start, start + timedelta(days=1)))
+             for k in range(6)]
+    assert world.db.seed_outcomes(seeds, "cli", world.clock.now()) == 6
+    Learner(world.db, LearningSettings(by_pair=False)).refresh(world.clock.now())
+
+    reply = await world.agent.handle(VIEWER, "what have you learned?")
+    assert "Outcomes: 26" in reply.text and "6 of them seeded from walk-forward test windows" in reply.text
+    assert "6 seeded from walkforward (1 out-of-sample test windows" in reply.text
+    assert "(6 seeded out of sample); risk per trade at " in reply.text
+    assert "Risk shrunk (never above the configured risk per trade, no gate loosened):" in reply.text
+    assert "trend_following in trending_up at " in reply.text and "below the 0.20% that earns the full risk" in reply.text

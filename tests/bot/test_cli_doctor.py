@@ -72,3 +72,29 @@ def test_unreachable_kraken_and_a_wrong_mode_database_fail_with_their_fixes(tmp_
     assert lines["kraken reach"].startswith("FAILED") and "fix: check the network" in out
     assert lines["clock skew"].startswith("FAILED") and "not measured" in lines["clock skew"]
     assert "Traceback" not in out and "3 failed" in out
+
+
+def test_live_names_the_paper_database_its_learner_reads(kraken: KrakenStandin, tmp_path, capsys, monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from tests.memory.test_learning_store import outcome
+
+    monkeypatch.setenv("ZYN_MODE", "live")
+    monkeypatch.setenv("KRAKEN_API_KEY", KEY)
+    monkeypatch.setenv("KRAKEN_API_SECRET", SECRET)
+    monkeypatch.setenv("PAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    code, lines, out = _doctor(capsys)
+    assert code == 0 and "no PAPER database at PAPER_DATABASE_URL yet" in lines["learner evidence"], out
+    assert not (tmp_path / "elsewhere.db").exists()  # looked for, never created
+    paper = open_database(Mode.PAPER, tmp_path, url=f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    for k in range(3):
+        paper.record_outcome(outcome(k, 0.004), datetime(2024, 5, 6, tzinfo=UTC))
+    paper.close()
+    code, lines, out = _doctor(capsys)
+    assert lines["learner evidence"].startswith("ok") and "3 outcomes (0 seeded" in lines["learner evidence"]
+    live_db = tmp_path / "live-only.db"
+    open_database(Mode.LIVE, tmp_path, url=f"sqlite:///{live_db}").close()
+    monkeypatch.setenv("PAPER_DATABASE_URL", f"sqlite:///{live_db}")
+    code, lines, out = _doctor(capsys)
+    assert code == 1 and lines["learner evidence"].startswith("FAILED") and "LIVE" in lines["learner evidence"]
+    assert "fix: check PAPER_DATABASE_URL" in out and "Traceback" not in out

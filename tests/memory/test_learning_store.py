@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from tests.memory.conftest import Backend
 from trading.config import LearningSettings
@@ -106,3 +109,97 @@ def test_shadows_pend_once_per_candle_and_settle_into_an_outcome(backend: Backen
     db.settle_shadow(p.id, outcome(1, 0.003, strategy="breakout", regime="volatile"), T0)
     assert db.pending_shadows() == [] and [o.strategy for o in db.list_outcomes()] == ["breakout"]
     db.close()
+
+
+def test_an_arm_on_with_a_thin_bound_trades_a_shrunk_risk_recorded_with_its_evidence(backend: Backend) -> None:
+    db = backend.open()
+    learner = Learner(db, LearningSettings(min_trades=10, by_pair=False))
+    for k in range(20):  # a positive mean, but a lower bound just above zero
+        db.record_outcome(outcome(k, 0.0035 if k % 2 else -0.0015), T0)
+    changes = learner.refresh(T0)
+    assert [c.kind for c in changes] == ["on", "risk"]
+    risk = changes[1]
+    assert risk.key == ARM and "risk per trade shrunk to" in risk.why and "(was 100%)" in risk.why
+    assert "lower bound +" in risk.why and "below the 0.20% that earns the full risk" in risk.why
+    f = learner.risk_scale(*ARM, "BTC/USD")
+    assert f is not None and 0.25 <= f.factor < 1 and f.factor == db.risk_factors()[ARM].factor
+    assert learner.refresh(T0) == []  # nothing new: no second record
+    for k in range(20, 40):  # a run of clean wins: the bound clears 0.2 %, the full risk comes back
+        db.record_outcome(outcome(k, 0.009 + 0.0001 * (k % 3)), T0)
+    [back] = learner.refresh(T0)
+    assert back.kind == "risk" and "restored to 100%" in back.why and learner.risk_scale(*ARM, "BTC/USD") is None
+    kinds = [r[0] for r in backend.sql("SELECT kind FROM learning_changes ORDER BY id")]
+    assert kinds == ["on", "risk", "risk"]
+    backend.sql("UPDATE learning_risk SET factor = 3.5")  # a tampered row is still never above the risk
+    assert learner.risk_scale(*ARM, "BTC/USD") is None
+    db.reset_learning("cli", T0)
+    assert db.risk_factors() == {}
+    db.close()
+
+
+def _seeds(n: int, *, window_day: int = 0) -> list:
+    from trading.learning.records import Provenance
+
+    start = T0 + timedelta(days=window_day)
+    prov = Provenance("walkforward", "file ETH_BTC-5m.csv", start, start + timedelta(days=1))
+    return [(replace(outcome(k, 0.006, pair="ETH/BTC"), ref=f"seed:ETH/BTC:mr:{window_day}:{k}", source="seed"), prov)
+            for k in range(n)]
+
+
+def test_seeds_keep_their_provenance_and_reset_removes_them(backend: Backend) -> None:
+    db = backend.open()
+    db.record_outcome(outcome(99, 0.004), T0)  # PAPER's own outcome
+    assert db.seed_outcomes(_seeds(3) + _seeds(2, window_day=1), "cli:owner", T0) == 5
+    assert db.seed_outcomes(_seeds(3), "cli:owner", T0) == 0  # stored already: nothing twice
+    rows = backend.sql("SELECT source, candle_set FROM outcome_seeds")
+    assert len(rows) == 5 and {tuple(r) for r in rows} == {("walkforward", "file ETH_BTC-5m.csv")}
+    [s] = db.seed_sets()
+    assert (s.source, s.n, s.windows, s.first, s.last) == ("walkforward", 5, 2, T0, T0 + timedelta(days=2))
+    assert db.seed_counts()[ARM] == 5 and db.seed_counts()[(*ARM, "ETH/BTC")] == 5
+    assert [c.kind for c in db.learning_changes()] == ["seed"]
+
+    assert db.reset_learning("cli", T0, seeds_only=True) == 5
+    assert [o.ref for o in db.list_outcomes()] == [outcome(99, 0.004).ref]  # PAPER's own stays
+    assert db.seed_sets() == [] and db.seed_counts() == {}
+    db.seed_outcomes(_seeds(2), "cli:owner", T0)
+    assert db.reset_learning("cli", T0) == 3  # a full reset forgets the seeds too
+    assert db.list_outcomes() == [] and backend.sql("SELECT count(*) FROM outcome_seeds")[0][0] == 0
+    db.close()
+
+
+def test_live_reads_the_configured_paper_database(backend: Backend, monkeypatch) -> None:  # noqa: ANN001
+    """PAPER_DATABASE_URL (SQLite or PostgreSQL) is where LIVE's learner finds PAPER's outcomes; never created."""
+    from bot.app import paper_evidence
+    from bot.settings import load_settings
+    from trading.domain import Mode
+
+    monkeypatch.setenv("ZYN_DATA_DIR", str(backend.data_dir / "elsewhere"))
+    monkeypatch.setenv("ZYN_MODE", "live")
+    monkeypatch.setenv("PAPER_DATABASE_URL", backend.url)
+    assert type(paper_evidence(load_settings())).__name__ == "_NoEvidence"  # nothing there yet: none made
+    assert backend.name != "sqlite" or not (backend.data_dir / "zyn.db").exists()
+    paper = backend.open(Mode.PAPER)
+    for k in range(12):
+        paper.record_outcome(outcome(k, 0.006), T0)
+    paper.close()
+    evidence = paper_evidence(load_settings())
+    try:
+        assert len(evidence.outcome_returns()) == 12
+    finally:
+        evidence.close()
+    assert not (backend.data_dir / "elsewhere" / "paper").exists()  # not the default path
+
+
+def test_live_refuses_a_live_database_as_its_paper_evidence(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from bot.app import paper_evidence
+    from bot.settings import load_settings
+    from memory import open_database
+    from trading.domain import Mode
+    from trading.errors import ModeMismatchError
+
+    open_database(Mode.LIVE, tmp_path).close()
+    monkeypatch.setenv("ZYN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ZYN_MODE", "live")
+    monkeypatch.setenv("PAPER_DATABASE_URL", f"sqlite:///{tmp_path / 'live' / 'zyn.db'}")
+    with pytest.raises(ModeMismatchError):
+        paper_evidence(load_settings())

@@ -109,3 +109,33 @@ def test_the_realised_gate_asks_for_more_than_its_margin(edge: float) -> None:
     just = _size(RealisedEdge("breakout in volatile", 12, 0.009 + edge + 0.0001, edge))
     assert isinstance(just, Sizing)
     assert isinstance(_size(RealisedEdge("breakout in volatile", 12, 0.009 + edge, edge)), tuple)
+
+
+def test_a_1h_strategys_shadow_exits_as_its_backtest_trade_with_its_own_rule_stop_atr_and_hold() -> None:
+    """A shadow of htf_breakout (exits on closed 1h bars, stop and target from the 1h ATR) is simulated exactly as
+    the backtester trades the same signal; its timeout counts 1h bars, capped by the candles a tick fetches."""
+    from trading.autopilot.learning import shadow_hold_bars
+    from trading.decision.orchestrator import plan_all
+
+    ohlcv = load_candles(CANDLES)
+    market, _ = market_for("ETH/BTC", {}, unbundled_ok=True)
+    cfg = TradingConfig()  # the default stack: htf_breakout in a 1h uptrend
+    result = run_backtest(ohlcv, market, cfg, BacktestSettings(use_filters=False, taker_fee=Decimal("0.0026"),
+                                                               slippage_bps=Decimal(0)))
+    ind = compute_all(ohlcv, cfg.indicators)
+    plan = plan_all(ind, cfg, use_filters=False)
+    trades = [t for t in result.trades if t.strategy == "htf_breakout"]
+    assert len(trades) >= 3
+    strategy = STRATEGIES["htf_breakout"]
+    exits = strategy.signals(ind, cfg) == EXIT  # what the autopilot's shadow settling uses
+    for t in trades:
+        j = t.signal_bar
+        atr = float(strategy.stop_atr(ind)[j])  # what the autopilot stores with the shadow (stop_atr)
+        assert atr == plan.atr[j] != ind.atr[j]  # the 1h ATR, not the 5-minute one
+        x = simulate_shadow(ohlcv.timestamps, ohlcv.open, ohlcv.high, ohlcv.low, ohlcv.close, exits, j, atr,
+                            float(cfg.risk.atr_stop_mult), float(cfg.risk.atr_target_mult), Costs(0.0026, 0.0),
+                            shadow_hold_bars(strategy, cfg))
+        assert x is not None and (x.reason, x.exit_bar) == (str(t.exit_reason), t.exit_bar)
+        assert abs(x.exit_touch - float(t.exit_price)) <= float(market.price_step)
+    assert shadow_hold_bars(strategy, cfg) == cfg.history - 2  # 288 1h bars, capped by the ~60 h fetched
+    assert shadow_hold_bars(STRATEGIES["ma_crossover"], cfg) == cfg.learning.shadow_max_hold_bars  # 5-minute bars

@@ -278,7 +278,8 @@ class Autopilot:
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, gate[1]), skip_reason=gate[0],
                               **common), None
         realised = self.learning.realised(d.strategy, arm) if self.learning is not None else None
-        sizing = await self._size(symbol, equity, atr, realised)
+        scale = self.learning.risk_factor(d.strategy, arm, symbol) if self.learning is not None else None
+        sizing = await self._size(symbol, equity, atr, realised, scale)
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
                               **common), None
@@ -290,15 +291,16 @@ class Autopilot:
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
         return self.kill.blocking_reason() or self.limits.check(symbol)
 
-    async def _size(self, symbol: str, equity: Decimal, atr: float,
-                    realised: RealisedEdge | None = None) -> Sizing | tuple[SkipReason, str]:
+    async def _size(self, symbol: str, equity: Decimal, atr: float, realised: RealisedEdge | None = None,
+                    scale: float | None = None) -> Sizing | tuple[SkipReason, str]:
         market = (await self.exchange.load_markets())[symbol]
         ticker = await self.exchange.fetch_ticker(symbol)
         balances = await self.exchange.fetch_balances()
         free = balances[self.quote].free if self.quote in balances else ZERO
         return size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(atr)), market=market,
                          cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee,
-                         realised=realised, slippage=self.learning.slippage_fraction if self.learning else ZERO)
+                         realised=realised, slippage=self.learning.slippage_fraction if self.learning else ZERO,
+                         risk_factor=scale)  # the learner's share (<= 1) of the risk per trade
 
     async def _open_risk(self) -> Decimal:
         """Quote currency lost if every open position hit its protective stop now."""

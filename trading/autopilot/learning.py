@@ -25,6 +25,7 @@ from trading.decision.evaluation import Decision
 from trading.decision.indicators import Indicators
 from trading.decision.regimes import classify_all
 from trading.decision.strategies import EXIT, STRATEGIES
+from trading.decision.strategies.base import Strategy
 from trading.domain import ZERO, Order, OrderType, Side
 from trading.exchange.base import Exchange
 from trading.learning.learner import Learner, RealisedEdge
@@ -33,6 +34,14 @@ from trading.learning.records import OpenTrade
 
 _log = logger.bind(component="learning")
 CANDLE = timedelta(minutes=5)
+
+
+def shadow_hold_bars(strategy: Strategy, cfg: TradingConfig) -> int:
+    """A shadow's timeout in 5-minute bars: shadow_max_hold_bars of the strategy's OWN bars (a 1h strategy holds
+    for hours, as its backtest and its real trades do), capped so it settles before its signal candle leaves
+    the candles a tick fetches (cfg.history), where it would be dropped unsettled."""
+    own = cfg.learning.shadow_max_hold_bars * max(1, strategy.bar_minutes(cfg) // 5)
+    return max(1, min(own, cfg.history - 2))
 
 
 class AutopilotLearning:
@@ -65,6 +74,15 @@ class AutopilotLearning:
 
     def realised(self, strategy: str | None, regime: str | None) -> RealisedEdge | None:
         return self.learner.realised(strategy, regime) if strategy else None
+
+    def risk_factor(self, strategy: str | None, regime: str | None, symbol: str) -> float | None:
+        """The share (<= 1) of the risk per trade this arm trades with; None: the full risk. Never raises."""
+        try:
+            f = self.learner.risk_scale(strategy, regime, symbol)
+        except Exception as exc:  # noqa: BLE001 - learning must never stop a tick
+            _log.warning("risk factor of {} not read: {}", symbol, exc)
+            return self.learner.settings.risk_min_factor  # unknown: the smallest share, never more
+        return None if f is None else min(1.0, f.factor)
 
     # --- per symbol, each tick -----------------------------------------------------------------------
 
@@ -127,9 +145,9 @@ class AutopilotLearning:
             if strategy is None:
                 self.store.settle_shadow(p.id, None, self.clock.now())
                 continue
-            exits = strategy.signals(ind, cfg) == EXIT
+            exits = strategy.signals(ind, cfg) == EXIT  # its own exit rule (the 1h strategies': on closed 1h bars)
             x = simulate_shadow(times, o, h, lo, c, exits, j, p.atr, float(cfg.risk.atr_stop_mult),
-                                float(cfg.risk.atr_target_mult), costs, cfg.learning.shadow_max_hold_bars)
+                                float(cfg.risk.atr_target_mult), costs, shadow_hold_bars(strategy, cfg))
             if x is not None:
                 self.store.settle_shadow(p.id, shadow_outcome(symbol, p.strategy, p.regime, at, x, self.source),
                                          self.clock.now())

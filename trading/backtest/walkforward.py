@@ -185,6 +185,61 @@ def train_records(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     return [o for o in found if o is not None]
 
 
+def window_records(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
+                 settings: BacktestSettings) -> list[TradeOutcome]:
+    """Every signal of the stack in the TEST window simulated to its exit (filters off), out of sample.
+
+    As static_policy: the warm-up candles just before the window only define the indicators (no entry fills
+    before the window's first bar), and the backtest ends at the window's end, so no later candle reaches
+    it (a position still open is booked at the window's last close, exit "end"). Nothing of the train part
+    beyond that warm-up is read. Labelled by the learner's steady regime, as train_records.
+    """
+    warm = cfg.warmup + 1
+    lo = max(w.test_start - warm, 0)
+    part = _slice(ohlcv, lo, w.test_end)
+    first = w.test_start - lo
+    result = run_backtest(part, market, cfg, replace(settings, use_filters=False), trade_from=first, steady=True)
+    slip = float(settings.slippage_bps) / 10_000
+    found = (outcome_of_trade(t, part.high, part.low, shadow=True, slippage=slip) for t in result.trades)
+    return [o for o in found if o is not None]
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    """One out-of-sample outcome for the learner's store, with the test window it came from."""
+
+    outcome: TradeOutcome
+    window_start: datetime
+    window_end: datetime
+
+
+def seed_outcomes(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: BacktestSettings, *,
+                  train: timedelta, test: timedelta, progress: Progress | None = None) -> list[SeedOutcome]:
+    """The walk-forward's test windows' outcomes only (window_records), as seeds: source "seed", a ref per
+    pair, strategy and entry time (seeding the same candles twice stores nothing new)."""
+    windows = split(ohlcv.timestamps, train, test)
+    if not windows:
+        span = (int(ohlcv.timestamps[-1]) - int(ohlcv.timestamps[0])) / 86_400_000 if len(ohlcv) else 0
+        raise InputError(f"{span:.1f} days of candles hold no {train} train + {test} test window; "
+                         "shorten --train/--test or give more history")
+    if windows[0].test_start < cfg.warmup + 1:
+        raise InputError(f"the train span is shorter than the indicators' warm-up ({cfg.warmup + 1} "
+                         "candles); lengthen --train")
+    step = _step(ohlcv.timestamps)
+    out: list[SeedOutcome] = []
+    for k, w in enumerate(windows):
+        start = from_ms(int(ohlcv.timestamps[w.test_start]))
+        end = from_ms(int(ohlcv.timestamps[w.test_end - 1]) + step)
+        for o in window_records(ohlcv, w, market, cfg, settings):
+            if not (start <= o.entry_time < end):  # never: window_records trades inside its window only
+                continue
+            ref = f"seed:{o.symbol}:{o.strategy}:{int(o.entry_time.timestamp() * 1000)}"
+            out.append(SeedOutcome(replace(o, ref=ref, source="seed"), start, end))
+        if progress is not None:
+            progress(k + 1, len(windows))
+    return out
+
+
 def train_outcomes(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
                    settings: BacktestSettings) -> list[Outcome]:
     """The train part's outcomes as the selector reads them."""

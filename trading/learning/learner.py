@@ -7,8 +7,12 @@
 - gate(): an entry the stack wants is allowed only when its arm is on (a pair's own arm where it has the
   outcomes, else the arm over every pair). Every arm starts off: standing aside is the default.
 - realised(): what the arm actually realised to its exit, for the entry's cost gate (trading/risk/sizing.py).
+- risk_scale(): the deciding arm's risk factor in [risk_min_factor, 1] (trading/learning/risk.py): an arm whose
+  lower bound is near zero, or that has lost lately, trades a smaller share of the configured risk per trade.
+  Each factor change is recorded with its evidence (kind "risk"), like the on/off switches.
 
-The learner only adds a reason not to trade: it never loosens a risk gate and never enlarges a trade.
+The learner only adds a reason not to trade or shrinks a trade: it never loosens a risk gate and never
+enlarges a trade (a factor is never above 1).
 In LIVE the evidence is the PAPER database, read only (bot/service.py): LIVE trades only what PAPER (or a
 backtest recorded there) has shown, and its own LIVE outcomes are recorded for the owner but not learned from.
 """
@@ -20,6 +24,7 @@ from datetime import datetime
 
 from trading.config import LearningSettings
 from trading.learning.records import LearningChange, LearningStore, OutcomeEvidence
+from trading.learning.risk import FULL, RiskFactor, RiskRule, risk_factor
 from trading.learning.selector import Arm, Key, Outcome, SelectorSettings, label, select
 
 
@@ -44,9 +49,20 @@ class Learner:
     def selector(self) -> SelectorSettings:
         return SelectorSettings(min_trades=self.settings.min_trades, z=self.settings.z)
 
+    @property
+    def risk_rule(self) -> RiskRule:
+        s = self.settings
+        return RiskRule(min_factor=s.risk_min_factor, full_at_lcb=s.risk_full_lcb, max_drawdown=s.risk_max_drawdown,
+                        recent=s.risk_recent)
+
     def evaluate(self) -> tuple[dict[Key, Arm], list[LearningChange]]:
         """The arms from the evidence now, and the changes from the stored states (nothing written)."""
-        outcomes = [Outcome(s, r, net, shadow=sh, pair=p) for s, r, p, net, _, sh in self.evidence.outcome_returns()]
+        arms, changes, _ = self._evaluate(self.evidence.outcome_returns())
+        return arms, changes
+
+    def _evaluate(self, rows: list[tuple[str, str, str, float, float, bool]]
+                  ) -> tuple[dict[Key, Arm], list[LearningChange], list[Outcome]]:
+        outcomes = [Outcome(s, r, net, shadow=sh, pair=p) for s, r, p, net, _, sh in rows]
         stored = self.store.arm_states()
         previous = {k: a.on for k, a in stored.items()}
         arms, changes = select(outcomes, {k: v for k, v in previous.items() if len(k) == 2}, self.selector)
@@ -56,20 +72,65 @@ class Learner:
             keep = {k: a for k, a in pair_arms.items() if a.n >= self.selector.min_trades or previous.get(k)}
             arms.update(keep)
             changes += [c for c in pair_changes if c.key in keep]
-        source = f"from {self.evidence_name}'s outcomes: " if self.evidence_name else ""
-        return arms, [LearningChange(datetime.min, "on" if c.on else "off", c.key, source + c.why) for c in changes]
+        return arms, [LearningChange(datetime.min, "on" if c.on else "off", c.key, self._source + c.why)
+                      for c in changes], outcomes
+
+    @property
+    def _source(self) -> str:
+        return f"from {self.evidence_name}'s outcomes: " if self.evidence_name else ""
+
+    def risk(self, arms: dict[Key, Arm], outcomes: list[Outcome]) -> dict[Key, RiskFactor]:
+        """Every arm's risk factor from its net returns (oldest exit first) and its lower bound."""
+        by_key: dict[Key, list[float]] = {}
+        for o in outcomes:
+            by_key.setdefault((o.strategy, o.regime), []).append(o.net_return)
+            by_key.setdefault((o.strategy, o.regime, o.pair), []).append(o.net_return)
+        rule = self.risk_rule
+        return {k: risk_factor(k, by_key.get(k, []), a.lcb, rule) for k, a in arms.items()}
+
+    def risk_changes(self, arms: dict[Key, Arm], factors: dict[Key, RiskFactor], stored_arms: dict[Key, Arm],
+                     stored: dict[Key, RiskFactor]) -> list[LearningChange]:
+        """A change for every arm on whose factor differs from what it traded with (an arm off traded nothing)."""
+        out = []
+        for k, f in sorted(factors.items()):
+            if not arms[k].on:
+                continue
+            was_on = k in stored_arms and stored_arms[k].on
+            before = stored[k].factor if was_on and k in stored else FULL
+            if f.factor == before:
+                continue
+            verb = "shrunk" if f.factor < before else "restored" if f.factor >= FULL else "raised"
+            out.append(LearningChange(datetime.min, "risk", k, f"{self._source}{label(k)} risk per trade {verb} to "
+                                      f"{f.factor:.0%} of the configured risk (was {before:.0%}): {f.why}"))
+        return out
 
     def refresh(self, now: datetime) -> list[LearningChange]:
-        """Recompute and store the arms (unless frozen); returns the changes made."""
+        """Recompute and store the arms and their risk factors (unless frozen); returns the changes made."""
         if self.store.learning_freeze().frozen:
             return []
-        arms, changes = self.evaluate()
+        arms, changes, outcomes = self._evaluate(self.evidence.outcome_returns())
         stored = self.store.arm_states()
-        changes = [LearningChange(now, c.kind, c.key, c.why, c.by) for c in changes]
+        stored_risk = self.store.risk_factors()
+        factors = self.risk(arms, outcomes)
+        changes = [LearningChange(now, c.kind, c.key, c.why, c.by) for c in
+                   changes + self.risk_changes(arms, factors, stored, stored_risk)]
         same = stored.keys() == arms.keys() and all(stored[k].n == a.n and stored[k].on == a.on for k, a in arms.items())
+        same = same and {k: f.factor for k, f in factors.items()} == {k: f.factor for k, f in stored_risk.items()}
         if not same:
-            self.store.apply_arms(arms, changes, now)
+            self.store.apply_arms(arms, changes, now, risk=factors)
         return [] if same else changes
+
+    def risk_scale(self, strategy: str | None, regime: str | None, pair: str) -> RiskFactor | None:
+        """The deciding arm's risk factor (None: the full configured risk); never above 1."""
+        if not strategy or regime is None:
+            return None
+        arm = self.arm_for(self.store.arm_states(), strategy, regime, pair)
+        if arm is None:
+            return None
+        f = self.store.risk_factors().get(arm.key)
+        if f is None or f.factor >= FULL:
+            return None
+        return f
 
     def arm_for(self, arms: dict[Key, Arm], strategy: str, regime: str, pair: str) -> Arm | None:
         """The arm that decides: the pair's own with enough outcomes, else the one over every pair."""

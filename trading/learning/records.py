@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from trading.learning.risk import RiskFactor
 from trading.learning.selector import Arm, Key
 
 if TYPE_CHECKING:  # annotations only: the outcomes module pulls numpy, which `zyn status` must not import
@@ -25,10 +26,40 @@ class LearningChange:
     """One recorded change: an arm on or off (key set), or a freeze, unfreeze or reset."""
 
     at: datetime
-    kind: str  # on, off, freeze, unfreeze, reset
+    kind: str  # on, off, risk (an arm's risk factor), freeze, unfreeze, reset, seed
     key: Key | None
     why: str
     by: str = "learner"
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a seeded outcome came from: `source` (walkforward) on `candle_set`, in one out-of-sample test window."""
+
+    source: str
+    candle_set: str
+    window_start: datetime
+    window_end: datetime
+
+    def line(self) -> str:
+        return f"{self.source} test window {self.window_start:%Y-%m-%d %H:%M} → {self.window_end:%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSet:
+    """The seeded outcomes of one source and candle set: how many, over which test windows."""
+
+    source: str
+    candle_set: str
+    n: int
+    windows: int
+    first: datetime
+    last: datetime
+    seeded_at: datetime
+
+    def line(self) -> str:
+        return (f"{self.n} seeded from {self.source} ({self.windows} out-of-sample test windows "
+                f"{self.first:%Y-%m-%d} → {self.last:%Y-%m-%d}) on {self.candle_set}, seeded {self.seeded_at:%Y-%m-%d}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +118,21 @@ class LearningStore(OutcomeEvidence, Protocol):
 
     def arm_states(self) -> dict[Key, Arm]: ...
 
-    def apply_arms(self, arms: dict[Key, Arm], changes: list[LearningChange], at: datetime) -> None: ...
+    def apply_arms(self, arms: dict[Key, Arm], changes: list[LearningChange], at: datetime, *,
+                   risk: dict[Key, RiskFactor] | None = None) -> None: ...
+
+    def risk_factors(self) -> dict[Key, RiskFactor]: ...
 
     def learning_freeze(self) -> Freeze: ...
 
     def set_learning_freeze(self, frozen: bool, by: str, at: datetime, why: str = "") -> None: ...
 
-    def reset_learning(self, by: str, at: datetime) -> int: ...
+    def reset_learning(self, by: str, at: datetime, *, seeds_only: bool = False) -> int: ...
+
+    def seed_outcomes(self, seeds: list[tuple[TradeOutcome, Provenance]], by: str, at: datetime) -> int: ...
+
+    def seed_sets(self) -> list[SeedSet]: ...
+
+    def seed_counts(self) -> dict[Key, int]: ...
 
     def learning_changes(self, limit: int = 20, strategy: str | None = None) -> list[LearningChange]: ...

@@ -23,6 +23,7 @@ class Sizing:
     stop: Decimal
     target: Decimal
     risk: Decimal
+    risk_factor: Decimal = Decimal(1)  # the share of the risk per trade it was sized with (the learner's, <= 1)
 
 
 def num(value: Decimal, places: int = 8) -> str:
@@ -50,8 +51,11 @@ def _below_min(amount: Decimal, entry: Decimal, market: Market) -> str | None:
 
 def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Decimal, market: Market,
               cfg: RiskSettings, open_risk: Decimal, taker_fee: Decimal, realised: RealisedEdge | None = None,
-              slippage: Decimal = ZERO) -> Sizing | Refusal:
+              slippage: Decimal = ZERO, risk_factor: float | Decimal | None = None) -> Sizing | Refusal:
     """Size a long entry with an ATR stop, or say why not (a SkipReason and a message naming the numbers).
+
+    risk_factor (the learner's, trading/learning/risk.py) scales the risk per trade DOWN: it is clamped to
+    [0, 1], so it can shrink a trade but never enlarge it; every other cap and gate applies as without it.
 
     The cost gate: with `realised` (the learner's record of what this strategy x regime actually moved to its
     exit), that mean move less today's round trip (the taker fee and the slippage on both legs) must be above
@@ -85,12 +89,15 @@ def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Deci
             f"(ATR {num(atr)} is too small for these fees)")
     # Loss per unit at the stop: the price distance plus the taker fee on the entry and on the stop's sale.
     per_unit = distance + taker_fee * (entry + stop)
-    by_risk = equity * cfg.risk_per_trade / per_unit
+    scale = shrink_only(risk_factor)
+    by_risk = equity * cfg.risk_per_trade * scale / per_unit
     by_position = cfg.max_position_fraction * equity / entry
     amount = quantize_down(max(ZERO, min(by_risk, by_position)), market.amount_step)
     why = _below_min(amount, entry, market)
     if why is not None:
         cap = "risk per trade" if by_risk <= by_position else "position cap"
+        if cap == "risk per trade" and scale < 1:
+            cap = f"risk per trade shrunk to {scale:.0%} by the learner"
         return SkipReason.SIZE_BELOW_MIN, f"{why} ({cap} at equity {num(equity, 2)} {market.quote})"
 
     by_balance = quantize_down(max(ZERO, free_quote / (entry * (1 + taker_fee))), market.amount_step)
@@ -113,7 +120,20 @@ def size_long(*, equity: Decimal, free_quote: Decimal, entry: Decimal, atr: Deci
                 f"the {num(max(ZERO, left), 2)} left buys {num(shrunk)} {market.base}, below the {num(minimum)} "
                 f"minimum")
         amount = shrunk
-    return Sizing(amount=amount, entry=entry, stop=stop, target=target, risk=amount * per_unit)
+    return Sizing(amount=amount, entry=entry, stop=stop, target=target, risk=amount * per_unit, risk_factor=scale)
+
+
+def shrink_only(factor: float | Decimal | None) -> Decimal:
+    """A risk factor as a Decimal in [0, 1]: None is the full risk; a factor above 1 is 1; NaN or <= 0 is 0 (no trade)."""
+    if factor is None:
+        return Decimal(1)
+    try:
+        d = Decimal(repr(factor)) if isinstance(factor, float) else Decimal(factor)
+    except (ArithmeticError, ValueError):
+        return ZERO
+    if d.is_nan() or d <= 0:
+        return ZERO
+    return min(Decimal(1), d)  # +inf too: the configured risk, never more
 
 
 def open_risk(positions_with_stops: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decimal:

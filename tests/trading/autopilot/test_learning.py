@@ -141,3 +141,29 @@ async def test_a_freeze_holds_across_a_restart_and_the_states_do_not_change(tmp_
     [ev] = (await w.pilot.tick()).evaluations
     assert ev.decision is Decision.ENTER
 
+
+
+async def test_an_arm_with_a_thin_bound_enters_with_the_risk_shrunk_never_more(tmp_path: Path) -> None:
+    """The same entry, with the learner's risk shrinking and without it (risk_min_factor 1): smaller, never larger."""
+    amounts, factor = {}, 0.0
+    for name, floor in (("shrunk", 0.25), ("full", 1.0)):
+        cfg = LCFG.model_copy(update={"learning": LCFG.learning.model_copy(update={"risk_min_factor": floor})})
+        w = LearningWorld(tmp_path / name, cfg)
+        w.clock.advance(timedelta(seconds=5))
+        _seed(w, net=0.0008)  # on (lower bound just above zero), but far from the 0.2 % that earns the full risk
+        w.set_closes(declining_then_jump())
+        [ev] = (await w.pilot.tick()).evaluations
+        assert ev.decision is Decision.ENTER, ev.reasons
+        [fill] = await w.exchange.fetch_my_trades()
+        amounts[name] = fill.amount
+        risk = [c for c in w.db.learning_changes(limit=50) if c.kind == "risk"]
+        if name == "shrunk":
+            assert risk and all("risk per trade shrunk to 55%" in c.why and "lower bound +0.09%" in c.why for c in risk)
+            factor = w.db.risk_factors()[risk[0].key].factor
+            risking = float(ev.reasons[-1].split("risking ")[1].split()[0])
+            budget = float(w.cfg.risk.risk_per_trade) * 10_000  # equity 10,000 USD: the configured risk
+            assert budget * factor * 0.98 <= risking <= budget * factor + 0.01  # the shrunk risk, never more
+        else:
+            assert risk == []
+    assert amounts["shrunk"] < amounts["full"]
+    assert factor == 0.55

@@ -145,3 +145,82 @@ def test_the_adaptive_policy_learns_only_from_the_train_part(monkeypatch: pytest
     assert all(k[0] == "ma_crossover" for w in wf.windows for k in w.arms_on)
     strict = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
     assert strict.totals["adaptive"].trades == 0  # with the real bound nothing has an edge here: stand aside
+
+
+def _poison(ohlcv, lo: int, hi: int, seed: int = 5):  # noqa: ANN001, ANN202
+    rng = np.random.default_rng(seed)
+    wild = rng.uniform(0.5, 2.0, size=hi - lo)
+    o, h, low, c = ohlcv.open.copy(), ohlcv.high.copy(), ohlcv.low.copy(), ohlcv.close.copy()
+    c[lo:hi] *= wild
+    o[lo:hi] *= wild[::-1]
+    h[lo:hi] = np.maximum.reduce([h[lo:hi], o[lo:hi], c[lo:hi]]) * 1.01
+    low[lo:hi] = np.minimum.reduce([low[lo:hi], o[lo:hi], c[lo:hi]]) * 0.99
+    return make_ohlcv(ohlcv.timestamps, o, h, low, c, ohlcv.volume)
+
+
+def test_seeds_are_only_test_window_outcomes_and_a_train_only_candle_changes_none() -> None:
+    from trading.backtest.walkforward import seed_outcomes
+
+    ohlcv, market, cfg, settings = _setup()
+    seeds = seed_outcomes(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY)
+    windows = split(ohlcv.timestamps, 2 * DAY, DAY)
+    assert len(seeds) >= 20 and {s.outcome.source for s in seeds} == {"seed"}
+    starts = {int(ohlcv.timestamps[w.test_start]) for w in windows}
+    for s in seeds:
+        assert int(s.window_start.timestamp() * 1000) in starts  # its window is one of the walk-forward's tests
+        assert s.window_start <= s.outcome.entry_time < s.window_end and s.outcome.exit_time <= s.window_end
+        assert s.outcome.ref.startswith("seed:ETH/BTC:ma_crossover:")
+    assert len({s.outcome.ref for s in seeds}) == len(seeds)
+    # Candles only a train part reads (before the first test window's warm-up) are poisoned: no seed changes.
+    train_only = windows[0].test_start - (cfg.warmup + 1)
+    assert train_only > 100
+    dirty = seed_outcomes(_poison(ohlcv, 0, train_only), market, cfg, settings, train=2 * DAY, test=DAY)
+    assert dirty == seeds
+    # ...and candles after the last whole test window (never a test) neither; a test window's candles do.
+    after = seed_outcomes(_poison(ohlcv, windows[-1].test_end, len(ohlcv)), market, cfg, settings,
+                          train=2 * DAY, test=DAY)
+    assert after == seeds
+    inside = seed_outcomes(_poison(ohlcv, windows[2].test_start, windows[2].test_end), market, cfg, settings,
+                           train=2 * DAY, test=DAY)
+    assert inside != seeds
+
+
+def test_cli_learn_seed_stores_test_windows_with_provenance_and_reset_removes_them(tmp_path: Path) -> None:
+    from tests.bot.test_cli_learn import zyn
+
+    seeded = zyn(tmp_path, "learn", "seed", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--test", "1d",
+                 "--yes")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "out-of-sample outcomes in 7 test windows of ETH/BTC" in seeded.stdout and "Seeded " in seeded.stdout
+    status = json.loads(zyn(tmp_path, "learn", "status", "--json").stdout)
+    n = status["seeded"]
+    assert n > 0 and status["outcomes"] == n and all(a["seeded"] == a["n"] for a in status["arms"])
+    assert status["seed_lines"][0].startswith(f"{n} seeded from walkforward (")
+    assert f"file {CANDLES}" in status["seed_lines"][0]
+    text = zyn(tmp_path, "learn", "status").stdout
+    assert "seeded from walk-forward test windows" in text and "seeded out of sample" in text
+    again = zyn(tmp_path, "learn", "seed", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--test", "1d",
+                "--yes")
+    assert f"Seeded 0 outcomes ({n} were stored already)" in again.stdout
+    gone = zyn(tmp_path, "learn", "reset", "--seeds", "--yes")
+    assert gone.returncode == 0 and f"Seeds reset: {n} seeded outcomes forgotten" in gone.stdout
+    assert json.loads(zyn(tmp_path, "learn", "status", "--json").stdout)["outcomes"] == 0
+
+
+def test_cli_learn_seed_refuses_live_and_the_bundled_replay(tmp_path: Path) -> None:
+    from tests.bot.test_cli_learn import zyn
+
+    nothing = zyn(tmp_path, "learn", "seed", "BTC/USD", "--yes")
+    assert nothing.returncode != 0 and "seeds never come from the bundled replay" in nothing.stderr
+    assert "Traceback" not in nothing.stderr
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]), "ZYN_OFFLINE": "1",
+           "ZYN_DATA_DIR": str(tmp_path / "data"), "ZYN_MODE": "live"}
+    live = subprocess.run([sys.executable, "-m", "bot.cli.main", "learn", "seed", "ETH/BTC", "--candles", str(CANDLES),
+                           "--yes"], env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=90)
+    assert live.returncode != 0 and "seeds go to PAPER's database" in live.stderr
+    assert not (tmp_path / "data" / "live").exists()  # nothing opened, nothing written

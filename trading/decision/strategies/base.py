@@ -46,6 +46,10 @@ class Strategy(ABC):
         """The ATR its stop and target are multiples of (the 5-minute ATR unless the strategy says otherwise)."""
         return ind.atr
 
+    def bar_minutes(self, cfg: TradingConfig) -> int:
+        """The minutes of the bars it decides its exits on (5; the higher timeframe's for the 1h strategies)."""
+        return 5
+
     def signal_at(self, ind: Indicators, i: int, cfg: TradingConfig) -> int:
         """The signal at one bar (the same computation as signals())."""
         return int(self.signals(ind, cfg)[i])

@@ -48,6 +48,9 @@ class HigherTrend(Strategy):
     def stop_atr(self, ind: Indicators) -> np.ndarray:
         return ind.higher.atr
 
+    def bar_minutes(self, cfg: TradingConfig) -> int:
+        return cfg.indicators.higher.minutes
+
     def explain(self, ind: Indicators, i: int, cfg: TradingConfig) -> list[str]:
         sig = self.signal_at(ind, i, cfg)
         return [_trend_lines(ind, i, cfg),
@@ -70,6 +73,9 @@ class HigherBreakout(Strategy):
 
     def stop_atr(self, ind: Indicators) -> np.ndarray:
         return ind.higher.atr
+
+    def bar_minutes(self, cfg: TradingConfig) -> int:
+        return cfg.indicators.higher.minutes
 
     def explain(self, ind: Indicators, i: int, cfg: TradingConfig) -> list[str]:
         h, s, sig = ind.higher, cfg.indicators.higher, self.signal_at(ind, i, cfg)
