@@ -7,11 +7,13 @@ section, so coroutines interleaving on the event loop never see half a step.
 Post-only limits (maker; Kraken's oflags=post): refused, with nothing written, when they would take
 liquidity (a buy at or above the ask, a sell at or below the bid), as Kraken refuses them ("EOrder:Post
 only order"). Resting, a post-only order fills only when price trades THROUGH its limit: a buy when the ask is
-strictly below it (the book crossed through it), or when a 5-minute candle that was forming or opened
-after the order was placed has its low strictly below it (a touch does not fill: others are ahead in the
-queue); a sell the other way round. It fills in full at its limit with the maker fee. Candles are read once per 5-minute period
-per symbol with a post-only order resting, at the first price check of the period; the backtester's maker
-entries (trading/backtest/engine.py) use the same rule, bar by bar.
+strictly below it at a price check (the book crossed through it), or when a 5-minute candle that opened after
+the order was placed has its low strictly below it (a touch does not fill: others are ahead in the queue); a
+sell the other way round. It fills in full at its limit with the maker fee. Candles are read once per 5-minute
+period per symbol with a post-only order resting, at the first price check of the period. The candle forming
+when the order was placed counts through the price checks only: its low may predate the order (a limit placed
+after a dip is not filled by that dip). The backtester's maker entries (trading/backtest/engine.py) count that
+bar's whole low, so a backtest fills a little more often than paper.
 """
 
 from __future__ import annotations
@@ -321,7 +323,7 @@ class PaperExchange(BracketDesk):
                 log.warning("paper: candles of {} not read for its post-only orders: {}", symbol, exc.message)
                 continue
             for order in mine:
-                seen = [c for c in candles if c.timestamp + CANDLE > order.created_at and c.timestamp <= now]
+                seen = [c for c in candles if c.timestamp >= order.created_at]  # wholly after its placement
                 if any(c.low < order.price if order.side is Side.BUY else c.high > order.price for c in seen):
                     self._through.add(order.id)
             self._scanned[symbol] = period

@@ -124,3 +124,18 @@ async def test_a_post_only_sell_at_or_below_the_bid_is_refused(env: PaperEnv) ->
     assert (await env.ex.fetch_order(sell.id)).status is OrderStatus.OPEN
     env.price("65011", "65020")
     assert (await env.ex.fetch_order(sell.id)).status is OrderStatus.CLOSED
+
+
+async def test_a_dip_before_the_order_was_placed_does_not_fill_it(env: PaperEnv) -> None:
+    env.clock.advance(timedelta(minutes=2))  # 12:02, two minutes into the 12:00 candle, which dipped already
+    env.feed.candles["BTC/USD"] = [candle(env, 0, low="64900", closed=False)]
+    order = await env.ex.create_order(post_buy("64990"))
+    assert (await env.ex.fetch_order(order.id)).status is OrderStatus.OPEN
+    env.clock.advance(timedelta(minutes=3))  # 12:05: that candle closed with the earlier low
+    env.feed.candles["BTC/USD"] = [candle(env, 5, low="64900"), candle(env, 0, low="64995", closed=False)]
+    assert (await env.ex.fetch_order(order.id)).status is OrderStatus.OPEN
+    env.clock.advance(timedelta(minutes=5))  # 12:10: the 12:05 candle, wholly after the order, traded through
+    env.feed.candles["BTC/USD"] = [candle(env, 10, low="64900"), candle(env, 5, low="64980"),
+                                   candle(env, 0, low="65000", closed=False)]
+    done = await env.ex.fetch_order(order.id)
+    assert done.status is OrderStatus.CLOSED and done.average == D("64990")
