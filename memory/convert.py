@@ -41,7 +41,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "fee_currency": order.fee_currency, "bracket_id": order.bracket_id,
         "reason": order.reason[:500] if order.reason else order.reason,  # the column's size (PostgreSQL enforces it)
         "created_at": order.created_at, "updated_at": order.updated_at, "source": order.source,
-        "strategy": order.strategy,
+        "strategy": order.strategy, "post_only": order.post_only or None,
     }
 
 
@@ -51,7 +51,7 @@ def order_from_row(row: OrderRow) -> Order:
         amount=row.amount, status=OrderStatus(row.status), created_at=row.created_at, updated_at=row.updated_at,
         price=row.price, stop_price=row.stop_price, filled=row.filled, average=row.average, fee=row.fee,
         fee_currency=row.fee_currency, bracket_id=row.bracket_id, reason=row.reason, source=row.source,
-        strategy=row.strategy,
+        strategy=row.strategy, post_only=bool(row.post_only),
     )
 
 

@@ -45,6 +45,7 @@ class AutopilotStatusResult:
     service_text: str = ""  # the liveness in words, e.g. "service STOPPED since 2024-05-06 21:30 UTC: ..."
     checked: tuple[str, ...] = ()  # the pairs evaluated on the last tick's candle (from the evaluation log)
     loss_limit: str = ""  # the daily loss limit in both forms: money and percent of the start-of-day equity
+    entry: str = ""  # how it enters: "taker", or "maker (post-only, N candles)" (TradingConfig.entry)
 
     @property
     def ticking(self) -> bool:
@@ -60,6 +61,7 @@ class AutopilotStatusResult:
         head = f"Autopilot {'ON' if self.enabled else 'OFF'} · last tick {last}{seen} · {nxt}"
         tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
         tail += f" (daily loss limit {self.loss_limit})" if self.loss_limit else ""
+        tail += f" · entries: {self.entry}" if self.entry else ""
         return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
                               and not self.ticking else "")
 
@@ -99,6 +101,8 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
         risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
+        entry=(f"maker (post-only at the bid, cancelled after {cfg.maker_timeout_bars} candles unfilled)"
+               if cfg.entry == "maker" else "taker (market)"),
         **_service(ctx, now))
 
 

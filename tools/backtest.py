@@ -74,6 +74,7 @@ class BacktestToolResult:
     buy_hold_return: float | None  # the pair itself, first close to last close
     source: str
     path: Path  # the equity and drawdown PNG
+    entry: str = "taker"  # the autopilot's entry mode the backtest used ("taker" or "maker")
 
     @property
     def pnl(self) -> Decimal:
@@ -85,7 +86,8 @@ class BacktestToolResult:
         pnl = money(self.pnl)
         lines = [f"Backtest {self.symbol}", f"Data: {self.source}",
                  f"{self.start:%Y-%m-%d %H:%M} → {self.end:%Y-%m-%d %H:%M} UTC",
-                 f"{self.candles:,} candles · strategy {self.strategy}",
+                 f"{self.candles:,} candles · strategy {self.strategy}"
+                 + (" · maker entries (post-only)" if self.entry == "maker" else ""),
                  f"Return {_pct(self.total_return, signed=True)} ({'' if pnl.startswith('-') else '+'}{pnl} {q})",
                  f"Equity {money(self.start_equity)} → {money(self.final_equity)} {q}",
                  f"Max drawdown {_pct(self.max_drawdown)}"]
@@ -134,7 +136,7 @@ async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResu
     market, _ = market_for(args.symbol, await ReplayFeed(ctx.clock).load_markets(), quote=ctx.quote_currency)
     start, end = period(args, now, replay_origins()[market.symbol].end)
     cfg = config_for(_trading_config(ctx), args.strategy)
-    settings = backtest_settings(ctx)
+    settings = backtest_settings(ctx, cfg=cfg)  # the autopilot's entry mode (taker or maker)
     folder = picture_folder(ctx, "backtests")
     path = folder / f"{chart_name(market.symbol, start, end)}_{args.strategy or 'auto'}_{now:%Y%m%d_%H%M%S}.png"
     # Loading up to a year of candles, the simulation and the chart take a second or so of CPU: in a worker
@@ -145,7 +147,8 @@ async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResu
         symbol=market.symbol, start=result.start, end=result.end, candles=m.bars, strategy=args.strategy or "auto",
         quote=market.quote, start_equity=result.start_equity, final_equity=result.final_equity,
         total_return=m.total_return, max_drawdown=m.max_drawdown, trades=m.trades, win_rate=m.win_rate,
-        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=replay_label(market.symbol), path=path)
+        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=replay_label(market.symbol), path=path,
+        entry=settings.entry)
 
 
 def _trading_config(ctx: ToolContext) -> TradingConfig:

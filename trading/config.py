@@ -169,6 +169,11 @@ class TradingConfig(_Section):
     history: int = Field(719, ge=50, le=5000, description="closed candles fetched per symbol per tick (Kraken "
                                                        "serves at most 720, the forming one included)")
     tick_delay_seconds: float = Field(5.0, ge=0, le=120, description="seconds after candle close to evaluate")
+    entry: Literal["taker", "maker"] = Field("taker", description="taker: a market entry; maker: a post-only limit "
+                                             "buy at the bid (rounded down to the price step), filled only when "
+                                             "price trades through it, at the maker fee (trading/autopilot/maker.py)")
+    maker_timeout_bars: int = Field(3, ge=1, le=1000, description="maker: closed 5-minute candles a post-only entry "
+                                                                   "rests before it is cancelled unfilled (no chase)")
     strategy: str | None = Field(None, description="force one strategy; None lets the regime choose")
     # The default stack (README "What the autopilot does by default"): the regime is read on closed 1h bars and
     # only a 1h uptrend trades, with the 1h channel breakout; every other regime stands aside. Measured out of

@@ -152,6 +152,7 @@ class OrderRequest:
     validate_only: bool = False  # LIVE: Kraken validate=true, checks and places nothing
     source: str | None = None  # who placed it (trading.attribution): "autopilot", "chat:telegram:42", "cli"...
     strategy: str | None = None  # the autopilot's strategy that placed it
+    post_only: bool = False  # a limit that must rest (maker): refused if it would take liquidity (Kraken oflags=post)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ class Order:
     reason: str | None = None  # why it was cancelled/rejected, or "validated only"
     source: str | None = None  # who placed it (trading.attribution); None: not recorded (older rows, outside Zyn)
     strategy: str | None = None  # the autopilot's strategy that placed it
+    post_only: bool = False  # a post-only limit (maker only): PAPER fills it only when price trades through it
 
     @property
     def remaining(self) -> Decimal:
@@ -235,6 +237,7 @@ class BracketRequest:
     client_id: str = field(default_factory=new_client_id)
     source: str | None = None  # who placed it (trading.attribution), inherited by its entry and legs
     strategy: str | None = None
+    post_only: bool = False  # the limit entry must rest (maker); the exits arm only once it fills
 
 
 @dataclass(frozen=True, slots=True)

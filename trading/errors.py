@@ -58,6 +58,10 @@ class InvalidOrderError(ExchangeError):
     exit_code = 1
 
 
+class PostOnlyRejectedError(InvalidOrderError):
+    """A post-only limit order was refused because it would have taken liquidity (Kraken: EOrder:Post only order)."""
+
+
 class InsufficientFundsError(ExchangeError):
     """The balance does not cover the order."""
 

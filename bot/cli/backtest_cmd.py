@@ -90,7 +90,7 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     market, _ = market_for(pair, _markets(), hint="; give --candles FILE or import it (zyn data import FILE)",
                            unbundled_ok=candles_file is not None or stored is not None)
     symbol = market.symbol
-    settings = backtest_settings(state.settings, sizing)
+    settings = backtest_settings(state.settings, sizing, cfg)  # the autopilot's entry mode (taker or maker)
 
     with _progress_bar() as bar:
         if candles_file is not None:
@@ -162,6 +162,9 @@ def _render(result: BacktestResult, source: str, strategy: str | None, chart: Pa
         ("Candles", f"{m.bars:,} × {_bar_minutes(result)} min"),
         ("Strategy", strategy or "by regime (as the autopilot)"),
         ("Sizing", f"{result.settings.sizing}" + (", ATR stop/target" if result.settings.brackets else "")),
+        ("Entries", f"maker: post-only at the close, filled only through it, cancelled after "
+                    f"{result.settings.maker_timeout_bars} candles" if result.settings.entry == "maker"
+         else "taker: at the next open"),
         ("Start → final equity", f"{money(result.start_equity)} → {money(result.final_equity)} {q}"),
         ("Total return", f"[{color}]{pct(m.total_return, True)}[/]"),
         ("CAGR", pct(m.cagr, True) if m.cagr is not None else "n/a (under 30 days)"),

@@ -162,6 +162,14 @@ def render(result: Any) -> None:
         console.print(result.text() if hasattr(result, "text") else str(result))
 
 
+def entry_mode(cfg: Any) -> str:
+    """How the autopilot enters, in words (TradingConfig.entry)."""
+    if cfg.entry == "maker":
+        return (f"maker: a post-only limit buy at the bid, filled only when price trades through it, at the maker "
+                f"fee; cancelled unfilled after {cfg.maker_timeout_bars} closed 5-minute candles (not chased)")
+    return "taker: a market buy at the ask, at the taker fee"
+
+
 def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = None, *,
                           validating: bool = False) -> None:
     """The autopilot's configuration, section by section, with each value's meaning; overridden values say
@@ -176,6 +184,7 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
         source += f"; {len(changed)} value(s) overridden at run time (marked *)"
     console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {', '.join(cfg.universe)} · "
                   f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
+    console.print(f"Entries: {entry_mode(cfg)}")
     s = Table(title="Strategies by regime", box=box.SIMPLE_HEAD)
     s.add_column("Regime")
     s.add_column("Strategy")
@@ -209,6 +218,8 @@ def _autopilot_status(r: Any) -> None:
     if r.service_text:
         t.add_row("Service", r.service_text if r.ticking else f"[bold red]{r.service_text}[/]")
     t.add_row("Universe", ", ".join(r.universe))
+    if getattr(r, "entry", ""):
+        t.add_row("Entries", r.entry)
     t.add_row("Open positions", ", ".join(f"{s} {a}" for s, a in r.positions.items()) or "none")
     per = ", ".join(f"{s} {n}/{r.max_per_symbol}" for s, n in r.trades_today.items()) or "none"
     t.add_row("Trades today", f"{r.trades_total}/{r.max_total} ({per})")

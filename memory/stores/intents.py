@@ -60,6 +60,28 @@ class IntentStoreMixin:
             _count(s, _intent(row), -1)
             s.commit()
 
+    def entry_intent_by_client_id(self, client_id: str) -> OrderIntent | None:
+        """The entry intent whose order carries this client id (trading/autopilot/maker.py), or None."""
+        with self.session() as s:
+            row = s.exec(select(OrderIntentRow).where(OrderIntentRow.client_id == client_id,
+                                                      OrderIntentRow.kind == IntentKind.ENTRY.value)
+                         .order_by(OrderIntentRow.id.desc()).limit(1)).first()
+        return _intent(row) if row is not None else None
+
+    def unfilled_entry_intent(self, intent_id: int, at: datetime) -> bool:
+        """A placed maker entry cancelled with nothing filled: mark it unfilled and uncount it, atomically.
+
+        Only a PLACED entry changes (a second call, or one for another status, changes nothing); True if it did.
+        """
+        with self.session(write=True) as s:
+            row = s.get(OrderIntentRow, intent_id)
+            if row is None or row.kind != IntentKind.ENTRY.value or row.status != IntentStatus.PLACED.value:
+                return False
+            row.status, row.settled_at = IntentStatus.UNFILLED.value, at
+            _count(s, _intent(row), -1)
+            s.commit()
+            return True
+
     def pending_intents(self) -> list[OrderIntent]:
         """Intents not settled yet, oldest first."""
         with self.session() as s:

@@ -14,7 +14,8 @@ from sqlmodel import Field, SQLModel
 # 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
 #    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
 #    fills' cost chain (new tables, filled from the fills at the upgrade).
-# 4: unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told).
+# 4: unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told);
+#    orders gained post_only (a maker limit: PAPER fills it only when price trades through it).
 SCHEMA_VERSION = 4
 
 
@@ -98,6 +99,8 @@ class OrderRow(SQLModel, table=True):
     # Since schema 3 (nullable: older rows did not record it); see trading.attribution.
     source: str | None = Field(default=None, max_length=120)
     strategy: str | None = Field(default=None, max_length=64)
+    # Since schema 4 (nullable: older rows are plain orders).
+    post_only: bool | None = Field(default=None, nullable=True)
 
 
 class FillRow(SQLModel, table=True):

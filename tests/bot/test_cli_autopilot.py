@@ -63,6 +63,23 @@ def test_auto_config_shows_and_validates(capsys, tmp_path: Path) -> None:
     assert code == 1 and "no such file" in err
 
 
+def test_auto_config_and_auto_status_show_the_entry_mode(capsys, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "auto-config")
+    assert code == 0 and "Entries: taker: a market buy" in " ".join(out.split())
+    maker = tmp_path / "maker.toml"
+    maker.write_text('[trading]\nentry = "maker"\nmaker_timeout_bars = 4\n')
+    code, out, _ = run(capsys, "auto-config", "--file", str(maker))
+    flat = " ".join(out.split())
+    assert code == 0 and "Entries: maker: a post-only limit buy at the bid" in flat and "after 4 closed" in flat
+    code, out, _ = run(capsys, "auto-config", "--file", str(maker), "--json")
+    assert (json.loads(out)["entry"], json.loads(out)["maker_timeout_bars"]) == ("maker", 4)
+    maker.write_text('[trading]\nentry = "limit"\n')
+    code, _, err = run(capsys, "auto-config", "--file", str(maker))
+    assert code == 1 and "entry" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run(capsys, "auto-status")
+    assert code == 0 and "taker (market)" in out
+
+
 def test_kill_switch_status_and_reset(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "killswitch")
     assert code == 0 and "armed" in out

@@ -13,6 +13,11 @@ orders move_price (fills what the new price crosses), fill_order (e.g. a partial
 expire_order. Every request is recorded in `requests` as (method, path, params), private ones
 without their nonce.
 
+Post-only (oflags=post, limit orders only): refused with "EOrder:Post only order" when it would take liquidity (a
+buy at or above the ask, a sell at or below the bid); resting, it fills as a maker (the pair's maker fee, the
+trade's "maker": true), and its oflags say "post". `post_only_cancels = True` takes it and cancels it at once
+instead (status canceled, reason "Post only order"), the other way Kraken answers such an order.
+
 Conditional closes (close[ordertype]/close[price]) are opened as a separate order for each execution
 of the parent, sized to that execution, with `refid` = the parent's txid (Kraken's "referral order
 transaction id that created this order"). Open orders hold funds, trigger orders included.
@@ -117,6 +122,7 @@ class KrakenStandin:
         self.private_violations: list[tuple[str, str, dict[str, str]]] = []
         self.limits: KrakenLimits | None = None  # Kraken's rate-limit counters, enforced when set (kraken_limits)
         self.skip_closes = 0  # the next N executions open no conditional close (Kraken could not place it)
+        self.post_only_cancels = False  # a post-only order that would take: booked and cancelled, not refused
         self._fail: dict[str, deque[str]] = defaultdict(deque)
         self._delay: dict[str, deque[float]] = defaultdict(deque)
         self._late: dict[str, deque[float]] = defaultdict(deque)
@@ -454,6 +460,13 @@ class KrakenStandin:
         if vol < Decimal(pair["ordermin"]):
             raise KrakenError("EOrder:Order minimum not met")
         fill_at = self.prices[pid]["ask" if side == "buy" else "bid"]
+        flags = set((p.get("oflags") or "").split(",")) - {""}
+        if flags - {"post", "fciq", "fcib", "nompp"} or ("post" in flags and kind != "limit"):
+            raise KrakenError("EGeneral:Invalid arguments:oflags")
+        post = "post" in flags
+        would_take = post and (price >= fill_at if side == "buy" else price <= fill_at)
+        if would_take and not self.post_only_cancels:
+            raise KrakenError("EOrder:Post only order")
         if vol * (price or fill_at) < Decimal(pair["costmin"]):
             raise KrakenError("EOrder:Cost minimum not met")
         if side == "buy":
@@ -463,6 +476,7 @@ class KrakenStandin:
         if need > free:
             raise KrakenError("EOrder:Insufficient funds")
         order = self._new_order(pid, side, kind, vol, price, cl_ord_id, close)
+        order["post"] = post
         descr = {"order": self._text(order)}
         if close:
             descr["close"] = self._close_text(close, pair)
@@ -470,6 +484,9 @@ class KrakenStandin:
             return {"descr": descr}
         txid = self._new_id("O")
         self.orders[txid] = order
+        if would_take:  # post_only_cancels: booked, then cancelled at once
+            order.update(status="canceled", reason="Post only order", closetm=self.now())
+            return {"descr": descr, "txid": [txid]}
         marketable = kind == "market" or (kind == "limit" and (price >= fill_at if side == "buy" else price <= fill_at))
         if marketable:
             self._fill(txid, fill_at)
@@ -498,7 +515,9 @@ class KrakenStandin:
         vol = o["vol"] - o["vol_exec"] if volume is None else min(volume, o["vol"] - o["vol_exec"])
         cost_places = int(pair["cost_decimals"])
         cost = vol * price
-        fee = (cost * Decimal(str(pair["fees"][0][1])) / 100).quantize(Decimal(10) ** -cost_places)
+        maker = bool(o.get("post"))  # a post-only order only ever fills resting: a maker
+        fee = (cost * Decimal(str(pair["fees_maker" if maker else "fees"][0][1])) / 100).quantize(
+            Decimal(10) ** -cost_places)
         base, quote = pair["base"], pair["quote"]
         sign = 1 if o["type"] == "buy" else -1
         self.balances[base] = self.balances.get(base, Decimal(0)) + sign * vol
@@ -508,7 +527,7 @@ class KrakenStandin:
                             "type": o["type"], "ordertype": o["ordertype"], "price": _fmt(price, int(pair["pair_decimals"])),
                             "cost": _fmt(cost, cost_places), "fee": _fmt(fee, cost_places),
                             "vol": _fmt(vol, 8), "margin": "0.00000", "leverage": "0", "misc": "",
-                            "trade_id": len(self.trades) + 1, "maker": False}
+                            "trade_id": len(self.trades) + 1, "maker": maker}
         executed = o["vol_exec"] + vol
         total_cost = o["cost"] + cost
         o.update(vol_exec=executed, cost=total_cost, fee=o["fee"] + fee, avg=total_cost / executed,
@@ -544,7 +563,7 @@ class KrakenStandin:
                       "close": self._close_text(o["close"], pair) if o["close"] else ""},
             "vol": _fmt(o["vol"], 8), "vol_exec": _fmt(o["vol_exec"], 8), "cost": _fmt(o["cost"], cost_places),
             "fee": _fmt(o["fee"], cost_places), "price": _fmt(o["avg"], places), "stopprice": _fmt(Decimal(0), places),
-            "limitprice": _fmt(Decimal(0), places), "misc": "", "oflags": "fciq",
+            "limitprice": _fmt(Decimal(0), places), "misc": "", "oflags": "fciq,post" if o.get("post") else "fciq",
         }
         if o["cl_ord_id"] is not None:
             data["cl_ord_id"] = o["cl_ord_id"]

@@ -16,6 +16,7 @@ from trading.autopilot.flatten import flatten_all
 from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.autopilot.killswitch import KillSwitchOutboxRunner
 from trading.autopilot.learning import AutopilotLearning
+from trading.autopilot.maker import MAKER, MakerEntries, maker_price
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
 from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
@@ -25,12 +26,13 @@ from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.decision.strategies import LONG
-from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side, new_client_id
+from trading.domain import ZERO, BracketRequest, Liquidity, Mode, OrderRequest, OrderType, Side, new_client_id
 from trading.errors import (
     ExchangeError,
     InsufficientFundsError,
     InvalidOrderError,
     OrderNotFoundError,
+    PostOnlyRejectedError,
     ZynError,
 )
 from trading.events import (
@@ -128,6 +130,7 @@ class Autopilot:
         self._exit_lock = self.brackets.lock if self.brackets else asyncio.Lock()  # no take-profit racing a sale
         self._recovery = Recovery(exchange, store, clock, lock=self._exit_lock,
                                   release=self.brackets.release if self.brackets else None)
+        self._maker = MakerEntries(exchange, store, clock)  # resting maker entries (trading/autopilot/maker.py)
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -237,6 +240,11 @@ class Autopilot:
         learning = self.learning
         if learning is not None:  # shadows settled, the held position followed or its outcome written
             await learning.observe(symbol, closed, ind, Decimal(position.get("amount", "0")), self.cfg)
+        resting = await self._maker.review(symbol, candle_time, self.cfg.maker_timeout_bars)
+        if resting is not None:  # a maker entry rests here (or ended now): nothing else is decided on the symbol
+            return Evaluation(decision=resting.decision, regime=None, strategy=resting.strategy, signal=0,
+                              reasons=resting.reasons, skip_reason=resting.skip_reason, order_id=resting.order_id,
+                              **base)
         if Decimal(position.get("amount", "0")) > 0:
             strategy = self._entry_strategy(symbol)
             should_exit, reasons = decide_exit(ind, i, self.cfg, strategy)
@@ -283,9 +291,17 @@ class Autopilot:
         if not isinstance(sizing, Sizing):
             return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, sizing[1]), skip_reason=sizing[0],
                               **common), None
-        reasons = (*d.reasons, f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
-                               f"{sizing.target}, risking {sizing.risk:.2f} {self.quote}")
-        order_id = await self._enter(symbol, candle_time, sizing, d.strategy, reasons)
+        maker = self.cfg.entry == MAKER
+        reasons = (*d.reasons, (f"placed a post-only (maker) buy of {sizing.amount} at {sizing.entry}, resting up to "
+                                f"{self.cfg.maker_timeout_bars} closed candles: stop {sizing.stop}, target "
+                                f"{sizing.target} once it fills" if maker else
+                                f"bought {sizing.amount} at ~{sizing.entry}: stop {sizing.stop}, target "
+                                f"{sizing.target}") + f", risking {sizing.risk:.2f} {self.quote}")
+        try:
+            order_id = await self._enter(symbol, candle_time, sizing, d.strategy, reasons)
+        except PostOnlyRejectedError as exc:  # the bid moved up to the ask meanwhile: not chased, uncounted
+            return Evaluation(decision=Decision.SKIP, reasons=(*d.reasons, f"maker entry refused: {exc.message}"),
+                              skip_reason=SkipReason.MAKER_UNFILLED, **common), None
         return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common), sizing.stop
 
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
@@ -297,7 +313,8 @@ class Autopilot:
         ticker = await self.exchange.fetch_ticker(symbol)
         balances = await self.exchange.fetch_balances()
         free = balances[self.quote].free if self.quote in balances else ZERO
-        return size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(atr)), market=market,
+        entry = maker_price(ticker, market) if self.cfg.entry == MAKER else ticker.ask  # a maker joins the bid
+        return size_long(equity=equity, free_quote=free, entry=entry, atr=Decimal(str(atr)), market=market,
                          cfg=self.cfg.risk, open_risk=await self._open_risk(), taker_fee=market.taker_fee,
                          realised=realised, slippage=self.learning.slippage_fraction if self.learning else ZERO,
                          risk_factor=scale)  # the learner's share (<= 1) of the risk per trade
@@ -333,8 +350,10 @@ class Autopilot:
     async def _enter(self, symbol: str, candle_time: datetime, sizing: Sizing, strategy: str | None,
                      reasons: tuple[str, ...]) -> str:
         self._guard("place an entry")
+        maker = self.cfg.entry == MAKER  # a post-only limit at the bid: its stop and target arm once it fills
         request = BracketRequest(symbol=symbol, side=Side.BUY, amount=sizing.amount, stop_price=sizing.stop,
-                                 take_profit_price=sizing.target, source=AUTOPILOT, strategy=strategy)
+                                 take_profit_price=sizing.target, source=AUTOPILOT, strategy=strategy,
+                                 entry_price=sizing.entry if maker else None, post_only=maker)
         # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
         intent_id = self.store.open_entry_intent(OrderIntent(
             IntentKind.ENTRY, symbol, candle_time, request.client_id, self.limits.counts().day, sizing.amount,
@@ -346,9 +365,11 @@ class Autopilot:
             raise
         self.store.settle_intent(intent_id, IntentStatus.PLACED, bracket.entry_order_id, self.clock.now())
         entry = await self.exchange.fetch_order(bracket.entry_order_id)
+        what = (f"post-only (maker) buy of {entry.amount} {symbol} at {entry.price} resting" if maker
+                else f"bought {entry.amount} {symbol}")
         await self.bus.publish(OrderPlaced(
             EventKind.ORDER_PLACED, self.clock.now(), str(self.mode),
-            f"{strategy or 'autopilot'}: bought {entry.amount} {symbol} (stop {sizing.stop}, target {sizing.target})",
+            f"{strategy or 'autopilot'}: {what} (stop {sizing.stop}, target {sizing.target})",
             order=entry, strategy=strategy))
         await self._sync_fills()
         await self._reconcile()  # adopt or place the stop now rather than at the next fill watch
@@ -463,7 +484,8 @@ class Autopilot:
 
     async def _publish_fill(self, fill) -> None:
         order = await self.exchange.fetch_order(fill.order_id)
-        text = f"filled: {fill.side.value} {fill.amount} {fill.symbol} @ {fill.price} (fee {fill.fee})"
+        maker = "maker, " if fill.liquidity is Liquidity.MAKER else ""
+        text = f"filled: {fill.side.value} {fill.amount} {fill.symbol} @ {fill.price} ({maker}fee {fill.fee})"
         exit_kind = order.type.value if order.type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT) else None
         exit_kind = exit_kind or (self.brackets.exit_kind_of(order) if self.brackets else None)
         pnl = await self._pnl(fill)

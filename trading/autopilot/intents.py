@@ -26,6 +26,7 @@ class IntentStatus(StrEnum):
     PLACED = "placed"  # the entry is on the exchange
     VOID = "void"  # the entry was never sent (or refused): uncounted
     DONE = "done"  # the exit's sale was made (or nothing was left to sell)
+    UNFILLED = "unfilled"  # a maker entry cancelled at its timeout with nothing filled: uncounted
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from trading.decision.regimes import classify_all
 from trading.decision.strategies import EXIT, STRATEGIES
 from trading.decision.strategies.base import Strategy
 from trading.domain import ZERO, Order, OrderType, Side
+from trading.errors import OrderNotFoundError
 from trading.exchange.base import Exchange
 from trading.learning.learner import Learner, RealisedEdge
 from trading.learning.outcomes import Costs, TradeOutcome, shadow_outcome, simulate_shadow, steady_label
@@ -100,6 +101,8 @@ class AutopilotLearning:
                 if lows:
                     self.store.note_extremes(symbol, min(lows), max(highs))
                 return
+            if await self._entry_resting(trade.entry_order_id):
+                return  # a maker entry still resting (trading/autopilot/maker.py): the trade has not begun
             outcome = await self._closed_outcome(trade, lows, highs)
             self.store.close_learning_trade(symbol, outcome, self.clock.now())
         except Exception as exc:  # noqa: BLE001 - learning must never stop a tick
@@ -128,6 +131,12 @@ class AutopilotLearning:
             _log.warning("learner did not note the entry on {}: {}", symbol, exc)
 
     # --- internals ----------------------------------------------------------------------------------
+
+    async def _entry_resting(self, order_id: str) -> bool:
+        try:
+            return (await self.exchange.fetch_order(order_id)).status.is_active
+        except OrderNotFoundError:
+            return False
 
     def _settle_shadows(self, symbol: str, closed: list, ind: Indicators, cfg: TradingConfig, fee: Decimal) -> None:
         pending = self.store.pending_shadows(symbol)

@@ -101,13 +101,15 @@ def config_for(cfg: TradingConfig, strategy: str | None) -> TradingConfig:
     return cfg.model_copy(update={"strategy": get_strategy(strategy.strip().lower()).name})
 
 
-def backtest_settings(money: PaperMoney, sizing: str = "risk") -> BacktestSettings:
-    """BacktestSettings with the paper simulator's starting balance, fees and slippage."""
+def backtest_settings(money: PaperMoney, sizing: str = "risk", cfg: TradingConfig | None = None) -> BacktestSettings:
+    """BacktestSettings with the paper simulator's starting balance, fees and slippage, and the autopilot's entry
+    mode when cfg is given (entry="maker" backtests its post-only entries and their timeout)."""
     from trading.backtest.engine import BacktestSettings
 
+    entry = {"entry": cfg.entry, "maker_timeout_bars": cfg.maker_timeout_bars} if cfg is not None else {}
     return BacktestSettings(starting_balance=money.paper_starting_balance, sizing=sizing,  # type: ignore[arg-type]
                             maker_fee=money.paper_maker_fee, taker_fee=money.paper_taker_fee,
-                            slippage_bps=money.paper_slippage_bps)
+                            slippage_bps=money.paper_slippage_bps, **entry)
 
 
 def replay_candles(symbol: str, start: datetime, end: datetime, now: datetime) -> OHLCV:

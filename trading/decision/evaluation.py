@@ -30,6 +30,7 @@ class SkipReason(StrEnum):
     AUTOPILOT_STOPPED = "autopilot_stopped"
     ERROR = "error"
     MAKER_UNFILLED = "maker_unfilled"  # a post-only entry the price never traded through before its timeout
+    MAKER_RESTING = "maker_resting"  # a post-only entry is resting: no other entry while it waits
 
 
 @dataclass(frozen=True, slots=True)

@@ -337,3 +337,21 @@ def test_a_maker_entry_fills_only_when_the_price_trades_through_its_limit() -> N
     r = run_backtest(with_lows(b33=93.0, b35=92.99), MARKET, cfg, settings)
     assert (r.trades[0].entry_bar, r.trades[0].entry_price) == (35, D("93.00"))
     assert r.final_equity == settings.starting_balance + sum((t.pnl for t in r.trades), D(0))
+
+
+def test_cli_backtest_follows_the_autopilots_maker_entries(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ZYN_OFFLINE", "1")
+    config = tmp_path / "maker.toml"
+    config.write_text('[trading]\nentry = "maker"\nmaker_timeout_bars = 2\n')
+    monkeypatch.setenv("ZYN_CONFIG_FILE", str(config))
+    argv = ["backtest", "BTC/USD", "--from", "2018-01-11", "--to", "2018-01-13", "--strategy", "ma_crossover"]
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["settings"]["entry"], doc["settings"]["maker_timeout_bars"]) == ("maker", 2)
+    maker, taker = D(doc["settings"]["maker_fee"]), D(doc["settings"]["taker_fee"])
+    for t in doc["trades"]:  # the entries pay the maker fee at their limit, the exits the taker fee
+        assert D(t["entry_fee"]) == (D(t["amount"]) * D(t["entry_price"]) * maker).quantize(D("1E-8"))
+        assert D(t["exit_fee"]) == (D(t["amount"]) * D(t["exit_price"]) * taker).quantize(D("1E-8"))
+    assert doc["trades"]
+    assert main(argv) == 0
+    assert "maker: post-only" in " ".join(capsys.readouterr().out.split())

@@ -16,6 +16,8 @@ def _check_order(request: OrderRequest, market: Market) -> None:
         raise PrecisionError(f"{market.symbol} amounts go in steps of {market.amount_step}")
     if request.amount < market.min_amount:
         raise BelowMinimumError(f"{market.symbol} orders need at least {market.min_amount} {market.base}")
+    if request.post_only and request.type is not OrderType.LIMIT:
+        raise InputError("only a limit order can be post-only")
     needed = {OrderType.LIMIT: ("price", request.price), OrderType.STOP_LOSS: ("stop price", request.stop_price),
               OrderType.TAKE_PROFIT: ("stop price", request.stop_price)}.get(request.type)
     if needed is None:

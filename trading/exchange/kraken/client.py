@@ -46,6 +46,7 @@ from trading.errors import (
     OrderNotFoundError,
     OrderOutcomeUnknownError,
     PermissionDeniedError,
+    PostOnlyRejectedError,
     RequestTimeoutError,
     TransientError,
     ZynError,
@@ -263,7 +264,7 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
         """Place a market, limit, stop-loss or take-profit order (validate_only: Kraken checks, places nothing)."""
         market = await self.market(request.symbol)
         _check_order(request, market)
-        return await self._place(request, market, {})
+        return _refused_post_only(request, await self._place(request, market, {}))
 
     async def create_bracket(self, request: BracketRequest) -> Bracket:
         """Place the entry with a conditional stop-loss close attached; the target is placed later.
@@ -277,13 +278,14 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
         entry = OrderRequest(
             symbol=market.symbol, side=request.side, amount=request.amount, client_id=request.client_id,
             type=OrderType.LIMIT if request.entry_price is not None else OrderType.MARKET,
-            price=request.entry_price,
+            price=request.entry_price, post_only=request.post_only,
         )
         _check_order(entry, market)
         _check_bracket(request, market)
-        # ccxt passes a nested dict as close[ordertype]=stop-loss&close[price]=... (Kraken's form).
+        # ccxt passes a nested dict as close[ordertype]=stop-loss&close[price]=... (Kraken's form). A post-only
+        # entry's close opens only on its fill, like any entry's: the stop and target arm once it fills.
         close = {"ordertype": "stop-loss", "price": str(request.stop_price)}
-        order = await self._place(entry, market, {"close": close})
+        order = _refused_post_only(entry, await self._place(entry, market, {"close": close}))
         return Bracket(
             id=request.client_id, symbol=market.symbol, side=request.side, entry_order_id=order.id,
             stop_order_id=None, take_profit_order_id=None, status=BracketStatus.PENDING_ENTRY,
@@ -310,6 +312,8 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
                                  request.client_id)
                     return found
             params = {**extra, "clientOrderId": request.client_id}  # ccxt sends it as cl_ord_id
+            if request.post_only:
+                params["postOnly"] = True  # ccxt sends Kraken's oflags=post (a maker order: it must rest)
             if request.validate_only:
                 params["validate"] = "true"  # a string: ccxt would urlencode a bool as "True"
             _log.info("placing {} {} {} {} client_id={}{}", request.type.value, request.side.value,
@@ -462,6 +466,16 @@ class KrakenExchange(KrakenFundingMixin, _KrakenClient):
         fills = [conv.fill_from_ccxt(t, client_id=self._client_ids.get(t.get("order") or "", "")) for t in rows]
         fills.sort(key=lambda f: f.timestamp, reverse=True)
         return fills[:limit] if limit is not None else fills
+
+
+def _refused_post_only(request: OrderRequest, order: Order) -> Order:
+    """The order, unless it is a post-only one Kraken took and cancelled at once because it would have taken
+    liquidity (its reason "Post only order"): PostOnlyRejectedError then, as when AddOrder refuses it outright."""
+    if (request.post_only and not request.validate_only and order.status is OrderStatus.CANCELED
+            and order.filled <= 0):
+        raise PostOnlyRejectedError(f"Kraken cancelled the post-only order {order.id} at once: it would have taken "
+                                    f"liquidity ({order.reason or 'Post only order'}); nothing was filled")
+    return order
 
 
 class _Sent:

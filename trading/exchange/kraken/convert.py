@@ -233,6 +233,7 @@ def order_from_ccxt(
         fee=_dec0(fee.get("cost")),
         fee_currency=fee.get("currency"),
         reason=info.get("reason") or None,
+        post_only=bool(o.get("postOnly")),  # ccxt reads Kraken's oflags (post)
     )
 
 

@@ -25,6 +25,7 @@ from trading.errors import (
     OfflineError,
     OrderNotFoundError,
     PermissionDeniedError,
+    PostOnlyRejectedError,
     RateLimitError,
     RequestTimeoutError,
     TransientError,
@@ -40,6 +41,8 @@ _KRAKEN_CODE = re.compile(r"\b(E[A-Z][A-Za-z]+:[A-Za-z0-9 _.:/-]{2,80})")
 # InvalidOrder except inside cancel_order; "Invalid signature" is unmapped in ccxt).
 _BY_CODE: dict[str, tuple[type[ZynError], str]] = {
     "EOrder:Unknown order": (OrderNotFoundError, "Kraken does not know that order"),
+    "EOrder:Post only order": (PostOnlyRejectedError, "Kraken refused the post-only order: it would have taken "
+                                                      "liquidity; nothing was placed"),
     "EAPI:Invalid signature": (AuthenticationError, "Kraken refused the API signature; check the API secret"),
     "EAPI:Invalid key": (AuthenticationError, "Kraken refused the API key; check KRAKEN_API_KEY and the secret"),
     "EAPI:Feature disabled": (PermissionDeniedError, "this feature is disabled for the API key"),

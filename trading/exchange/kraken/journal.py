@@ -73,7 +73,7 @@ class JournaledKraken(KrakenExchange):
         """Journal the bracket, then place its entry (with the conditional stop); the reconciler does the rest."""
         market = await self.market(request.symbol)
         entry = OrderRequest(symbol=market.symbol, side=request.side, amount=request.amount,
-                             client_id=request.client_id, price=request.entry_price,
+                             client_id=request.client_id, price=request.entry_price, post_only=request.post_only,
                              type=OrderType.LIMIT if request.entry_price is not None else OrderType.MARKET)
         _check_order(entry, market)  # local refusals first: they must leave no journal row behind
         _check_bracket(request, market)

@@ -53,6 +53,10 @@ class BracketDesk:
         limit = (checks.price_on_step("entry price", req.entry_price, market, auto_adjust)
                  if req.entry_price is not None else None)
         touch = ticker.ask if buy else ticker.bid
+        if req.post_only:  # a maker entry: it must rest; the exits arm once it fills
+            if limit is None:
+                raise InvalidOrderError("a post-only bracket needs a limit entry price")
+            checks.refuse_taking(side, limit, ticker)
         marketable = limit is None or (limit >= ticker.ask if buy else limit <= ticker.bid)
         reference = touch if marketable else limit
         _check_levels(side, stop, target, reference, ticker, marketable)
@@ -78,7 +82,7 @@ class BracketDesk:
         entry = Order(id=entry_id, client_id=req.client_id, symbol=market.symbol, side=side,
                       type=OrderType.MARKET if limit is None else OrderType.LIMIT, amount=amount,
                       status=OrderStatus.OPEN, created_at=now, updated_at=now, price=limit, bracket_id=bracket_id,
-                      source=req.source, strategy=req.strategy)
+                      source=req.source, strategy=req.strategy, post_only=bool(req.post_only))
         exits = [Order(id=self._new_id(), client_id=f"{req.client_id}-{tag}", symbol=market.symbol,
                        side=side.opposite, type=otype, amount=amount, status=OrderStatus.PENDING, created_at=now,
                        updated_at=now, stop_price=level, bracket_id=bracket_id, source=req.source,

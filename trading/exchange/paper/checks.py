@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 
-from trading.domain import Market, fits_step, quantize_down
+from trading.domain import Market, Side, Ticker, fits_step, quantize_down
 from trading.errors import (
     BelowMinimumError,
     InsufficientFundsError,
     InvalidAmountError,
+    PostOnlyRejectedError,
     PrecisionError,
 )
 
@@ -88,3 +89,14 @@ def funds(asset: str, need: Decimal, free: Decimal) -> None:
     if need > free:
         raise InsufficientFundsError(f"insufficient {asset}: need {show(asset, need, ROUND_UP)}, "
                                      f"free {show(asset, max(free, Decimal(0)), ROUND_DOWN)}")
+
+
+def refuse_taking(side: Side, price: Decimal, ticker: Ticker) -> None:
+    """PostOnlyRejectedError when a post-only limit would take liquidity: a buy at or above the ask (a sell at or
+    below the bid). Kraken refuses it the same way ("EOrder:Post only order"); nothing is placed."""
+    buy = side is Side.BUY
+    if price >= ticker.ask if buy else price <= ticker.bid:
+        touch = ticker.ask if buy else ticker.bid
+        raise PostOnlyRejectedError(
+            f"post-only {side.value} at {plain(price)} refused: it would take liquidity (the "
+            f"{'ask' if buy else 'bid'} is {plain(touch)}); nothing was placed (EOrder:Post only order)")

@@ -3,13 +3,24 @@
 Every state change is computed on a fork of the book, committed through the ledger as one
 PaperChange, and only then adopted; all awaits (prices, markets) happen before that synchronous
 section, so coroutines interleaving on the event loop never see half a step.
+
+Post-only limits (maker; Kraken's oflags=post): refused, with nothing written, when they would take
+liquidity (a buy at or above the ask, a sell at or below the bid), as Kraken refuses them ("EOrder:Post
+only order"). Resting, a post-only order fills only when price trades THROUGH its limit: a buy when the ask is
+strictly below it at a price check (the book crossed through it), or when a 5-minute candle that opened after
+the order was placed has its low strictly below it (a touch does not fill: others are ahead in the queue); a
+sell the other way round. It fills in full at its limit with the maker fee. Candles are read once per 5-minute
+period per symbol with a post-only order resting, at the first price check of the period. The candle forming
+when the order was placed counts through the price checks only: its low may predate the order (a limit placed
+after a dip is not filled by that dip). The backtester's maker entries (trading/backtest/engine.py) count that
+bar's whole low, so a backtest fills a little more often than paper.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 
 from loguru import logger
@@ -33,7 +44,13 @@ from trading.domain import (
     Side,
     Ticker,
 )
-from trading.errors import ConfigError, InvalidOrderError, OrderNotFoundError, PermissionDeniedError
+from trading.errors import (
+    ConfigError,
+    InvalidOrderError,
+    OrderNotFoundError,
+    PermissionDeniedError,
+    ZynError,
+)
 from trading.exchange.base import MarketFeed
 from trading.exchange.paper import checks
 from trading.exchange.paper.book import EXACT, PaperBook, PaperTerms, derived_id, kraken_id, split_symbol
@@ -44,6 +61,8 @@ from trading.pnl import FillWindow, ledger_fill_pnl, ledger_window
 
 log = logger.bind(component="paper")
 DONE_STATUSES = (OrderStatus.CLOSED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
+CANDLE = timedelta(minutes=5)
+MAX_CANDLES = 720  # what Kraken's OHLC endpoint returns at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +101,8 @@ class PaperExchange(BracketDesk):
         self._new_id = id_factory or kraken_id
         self._book: PaperBook | None = None
         self._markets: dict[str, Market] | None = None
+        self._scanned: dict[str, datetime] = {}  # symbol -> the 5-minute period whose candles were last read
+        self._through: set[str] = set()  # post-only orders whose limit a candle traded through (only ever grows)
 
     # ---- market data: straight from the feed --------------------------------------------------------
 
@@ -275,11 +296,37 @@ class PaperExchange(BracketDesk):
         return markets[resolve_pair(text, markets)]
 
     async def _prices(self, *extra: str) -> dict[str, Ticker]:
-        """Tickers for every symbol with an OPEN order, plus extra ones."""
+        """Tickers for every symbol with an OPEN order, plus extra ones (and the candles post-only orders need)."""
         symbols = {o.symbol for o in self._loaded().orders.values() if o.status is OrderStatus.OPEN} | set(extra)
         if symbols:
             await self._markets_cached()  # matching needs each symbol's rules
+        await self._scan_candles()
         return {s: await self._feed.fetch_ticker(s) for s in sorted(symbols)}
+
+    async def _scan_candles(self) -> None:
+        """Mark the resting post-only orders whose limit a candle traded through (module notes), once per period."""
+        resting = [o for o in self._loaded().orders.values() if o.post_only and o.status is OrderStatus.OPEN
+                   and o.type is OrderType.LIMIT and o.id not in self._through]
+        if not resting:
+            return
+        now = self._clock.now()
+        period = _period(now)
+        for symbol in sorted({o.symbol for o in resting}):
+            if self._scanned.get(symbol) == period:
+                continue
+            mine = [o for o in resting if o.symbol == symbol]
+            since = _period(min(o.created_at for o in mine))
+            wanted = min(int((period - since) / CANDLE) + 1, MAX_CANDLES)
+            try:
+                candles = await self._feed.fetch_ohlcv(symbol, "5m", since=since, limit=wanted)
+            except ZynError as exc:  # the ticker still fills what trades through; the candles are read next time
+                log.warning("paper: candles of {} not read for its post-only orders: {}", symbol, exc.message)
+                continue
+            for order in mine:
+                seen = [c for c in candles if c.timestamp >= order.created_at]  # wholly after its placement
+                if any(c.low < order.price if order.side is Side.BUY else c.high > order.price for c in seen):
+                    self._through.add(order.id)
+            self._scanned[symbol] = period
 
     def _commit(self, work: PaperBook) -> None:
         """Persist the fork's change, then adopt it; a failed commit leaves memory as it was."""
@@ -324,6 +371,9 @@ class PaperExchange(BracketDesk):
     def _crossing(self, order: Order, ticker: Ticker, market: Market) -> tuple[Decimal, Liquidity] | None:
         """(price, liquidity) if the ticker fills or triggers the order, else None."""
         buy = order.side is Side.BUY
+        if order.type is OrderType.LIMIT and order.post_only:  # only when price trades through it (module notes)
+            through = order.id in self._through or (ticker.ask < order.price if buy else ticker.bid > order.price)
+            return (order.price, Liquidity.MAKER) if through else None
         if order.type is OrderType.LIMIT:
             crossed = ticker.ask <= order.price if buy else ticker.bid >= order.price
             return (order.price, Liquidity.MAKER) if crossed else None
@@ -380,11 +430,16 @@ class PaperExchange(BracketDesk):
             stop = checks.price_on_step("trigger price", req.stop_price, market, auto_adjust)
         elif req.price is not None or req.stop_price is not None:
             raise InvalidOrderError("a market order takes no price; use a limit order")
+        if req.post_only:
+            if otype is not OrderType.LIMIT:
+                raise InvalidOrderError("only a limit order can be post-only")
+            checks.refuse_taking(side, price, ticker)
         self._check_client_id(work, req.client_id)
         now = self._clock.now()
         order = Order(id=self._new_id(), client_id=req.client_id, symbol=market.symbol, side=side, type=otype,
                       amount=amount, status=OrderStatus.OPEN, created_at=now, updated_at=now, price=price,
-                      stop_price=stop, bracket_id=bracket_id, source=req.source, strategy=req.strategy)
+                      stop_price=stop, bracket_id=bracket_id, source=req.source, strategy=req.strategy,
+                      post_only=bool(req.post_only))
         hit = self._crossing(order, ticker, market)
         if hit is not None and otype is OrderType.LIMIT:  # marketable: takes the touch, not the limit
             hit = (ticker.ask if side is Side.BUY else ticker.bid), Liquidity.TAKER
@@ -407,3 +462,9 @@ class PaperExchange(BracketDesk):
         existing = work.find(client_id) or self._ledger.get_order(client_id)
         if existing is not None:
             raise InvalidOrderError(f"client id {client_id} is already used by order {existing.id}")
+
+
+def _period(when: datetime) -> datetime:
+    """The start of the 5-minute period holding `when` (candles open on these)."""
+    return when.replace(second=0, microsecond=0) - timedelta(minutes=when.minute % 5)
+
