@@ -5,6 +5,7 @@ Light to import: the numeric modules load inside the functions, so `zyn --help` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -168,8 +169,8 @@ def warmup_span(cfg: TradingConfig) -> timedelta:
 
 
 def _hours(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    return f"{hours:.0f} h" if hours < 72 else f"{hours / 24:.1f} days"
+    hours = span.total_seconds() / 3600  # rounded up: never less than is needed
+    return f"{math.ceil(hours)} h" if hours < 72 else f"{math.ceil(hours / 2.4) / 10:.1f} days"
 
 
 def _ceil_day(at: datetime) -> datetime:

@@ -268,7 +268,7 @@ def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str
     chart = tmp_path / "data" / "backtests" / "BTC_USD_2018-01-13_2018-01-18.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Total return" in out and "offline replay" in out and "ETH/BTC" in out and "2018-01-13 00:00" in out
-    assert "the 51 h before the start warm the indicators up" in " ".join(out.split())
+    assert "the 52 h before the start warm the indicators up" in " ".join(out.split())
 
     code = main(["backtest", "xbtusd", "--from", "2018-01-11", "--to", "2018-01-13", "--strategy", "ma_crossover",
                  "--sizing", "all_in", "--chart", str(tmp_path / "x.png"), "--json"])
@@ -287,7 +287,7 @@ def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str
     (["--from", "2024-01-01", "--to", "2024-01-01"], "must be before"),
     (["--from", "yesterday", "--to", "2024-01-01"], "not a date"),
     (["--from", "2018-01-20T00:00", "--to", "2018-01-20T00:05"], "too few"),
-    (["--from", "2018-01-11", "--to", "2018-01-14"], "needs 51 h of history before it (the indicators' warm-up): "
+    (["--from", "2018-01-11", "--to", "2018-01-14"], "needs 52 h of history before it (the indicators' warm-up): "
                                                      "ask from 2018-01-13"),
     (["--from", "2024-01-01", "--to", "2024-01-08"], "outside the bundled BTC/USD history"),
     (["--candles", "/nonexistent/candles.csv"], "no such candle file"),
