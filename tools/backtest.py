@@ -37,6 +37,7 @@ from trading.backtest.run import (
     render_chart,
     store_set,
 )
+from trading.errors import InputError
 from trading.exchange.feeds.provenance import replay_origins
 from trading.exchange.feeds.replay import ReplayFeed
 
@@ -58,6 +59,7 @@ class BacktestArgs(Args):
     start: date | None = Field(None, description="first UTC day, YYYY-MM-DD (default: 14 days before end)")
     end: date | None = Field(None, description="UTC day to stop at (exclusive), YYYY-MM-DD (default: now)")
     strategy: StrategyName | None = Field(None, description="default auto: the regime picks, as the autopilot")
+    days: int | None = Field(None, ge=1, le=MAX_DAYS, description="the last N days of the data, instead of start")
 
 
 @dataclass(frozen=True)
@@ -126,12 +128,15 @@ def period(args: BacktestArgs, now: datetime, data_end: datetime | None = None,
            earliest: datetime | None = None) -> tuple[datetime, datetime]:
     """[start, end) in UTC from the arguments and the clock; InputError if backwards, future or too long.
 
-    With neither start nor end: the DEFAULT_DAYS ending at the end of the data (data_end) or now, if earlier.
+    With neither start nor end: the DEFAULT_DAYS (or days) ending at the end of the data (data_end) or now, if
+    earlier, from the midnight that many days before the end's day.
     Without a start, it is no earlier than `earliest` (the first day the data's warm-up allows).
     """
+    if args.days is not None and args.start is not None:
+        raise InputError("give days or start, not both")
     end = _midnight(args.end) if args.end is not None else now if args.start is not None else min(now, data_end or now)
     start = _midnight(args.start) if args.start is not None else (
-        _midnight(end.date()) - timedelta(days=DEFAULT_DAYS))
+        _midnight(end.date()) - timedelta(days=args.days or DEFAULT_DAYS))
     if args.start is None and earliest is not None and earliest < end:
         start = max(start, earliest)
     check_period(start, end, now, max_days=MAX_DAYS)

@@ -134,7 +134,9 @@ async def test_the_event_loop_keeps_running_while_it_works(ctx: ToolContext) -> 
     ({"strategy": "moon"}, "strategy: Input should be 'auto'"),
     ({"start": "2024-13-01"}, "start: Input should be a valid date"),
     ({"start": "last tuesday"}, "start: Input should be a valid date"),
-    ({"days": 3}, "unknown argument 'days'"),
+    ({"weeks": 3}, "unknown argument 'weeks'"),
+    ({"days": 0}, "days must be greater than or equal to 1 (got 0)"),
+    ({"days": 2, "start": "2018-01-20"}, "give days or start, not both"),
     # Outside the real span of the bundled candles: refused, never relabelled to the dates asked.
     ({"start": "2024-01-05", "end": "2024-01-09"}, "2024-01-05 → 2024-01-09 is outside the bundled BTC/USD "
                                                    "history, which is only ETH/BTC candles 2018-01-10 04:55"),
@@ -177,7 +179,7 @@ def test_catalogue_entry_schema_and_the_intent_engines_arguments() -> None:
     assert set(StrategyName.__args__) == {"auto", *STRATEGIES}
     (schema,) = tool_schemas(CATALOG, {"run_backtest"})
     props = schema["function"]["parameters"]["properties"]
-    assert set(props) == {"symbol", "start", "end", "strategy"} and "date" in json.dumps(props["start"])
+    assert set(props) == {"symbol", "start", "end", "strategy", "days"} and "date" in json.dumps(props["start"])
     assert schema_size([schema]) < 900  # sent with every request that offers it
     for text in ("backtest btc last week", "backtest eth from 2024-01-01 to 2024-02-01", "backtest sol"):
         for call in parse(text, now=NOW).calls:

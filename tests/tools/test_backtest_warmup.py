@@ -118,3 +118,18 @@ def test_zyn_backtest_reads_the_same_store_with_the_same_warm_up(tmp_path: Path,
     assert doc["trades"] and min(t["entry_time"] for t in doc["trades"]) >= "2024-01-25T00:00:00+00:00"
     chat = asyncio.run(invoke(ctx, "run_backtest", {"start": "2024-01-25", "end": "2024-01-27"}))
     assert D(doc["final_equity"]) == chat.final_equity and doc["source"] == chat.source
+
+
+async def test_the_last_days_of_the_data_begin_where_the_warm_up_allows(tmp_path: Path) -> None:
+    """/backtest PAIR DAYS: the last DAYS of the data the tool reads (the bundled replay here, the store there)."""
+    ctx = make_ctx(tmp_path)
+    week = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "days": 7})
+    assert (week.start, week.end) == (datetime(2018, 1, 23, tzinfo=UTC), datetime(2018, 1, 30, 4, 55, tzinfo=UTC))
+    month = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "days": 30})  # clipped to the warm-up
+    assert month.start == datetime(2018, 1, 13, tzinfo=UTC)
+    last = _store(ctx, datetime(2024, 1, 20, tzinfo=UTC))
+    stored = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "days": 2})
+    assert (stored.start, stored.end) == (datetime(2024, 1, 28, tzinfo=UTC), last)
+    assert stored.source.startswith("candle store: BTC/USD")
+    with pytest.raises(InputError, match="give days or start, not both"):
+        await invoke(ctx, "run_backtest", {"days": 2, "start": "2024-01-25"})
