@@ -1,9 +1,12 @@
-"""run_backtest: the autopilot's decision and risk code over the bundled offline history, with an equity PNG.
+"""run_backtest: the autopilot's decision and risk code over history, with an equity PNG.
 
-The data is the bundled replay at its real dates (ETH/BTC, LTC/BTC, ADA/BTC of January 2018, rescaled, as
-BTC/USD, ETH/USD, SOL/USD: see trading/exchange/feeds/provenance.py), whatever the mode: Kraken's public OHLC
-endpoint returns only the last 720 candles. A period outside that real span is refused, never relabelled.
-The period is [start, end) in UTC days, as `zyn backtest --from --to`; by default the last 14 days of data.
+The data is the local candle store when it holds the pair and the period (`zyn data import/fetch`; its
+provenance and span are the 'Data' line), else the bundled replay at its real dates (ETH/BTC, LTC/BTC, ADA/BTC
+of January 2018, rescaled, as BTC/USD, ETH/USD, SOL/USD: see trading/exchange/feeds/provenance.py), whatever
+the mode: Kraken's public OHLC endpoint returns only the last 720 candles. A period outside the real span of
+its data is refused, never relabelled. The period is [start, end) in UTC days, as `zyn backtest --from --to`;
+by default the last 14 days of data. The indicators warm up on the candles before start (the same source;
+refused, saying what is missing, when it has none): trades, figures and the chart cover the period only.
 """
 
 from __future__ import annotations
@@ -22,16 +25,19 @@ from tools.context import ToolContext
 from tools.pictures import picture_folder
 from tools.results import money
 from trading.backtest.run import (
+    CandleSource,
+    backtest_period,
     backtest_settings,
     chart_name,
     check_period,
     config_for,
+    earliest_start,
+    load_history,
     market_for,
     render_chart,
-    replay_candles,
-    replay_label,
-    require_warmup,
+    store_set,
 )
+from trading.errors import InputError
 from trading.exchange.feeds.provenance import replay_origins
 from trading.exchange.feeds.replay import ReplayFeed
 
@@ -53,6 +59,7 @@ class BacktestArgs(Args):
     start: date | None = Field(None, description="first UTC day, YYYY-MM-DD (default: 14 days before end)")
     end: date | None = Field(None, description="UTC day to stop at (exclusive), YYYY-MM-DD (default: now)")
     strategy: StrategyName | None = Field(None, description="default auto: the regime picks, as the autopilot")
+    days: int | None = Field(None, ge=1, le=MAX_DAYS, description="the last N days of the data, instead of start")
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,10 @@ class BacktestToolResult:
     profit_factor: float | None  # inf with no losing trade
     fees: Decimal
     buy_hold_return: float | None  # the pair itself, first close to last close
-    source: str
+    source: str  # what the candles are: the candle store's provenance and span, or the bundled replay's label
     path: Path  # the equity and drawdown PNG
     entry: str = "taker"  # the autopilot's entry mode the backtest used ("taker" or "maker")
+    first_trade: datetime | None = None  # the first entry's time (inside the period: the warm-up never trades)
 
     @property
     def pnl(self) -> Decimal:
@@ -118,37 +126,67 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def period(args: BacktestArgs, now: datetime, data_end: datetime | None = None) -> tuple[datetime, datetime]:
+def period(args: BacktestArgs, now: datetime, data_end: datetime | None = None,
+           earliest: datetime | None = None) -> tuple[datetime, datetime]:
     """[start, end) in UTC from the arguments and the clock; InputError if backwards, future or too long.
 
-    With neither start nor end: the DEFAULT_DAYS ending at the end of the data (data_end) or now, if earlier.
+    With neither start nor end: the DEFAULT_DAYS (or days) ending at the end of the data (data_end) or now, if
+    earlier, from the midnight that many days before the end's day.
+    Without a start, it is no earlier than `earliest` (the first day the data's warm-up allows).
     """
+    if args.days is not None and args.start is not None:
+        raise InputError("give days or start, not both")
     end = _midnight(args.end) if args.end is not None else now if args.start is not None else min(now, data_end or now)
     start = _midnight(args.start) if args.start is not None else (
-        _midnight(end.date()) - timedelta(days=DEFAULT_DAYS))
+        _midnight(end.date()) - timedelta(days=args.days or DEFAULT_DAYS))
+    if args.start is None and earliest is not None and earliest < end:
+        start = max(start, earliest)
     check_period(start, end, now, max_days=MAX_DAYS)
     return start, end
 
 
 async def run_backtest(ctx: ToolContext, args: BacktestArgs) -> BacktestToolResult:
-    """Backtest the autopilot over [start, end) of the bundled history; the work runs off the event loop."""
+    """Backtest the autopilot over [start, end): the candle store when it holds the pair, else the bundled
+    history; the warm-up candles come from before start; the work runs off the event loop."""
     now = ctx.clock.now()
-    market, _ = market_for(args.symbol, await ReplayFeed(ctx.clock).load_markets(), quote=ctx.quote_currency)
-    start, end = period(args, now, replay_origins()[market.symbol].end)
     cfg = config_for(_trading_config(ctx), args.strategy)
+    store = ctx.store if isinstance(ctx.store, CandleSource) else None
+    symbol = _symbol(args.symbol, ctx.quote_currency)
+    held = await asyncio.to_thread(store_set, store, symbol) if symbol else None
+    markets = await ReplayFeed(ctx.clock).load_markets()
+    market, _ = market_for(args.symbol, markets, quote=ctx.quote_currency, unbundled_ok=held is not None,
+                           hint="; import its candles (zyn data import FILE) or fetch them (zyn data fetch PAIR)")
+    if held is not None:
+        first, data_end = held.first, held.end
+    else:
+        origin = replay_origins()[market.symbol]
+        first, data_end = origin.first_open, origin.end
+    start, end = period(args, now, data_end, earliest_start(first, cfg))
     settings = backtest_settings(ctx, cfg=cfg)  # the autopilot's entry mode (taker or maker)
     folder = picture_folder(ctx, "backtests")
     path = folder / f"{chart_name(market.symbol, start, end)}_{args.strategy or 'auto'}_{now:%Y%m%d_%H%M%S}.png"
     # Loading up to a year of candles, the simulation and the chart take a second or so of CPU: in a worker
     # thread, so Telegram, Discord and the scheduler keep running meanwhile.
-    result, buy_hold = await asyncio.to_thread(_work, market, start, end, now, cfg, settings, path)
+    result, buy_hold, source = await asyncio.to_thread(_work, market, start, end, now, cfg, settings, path,
+                                                       store if held is not None else None)
     m = result.metrics
     return BacktestToolResult(
         symbol=market.symbol, start=result.start, end=result.end, candles=m.bars, strategy=args.strategy or "auto",
         quote=market.quote, start_equity=result.start_equity, final_equity=result.final_equity,
         total_return=m.total_return, max_drawdown=m.max_drawdown, trades=m.trades, win_rate=m.win_rate,
-        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=replay_label(market.symbol), path=path,
-        entry=settings.entry)
+        profit_factor=m.profit_factor, fees=result.fees, buy_hold_return=buy_hold, source=source, path=path, entry=settings.entry,
+        first_trade=result.trades[0].entry_time if result.trades else None)
+
+
+def _symbol(text: str, quote: str) -> str | None:
+    """The pair a spelling means ("eth" -> ETH/USD), or None (market_for then says why, in one line)."""
+    from trading.backtest.run import pair_symbol as spell
+    from trading.errors import UnknownPairError
+
+    try:
+        return spell(text, quote)
+    except UnknownPairError:
+        return None
 
 
 def _trading_config(ctx: ToolContext) -> TradingConfig:
@@ -159,13 +197,9 @@ def _trading_config(ctx: ToolContext) -> TradingConfig:
 
 
 def _work(market: Market, start: datetime, end: datetime, now: datetime, cfg: TradingConfig,
-          settings: BacktestSettings, path: Path) -> tuple[BacktestResult, float | None]:
-    """Candles, simulation and chart (blocking: for a worker thread)."""
-    from trading.backtest.engine import run_backtest as simulate
-
-    ohlcv = replay_candles(market.symbol, start, end, now)
-    require_warmup(ohlcv, cfg)
-    result = simulate(ohlcv, market, cfg, settings)
-    render_chart(result, path, replay_label(market.symbol))  # no pyplot: safe beside other charts drawn in other threads
-    first, last = float(ohlcv.close[0]), float(ohlcv.close[-1])
-    return result, (last / first - 1.0) if first > 0 else None
+          settings: BacktestSettings, path: Path, store: CandleSource | None) -> tuple[BacktestResult, float | None, str]:
+    """Candles (with the warm-up before start), simulation and chart (blocking: for a worker thread)."""
+    history = load_history(market.symbol, start, end, cfg, now=now, store=store)
+    result, buy_hold = backtest_period(history, market, cfg, settings)
+    render_chart(result, path, history.source)  # no pyplot: safe beside other charts drawn in other threads
+    return result, buy_hold, history.source

@@ -45,6 +45,12 @@ class HigherTimeframeSettings(_Section):
     exit_channel: int = Field(12, ge=2, le=200, description="breakout exit: lowest low of this many closed bars")
     trail_period: int = Field(24, ge=2, le=200, description="trailing stop anchor: highest close of this many bars")
     trail_atr_mult: float = Field(3.0, gt=0, le=20, description="trailing stop = that highest close - ATR x this")
+    trend_timeframe: Literal["1h", "4h"] | None = Field(
+        None, description="the closed bars the trend (the higher regime, the uptrend the htf_* strategies need) is "
+                          "read on, with sma_fast/sma_slow bars of it; default: the higher timeframe itself. 4h "
+                          "bars start at 00, 04, 08 ... UTC; with SMA 50 they need about 8.5 days of 5-minute "
+                          "candles, more than a live tick fetches (history), so the autopilot stands aside "
+                          "warming up until its history is that long")
 
     @field_validator("minutes")
     @classmethod
@@ -54,11 +60,19 @@ class HigherTimeframeSettings(_Section):
         return v
 
     @property
+    def trend_minutes(self) -> int:
+        """The trend's bar length in minutes (the higher timeframe's own unless trend_timeframe says)."""
+        return {"1h": 60, "4h": 240}[self.trend_timeframe] if self.trend_timeframe else self.minutes
+
+    @property
     def warmup(self) -> int:
         """5-minute candles needed before every higher-timeframe value exists (one partial bucket included)."""
         bars = max(self.sma_fast, self.sma_slow, self.atr_period + 1, self.channel, self.exit_channel,
                    self.trail_period)
-        return (bars + 1) * (self.minutes // 5)
+        own = (bars + 1) * (self.minutes // 5)
+        if self.trend_minutes == self.minutes:
+            return own
+        return max(own, (max(self.sma_fast, self.sma_slow) + 1) * (self.trend_minutes // 5))
 
 
 class IndicatorSettings(_Section):

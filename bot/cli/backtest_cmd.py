@@ -18,9 +18,6 @@ from trading.backtest.run import (
     market_for,
     parse_when,
     render_chart,
-    replay_candles,
-    replay_label,
-    require_warmup,
 )
 
 if TYPE_CHECKING:
@@ -70,9 +67,10 @@ def _progress_bar():  # noqa: ANN202 - rich types load lazily
 @click.pass_obj
 def backtest(state: CliState, pair: str, start_text: str | None, end_text: str | None, strategy: str | None,
              candles_file: str | None, sizing: str, chart_file: str | None, as_json: bool) -> None:
-    """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01."""
-    from trading.backtest.data import load_candles, slice_range
-    from trading.backtest.engine import run_backtest
+    """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01.
+
+    The indicators warm up on the candles before --from (the same source); trades and figures cover the period."""
+    from trading.backtest.run import backtest_period, load_history, pair_symbol, store_set
     from trading.errors import InputError
 
     start, end = parse_when(start_text, "--from"), parse_when(end_text, "--to")
@@ -82,33 +80,27 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     if candles_file is None and (start is None or end is None):
         raise InputError("give --from and --to (or --candles FILE)")
     cfg = _config(state, strategy)
-    from bot.cli.data_cmd import stored_candles
-    from trading.pairs import normalize_pair
+    from bot.cli.data_cmd import candle_store
 
-    # The local candle store first (imported real history), then the bundled replay at its real dates.
-    stored = None if candles_file is not None else stored_candles(state.settings, normalize_pair(pair), start, end)
-    market, _ = market_for(pair, _markets(), hint="; give --candles FILE or import it (zyn data import FILE)",
-                           unbundled_ok=candles_file is not None or stored is not None)
-    symbol = market.symbol
     settings = backtest_settings(state.settings, sizing, cfg)  # the autopilot's entry mode (taker or maker)
-
-    with _progress_bar() as bar:
-        if candles_file is not None:
-            ohlcv = slice_range(load_candles(candles_file), start, end)
-            source = f"file {candles_file}"
-        elif stored is not None:
-            ohlcv, source = stored
-        else:
+    with _progress_bar() as bar, candle_store(state.settings) as db:
+        # The local candle store first (imported real history), then the bundled replay at its real dates.
+        held = None if candles_file is not None else store_set(db, pair_symbol(pair))
+        market, _ = market_for(pair, _markets(), hint="; give --candles FILE or import it (zyn data import FILE)",
+                               unbundled_ok=candles_file is not None or held is not None)
+        symbol = market.symbol
+        now = None
+        if candles_file is None and held is None:
             now = datetime.now(UTC)
             check_period(start, end, now, names=("--from", "--to"))
-            loading = bar.add_task("loading candles", total=None)
-            ohlcv = replay_candles(symbol, start, end, now)
-            bar.remove_task(loading)
-            source = replay_label(symbol)
-        require_warmup(ohlcv, cfg)
-        task = bar.add_task(f"backtesting {symbol}", total=len(ohlcv))
-        result = run_backtest(ohlcv, market, cfg, settings,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+        loading = bar.add_task("loading candles", total=None)
+        history = load_history(symbol, start, end, cfg, now=now, store=db if held is not None else None,
+                               file=candles_file)
+        bar.remove_task(loading)
+        source = history.source
+        task = bar.add_task(f"backtesting {symbol}", total=len(history.ohlcv))
+        result, _ = backtest_period(history, market, cfg, settings,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
 
     first = start or result.start
     last = end or result.end

@@ -102,7 +102,9 @@ def stored_candles(settings: Any, symbol: str, start: Any = None, end: Any = Non
                              f"import more (zyn data import FILE) or fetch it (zyn data fetch {symbol} --since "
                              f"{since:%Y-%m-%d})")
         ohlcv = db.load_candles(symbol, "5m", start, end)
-    return ohlcv, f"candle store: {symbol} 5m from {'; '.join(held.sources)}"
+    from trading.backtest.run import store_label
+
+    return ohlcv, store_label(symbol, held)
 
 
 from bot.cli.fetch_cmd import fetch  # noqa: E402 - registered last: fetch_cmd reads candle_store from here lazily

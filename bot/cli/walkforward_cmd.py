@@ -141,4 +141,7 @@ def _render(wf: Any, source: str, chart: Path, taker: Decimal) -> None:
         pf = "n/a" if f.profit_factor is None else ("∞" if f.profit_factor == float("inf") else f"{f.profit_factor:.2f}")
         tot.add_row(n, f"{f.return_pct:+.2f}%", str(f.trades), pf, f"{f.fees:,.2f}", f"{f.max_drawdown_pct:.2f}%")
     console.print(tot)
+    if wf.skipped:
+        console.print(f"The first {wf.skipped} test window{'s' if wf.skipped > 1 else ''} left out: the indicators' "
+                      f"warm-up needs more history before {'them' if wf.skipped > 1 else 'it'}")
     console.print(f"Data: {source}\nChart: {chart}")

@@ -7,7 +7,7 @@ and a route from the option values to one Step. parse_command reads a Telegram-s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.commands.spec import Action, Command, Kind, Option, Step, Usage, from_field
@@ -75,14 +75,9 @@ def _why(values: V, now: datetime) -> Step:
 def _backtest(values: V, now: datetime) -> Step:
     args: dict[str, Any] = {"symbol": values["pair"]}
     if values.get("days") is not None:
-        # The last DAYS of the bundled history, which ends long before today (its real dates, never relabelled).
-        from trading.exchange.feeds.provenance import replay_origins
-
-        origins = replay_origins().values()
-        last = min(now, max(o.end for o in origins))
-        first = max(o.first_open for o in origins)
-        args["start"] = max(last - timedelta(days=values["days"]), first).date().isoformat()
-        args["end"] = (last.date() + timedelta(days=1)).isoformat()
+        # The last DAYS of the pair's data (the candle store's, else the bundled history at its real dates, which
+        # ends long before today): the tool knows which it reads, and where its warm-up lets the period start.
+        args["days"] = values["days"]
     return Step(tool="run_backtest", args=args)
 
 

@@ -120,11 +120,17 @@ def test_cli_data_import_and_list(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_zyn_backtest_reads_the_store_and_refuses_outside_its_span(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["data", "import", str(FIXTURE)]) == 0
     capsys.readouterr()
-    # 600 candles: fewer than the 1h default stack warms up on (51 h); a 5-minute strategy fits them
-    assert main(["backtest", "ETH/BTC", "--from", "2018-01-10", "--to", "2018-01-13", "--json",
+    # 600 candles from 2018-01-10 04:55: fewer than the 1h default stack warms up on (52 h); a 5-minute strategy
+    # warms up on the 9 h before its start and trades from there.
+    assert main(["backtest", "ETH/BTC", "--from", "2018-01-10", "--to", "2018-01-13", "--strategy", "ma_crossover"]) == 1
+    assert ("the candle store's ETH/BTC 5m history starts 2018-01-10 04:55 UTC; a backtest from 2018-01-10 needs 9 h "
+            "of history before it (the indicators' warm-up): ask from 2018-01-11") in capsys.readouterr().err
+    assert main(["backtest", "ETH/BTC", "--from", "2018-01-11", "--to", "2018-01-13", "--json",
                  "--strategy", "ma_crossover"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["candles"] == 600 and doc["source"] == "candle store: ETH/BTC 5m from Kraken OHLCVT file ETHXBT_5.csv"
+    assert doc["candles"] == 600 - 229 and doc["start"] == "2018-01-11T00:00:00+00:00"
+    assert doc["source"] == ("candle store: ETH/BTC 5m candles 2018-01-10 04:55 → 2018-01-12 06:55 UTC from Kraken "
+                             "OHLCVT file ETHXBT_5.csv; the 9 h before the start warm the indicators up (no trades)")
     assert main(["backtest", "ETH/BTC", "--from", "2019-01-01", "--to", "2019-01-08"]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "outside the stored ETH/BTC candles" in err

@@ -19,9 +19,9 @@ from tools.backtest import BacktestToolResult, StrategyName
 from tools.base import ConfirmPolicy, Permission
 from tools.catalog import CATALOG, invoke
 from tools.context import ToolContext
-from trading.backtest.data import replay_history_async
+from trading.backtest.data import replay_history_async, slice_range
 from trading.backtest.engine import BacktestSettings, run_backtest
-from trading.clock import ManualClock
+from trading.clock import ManualClock, from_ms
 from trading.config import IndicatorSettings, RegimeSettings, TradingConfig, with_risk_overrides
 from trading.decision.strategies import STRATEGIES
 from trading.domain import Mode
@@ -50,17 +50,25 @@ def ctx(tmp_path: Path) -> ToolContext:
 
 
 async def _direct(symbol: str, start: datetime, end: datetime, cfg: TradingConfig, settings: BacktestSettings):
-    ohlcv = await replay_history_async(symbol, start, end)
+    """The engine itself over the warm-up candles before start and the period, trading from start only."""
+    warm = (cfg.warmup + 1) * timedelta(minutes=5)
+    ohlcv = await replay_history_async(symbol, start - warm, end)
     market = (await ReplayFeed(ManualClock(NOW)).load_markets())[symbol]
-    return ohlcv, run_backtest(ohlcv, market, cfg, settings)
+    k = cfg.warmup + 1
+    assert ohlcv.timestamps[k] == start.timestamp() * 1000
+    return slice_range(ohlcv, start, end), run_backtest(ohlcv, market, cfg, settings, trade_from=k), k
 
 
-def _same_figures(r: BacktestToolResult, direct) -> None:  # noqa: ANN001 - a trading.backtest.engine.BacktestResult
+def _same_figures(r: BacktestToolResult, direct, k: int) -> None:  # noqa: ANN001 - an engine BacktestResult
+    """The tool's figures are the engine's over the period (its warm-up is flat at the starting balance)."""
     m = direct.metrics
-    assert (r.start, r.end, r.candles) == (direct.start, direct.end, len(direct.equity))
+    assert (r.start, r.end, r.candles) == (from_ms(int(direct.times[k])), direct.end, len(direct.equity) - k)
+    assert (direct.equity[:k] == float(direct.start_equity)).all()  # nothing traded in the warm-up
     assert (r.start_equity, r.final_equity, r.fees) == (direct.start_equity, direct.final_equity, direct.fees)
-    assert (r.total_return, r.max_drawdown, r.trades) == (m.total_return, m.max_drawdown, m.trades)
+    assert (r.total_return, r.trades) == (m.total_return, m.trades)
+    assert r.max_drawdown == pytest.approx(m.max_drawdown, abs=1e-15)
     assert (r.win_rate, r.profit_factor) == (m.win_rate, m.profit_factor)
+    assert r.first_trade is None or r.first_trade >= r.start
 
 
 # The 5-minute regime stack: it trades often in four days (the default, a 1h breakout, rarely does).
@@ -75,8 +83,8 @@ async def test_a_few_days_equal_a_direct_run_with_the_paper_fees_and_draw_a_png(
     r = await invoke(ctx, "run_backtest", {"symbol": "BTC/USD", "start": "2018-01-15", "end": "2018-01-19"})
     start, end = datetime(2018, 1, 15, tzinfo=UTC), datetime(2018, 1, 19, tzinfo=UTC)
     settings = BacktestSettings(starting_balance=D("2500"), taker_fee=D("0.0026"), slippage_bps=D("0"))
-    ohlcv, direct = await _direct("BTC/USD", start, end, FIVE_MINUTE, settings)
-    _same_figures(r, direct)
+    ohlcv, direct, k = await _direct("BTC/USD", start, end, FIVE_MINUTE, settings)
+    _same_figures(r, direct, k)
     assert r.trades >= 5 and 0 < r.win_rate < 1 and r.fees > 0 and r.final_equity != D("2500")
     assert (r.start, r.end, r.candles) == (start, end, 4 * 288)  # [start, end): four whole days
     assert r.buy_hold_return == float(ohlcv.close[-1]) / float(ohlcv.close[0]) - 1
@@ -96,8 +104,8 @@ async def test_defaults_lone_asset_forced_strategy_and_risk_overrides(ctx: ToolC
     # Default period: the 14 days before the end of the bundled data (long before today).
     start, end = datetime(2018, 1, 16, tzinfo=UTC), datetime(2018, 1, 30, 4, 55, tzinfo=UTC)
     cfg = with_risk_overrides(TradingConfig(), {"risk_per_trade": "0.02"}).model_copy(update={"strategy": "ma_crossover"})
-    _, direct = await _direct("ETH/USD", start, end, cfg, BacktestSettings())
-    _same_figures(r, direct)
+    _, direct, k = await _direct("ETH/USD", start, end, cfg, BacktestSettings())
+    _same_figures(r, direct, k)
     assert (r.symbol, r.strategy, r.start, r.end) == ("ETH/USD", "ma_crossover", start, end)
     assert "strategy ma_crossover" in r.text()
     auto = await invoke(ctx, "run_backtest", {"symbol": "ETH/USD", "start": "2018-01-16", "end": "2018-01-31",
@@ -107,11 +115,11 @@ async def test_defaults_lone_asset_forced_strategy_and_risk_overrides(ctx: ToolC
 
 async def test_the_event_loop_keeps_running_while_it_works(ctx: ToolContext) -> None:
     beats = 0
-    job = asyncio.create_task(invoke(ctx, "run_backtest", {"start": "2018-01-11", "end": "2018-01-29"}))
+    job = asyncio.create_task(invoke(ctx, "run_backtest", {"start": "2018-01-13", "end": "2018-01-29"}))
     while not job.done():  # a blocking run would finish inside one step of the loop, with no beat in between
         beats += 1
         await asyncio.sleep(0)
-    assert (await job).candles == 18 * 288 and beats > 3
+    assert (await job).candles == 16 * 288 and beats > 3
 
 
 @pytest.mark.parametrize("args, words", [
@@ -126,7 +134,9 @@ async def test_the_event_loop_keeps_running_while_it_works(ctx: ToolContext) -> 
     ({"strategy": "moon"}, "strategy: Input should be 'auto'"),
     ({"start": "2024-13-01"}, "start: Input should be a valid date"),
     ({"start": "last tuesday"}, "start: Input should be a valid date"),
-    ({"days": 3}, "unknown argument 'days'"),
+    ({"weeks": 3}, "unknown argument 'weeks'"),
+    ({"days": 0}, "days must be greater than or equal to 1 (got 0)"),
+    ({"days": 2, "start": "2018-01-20"}, "give days or start, not both"),
     # Outside the real span of the bundled candles: refused, never relabelled to the dates asked.
     ({"start": "2024-01-05", "end": "2024-01-09"}, "2024-01-05 → 2024-01-09 is outside the bundled BTC/USD "
                                                    "history, which is only ETH/BTC candles 2018-01-10 04:55"),
@@ -143,8 +153,11 @@ async def test_bad_input_is_one_clear_line(ctx: ToolContext, args: dict, words: 
 
 async def test_too_few_candles_for_the_indicators(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, TradingConfig(indicators=IndicatorSettings(sma_trend=2000)))  # needs 2,003 candles
-    with pytest.raises(InputError, match=r"^576 candles in the period are too few: the indicators need 2003 "):
+    with pytest.raises(InputError) as exc:
         await invoke(ctx, "run_backtest", {"start": "2018-01-15", "end": "2018-01-17"})
+    assert str(exc.value) == ("the bundled BTC/USD history (ETH/BTC candles) starts 2018-01-10 04:55 UTC; a backtest "
+                              "from 2018-01-15 needs 7.0 days of history before it (the indicators' warm-up): ask "
+                              "from 2018-01-18")
 
 
 def test_the_cli_agrees_with_the_tool(ctx: ToolContext, capsys: pytest.CaptureFixture[str],
@@ -166,7 +179,7 @@ def test_catalogue_entry_schema_and_the_intent_engines_arguments() -> None:
     assert set(StrategyName.__args__) == {"auto", *STRATEGIES}
     (schema,) = tool_schemas(CATALOG, {"run_backtest"})
     props = schema["function"]["parameters"]["properties"]
-    assert set(props) == {"symbol", "start", "end", "strategy"} and "date" in json.dumps(props["start"])
+    assert set(props) == {"symbol", "start", "end", "strategy", "days"} and "date" in json.dumps(props["start"])
     assert schema_size([schema]) < 900  # sent with every request that offers it
     for text in ("backtest btc last week", "backtest eth from 2024-01-01 to 2024-02-01", "backtest sol"):
         for call in parse(text, now=NOW).calls:

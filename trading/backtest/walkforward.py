@@ -97,10 +97,11 @@ class WalkForward:
     windows: tuple[WindowResult, ...]
     totals: dict[str, PolicyFigures]
     settings: BacktestSettings
+    skipped: int = 0  # leading windows left out: their warm-up candles are not in the history
 
     def as_dict(self) -> dict[str, object]:
         """{"policies": {...}, "windows": [{start, end, <policy>: {...}}]} as `zyn walkforward --json` prints."""
-        return {"policies": {k: v.as_dict() for k, v in self.totals.items()},
+        return {"policies": {k: v.as_dict() for k, v in self.totals.items()}, "skipped_windows": self.skipped,
                 "windows": [{"start": w.start.isoformat(), "end": w.end.isoformat(),
                              **{k: v.as_dict() for k, v in w.policies.items()},
                              "arms_on": [list(a) for a in w.arms_on], "changes": list(w.changes)}
@@ -176,10 +177,14 @@ def train_records(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig,
     running autopilot records them.
     """
     warm = cfg.warmup + 1
-    if w.test_start - w.train_start <= warm + 2:
+    # The warm-up comes from the candles before the train part where they exist (the past, never the test
+    # window), so the whole train span trains; the first window warms up inside its own train part.
+    lo = max(w.train_start - warm, 0)
+    first = max(w.train_start - lo, warm)
+    if w.test_start - lo <= first + 2:
         return []
-    part = _slice(ohlcv, w.train_start, w.test_start)
-    result = run_backtest(part, market, cfg, replace(settings, use_filters=False), trade_from=warm, steady=True)
+    part = _slice(ohlcv, lo, w.test_start)
+    result = run_backtest(part, market, cfg, replace(settings, use_filters=False), trade_from=first, steady=True)
     slip = float(settings.slippage_bps) / 10_000
     found = (outcome_of_trade(t, part.high, part.low, shadow=True, slippage=slip) for t in result.trades)
     return [o for o in found if o is not None]
@@ -315,9 +320,14 @@ def walk_forward(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
         span = (int(ohlcv.timestamps[-1]) - int(ohlcv.timestamps[0])) / 86_400_000 if len(ohlcv) else 0
         raise InputError(f"{span:.1f} days of candles hold no {train} train + {test} test window; "
                          "shorten --train/--test or give more history")
-    if windows[0].test_start < cfg.warmup + 1:
-        raise InputError(f"the train span is shorter than the indicators' warm-up ({cfg.warmup + 1} "
-                         "candles); lengthen --train")
+    warm = cfg.warmup + 1
+    # A test window needs its warm-up candles before it: the first windows of a long warm-up (the 4h trend's
+    # 8.5 days) are left out rather than traded cold; refused only when no window has them.
+    ready = [w for w in windows if w.test_start >= warm]
+    if not ready:
+        raise InputError(f"the train span is shorter than the indicators' warm-up ({warm} candles, about "
+                         f"{warm * _step(ohlcv.timestamps) / 3_600_000:.0f} h); lengthen --train or give more history")
+    skipped, windows = len(windows) - len(ready), ready
     results = []
     state: dict[Key, bool] = {}
     for k, w in enumerate(windows):
@@ -331,4 +341,4 @@ def walk_forward(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
         if progress is not None:
             progress(k + 1, len(windows))
     totals = {name: _total([r.policies[name] for r in results]) for name in results[0].policies}
-    return WalkForward(market.symbol, tuple(results), totals, settings)
+    return WalkForward(market.symbol, tuple(results), totals, settings, skipped)

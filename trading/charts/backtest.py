@@ -43,8 +43,8 @@ def render_equity_chart(result: BacktestResult, path: Path, title: str, source: 
     fig.text(0.11, 0.915, f"{m.trades} trades · win {_pct(m.win_rate)} · Sharpe {sharpe} · "
                           f"max drawdown {m.max_drawdown * 100:.1f}% · fees {float(m.fees):,.2f} "
                           f"{result.market.quote}", fontsize=14, color=_P.dim, va="top", ha="left")
-    if source:
-        fig.text(0.98, 0.965, f"data: {source}", fontsize=10, color=_P.dim, va="top", ha="right", wrap=True)
+    if source:  # under the plot, across its width: a long provenance never runs into the title
+        fig.text(0.11, 0.012, f"data: {source}", fontsize=10, color=_P.dim, va="bottom", ha="left", wrap=True)
     ax_eq.margins(y=0.08)
 
     ax_dd.fill_between(times, dd, 0, color=_P.down, alpha=0.30, linewidth=0)
@@ -63,7 +63,7 @@ def render_equity_chart(result: BacktestResult, path: Path, title: str, source: 
     ax_dd.xaxis.set_major_formatter(dates)
     ax_dd.xaxis.get_offset_text().set_color(_P.dim)
     ax_dd.set_xlim(times[0], times[-1])
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.08)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.86, bottom=0.12 if source else 0.08)
     return save(fig, path)
 
 

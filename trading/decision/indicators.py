@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from trading.decision.kernels import linear_recurrence, rolling_max, rolling_min, rolling_sum, rolling_var
-from trading.decision.timeframes import HigherTimeframe, compute_htf
+from trading.decision.timeframes import HigherTimeframe, compute_htf, compute_trend
 
 if TYPE_CHECKING:
     from trading.config import IndicatorSettings
@@ -306,6 +306,7 @@ class Indicators:
     donchian_high: np.ndarray
     donchian_low: np.ndarray
     htf: HigherTimeframe | None = None  # the closed higher-timeframe bars as seen at each bar (timeframes.py)
+    trend_htf: HigherTimeframe | None = None  # the trend's own bars (trend_timeframe), when not the higher ones
 
     names: ClassVar[tuple[str, ...]] = ()  # filled in below from the fields
 
@@ -354,6 +355,8 @@ class Indicators:
             out[name] = None if np.isnan(value) else value
         if self.htf is not None:
             out.update(self.htf.row(i))
+        if self.trend_htf is not None:
+            out.update(self.trend_htf.row(i, prefix="trend_", only=("close", "sma_fast", "sma_slow")))
         return out
 
     @property
@@ -363,8 +366,13 @@ class Indicators:
             raise ValueError("these indicators were built without the higher timeframe")
         return self.htf
 
+    @property
+    def trend(self) -> HigherTimeframe:
+        """The bars the trend is read on: the trend timeframe's (4h) when set apart, else the higher ones."""
+        return self.trend_htf if self.trend_htf is not None else self.higher
 
-Indicators.names = tuple(f.name for f in fields(Indicators) if f.name not in ("ohlcv", "htf"))
+
+Indicators.names = tuple(f.name for f in fields(Indicators) if f.name not in ("ohlcv", "htf", "trend_htf"))
 
 
 def compute_all(ohlcv: OHLCV, s: IndicatorSettings) -> Indicators:
@@ -384,4 +392,4 @@ def compute_all(ohlcv: OHLCV, s: IndicatorSettings) -> Indicators:
         volume_ratio=volume_ratio(volume, s.volume_period), volatility=realized_volatility(close, s.vol_period),
         chop=choppiness(high, low, close, s.chop_period), adx=adx_, plus_di=plus_di, minus_di=minus_di,
         atr_spike=atr_spike(atr_, s.atr_spike_period), donchian_high=d_high, donchian_low=d_low,
-        htf=compute_htf(ohlcv, s.higher))
+        htf=compute_htf(ohlcv, s.higher), trend_htf=compute_trend(ohlcv, s.higher))

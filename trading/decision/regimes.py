@@ -24,6 +24,7 @@ import numpy as np
 
 from trading.config import RegimeSettings
 from trading.decision.indicators import Indicators
+from trading.decision.timeframes import tf_label
 
 
 class Regime(StrEnum):
@@ -44,7 +45,7 @@ HIGHER_INPUTS = ("close", "sma_fast", "sma_slow")
 
 
 def _higher_masks(ind: Indicators) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    h = ind.higher
+    h = ind.trend  # the trend timeframe's closed bars (the higher timeframe's unless trend_timeframe is set)
     ready = ~(np.isnan(h.close) | np.isnan(h.sma_fast) | np.isnan(h.sma_slow))
     with np.errstate(invalid="ignore"):
         up = (h.close > h.sma_slow) & (h.sma_fast > h.sma_slow)
@@ -130,11 +131,11 @@ def classify_at(ind: Indicators, i: int, s: RegimeSettings) -> RegimeReading:
 
 def _higher_at(ind: Indicators, i: int) -> RegimeReading:
     """classify_at() on the closed higher-timeframe bars (the same masks as classify_all())."""
-    h = ind.higher
+    h = ind.trend
     raw = {f"htf_{name}": float(getattr(h, name)[i]) for name in HIGHER_INPUTS}
     values = {name: (None if math.isnan(v) else v) for name, v in raw.items()}
     ready, up, down = (m[i] for m in _higher_masks(ind))
-    tf = f"{h.minutes // 60}h" if h.minutes % 60 == 0 else f"{h.minutes}m"
+    tf = tf_label(h.minutes)
     if not ready:
         return RegimeReading(None, values, f"warming up: fewer closed {tf} bars than the slow SMA needs")
     close, fast, slow = raw["htf_close"], raw["htf_sma_fast"], raw["htf_sma_slow"]

@@ -1,6 +1,7 @@
 """Higher-timeframe candles built from 5-minute ones, and what of them a 5-minute bar may see (no look-ahead).
 
-aggregate() buckets the base candles by UTC period (1h: 10:00-11:00, ...). A bucket is CLOSED, and so
+aggregate() buckets the base candles by UTC period (1h: 10:00-11:00, ...; 4h: 00:00-04:00, 04:00-08:00, ...,
+counted from the epoch, so a period that divides a day starts at UTC midnight). A bucket is CLOSED, and so
 visible, from the base bar whose close time reaches the bucket's end: the 1h bar 10:00-11:00 is seen
 first by the 5m bar 10:55-11:00 (decided at 11:00), never by 10:50-10:55. A bucket whose first base
 candle is not at the bucket's start (the data, or a tick's fetched history, begins mid-period) is dropped:
@@ -10,7 +11,9 @@ not. Gaps inside the data leave a bucket with fewer candles; it is still the mar
 HigherTimeframe holds the higher-timeframe indicators the decision code reads, ALIGNED to the base bars:
 value[i] is the indicator of the last higher-timeframe bar closed at base bar i's close (NaN before the
 first). The autopilot's tick, the backtester and the walk-forward all build it with compute_htf() inside
-compute_all(), so they decide alike.
+compute_all(), so they decide alike. With trend_timeframe set apart (4h), compute_trend() builds a second view
+on those bars, which the trend reads (the higher regime, the htf_* strategies' uptrend); channels, ATR and the
+trailing stop stay on the higher timeframe.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ if TYPE_CHECKING:
     from trading.decision.indicators import OHLCV
 
 MINUTE_MS = 60_000
+
+
+def tf_label(minutes: int) -> str:
+    """'1h', '4h', '30m'."""
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def base_step_ms(timestamps: np.ndarray) -> int:
@@ -109,30 +117,39 @@ class HigherTimeframe:
     def __len__(self) -> int:
         return len(self.close)
 
-    def row(self, i: int) -> dict[str, float | None]:
-        """Every value at base bar i, named htf_<name>, NaN as None."""
+    def row(self, i: int, prefix: str = "htf_", only: tuple[str, ...] | None = None) -> dict[str, float | None]:
+        """Every value (or those named in only) at base bar i, named <prefix><name>, NaN as None."""
         out: dict[str, float | None] = {}
-        for name in self.names:
+        for name in only or self.names:
             v = float(getattr(self, name)[i])
-            out[f"htf_{name}"] = None if np.isnan(v) else v
+            out[f"{prefix}{name}"] = None if np.isnan(v) else v
         return out
 
 
 HigherTimeframe.names = tuple(f.name for f in fields(HigherTimeframe) if f.name != "minutes")
 
 
-def compute_htf(ohlcv: OHLCV, s: HigherTimeframeSettings) -> HigherTimeframe:
-    """The higher-timeframe indicators of s.minutes, aligned to the base candles."""
+def compute_trend(ohlcv: OHLCV, s: HigherTimeframeSettings) -> HigherTimeframe | None:
+    """The trend timeframe's bars (s.trend_timeframe, e.g. 4h) aligned to the base candles; None when the trend
+    is read on the higher timeframe itself (s.minutes), so the default builds nothing more."""
+    if s.trend_minutes == s.minutes:
+        return None
+    return compute_htf(ohlcv, s, minutes=s.trend_minutes)
+
+
+def compute_htf(ohlcv: OHLCV, s: HigherTimeframeSettings, minutes: int | None = None) -> HigherTimeframe:
+    """The higher-timeframe indicators of s.minutes (or of `minutes`), aligned to the base candles."""
     from trading.decision.indicators import sma, true_range
 
-    agg = aggregate(ohlcv, s.minutes)
+    minutes = minutes or s.minutes
+    agg = aggregate(ohlcv, minutes)
     h, lo, c, vis = agg.high, agg.low, agg.close, agg.visible
     if len(c) == 0:
         nan = np.full(len(vis), np.nan)
-        return HigherTimeframe(s.minutes, *(nan for _ in HigherTimeframe.names))
+        return HigherTimeframe(minutes, *(nan for _ in HigherTimeframe.names))
     tr = true_range(h, lo, c)  # NaN at the first bar (no previous close), so the first mean starts after it
     return HigherTimeframe(
-        minutes=s.minutes, close=align(c, vis), sma_fast=align(sma(c, s.sma_fast), vis),
+        minutes=minutes, close=align(c, vis), sma_fast=align(sma(c, s.sma_fast), vis),
         sma_slow=align(sma(c, s.sma_slow), vis), atr=align(sma(tr, s.atr_period), vis),
         channel_high=align(rolling_max(h, s.channel), vis), channel_low=align(rolling_min(lo, s.exit_channel), vis),
         trail_high=align(rolling_max(c, s.trail_period), vis))

@@ -262,12 +262,13 @@ def _backtest_command(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str], monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("ZYN_OFFLINE", "1")
-    code = main(["backtest", "BTC/USD", "--from", "2018-01-11", "--to", "2018-01-18"])
+    code = main(["backtest", "BTC/USD", "--from", "2018-01-13", "--to", "2018-01-18"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    chart = tmp_path / "data" / "backtests" / "BTC_USD_2018-01-11_2018-01-18.png"
+    chart = tmp_path / "data" / "backtests" / "BTC_USD_2018-01-13_2018-01-18.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Total return" in out and "offline replay" in out and "ETH/BTC" in out and "2018-01-11 00:00" in out
+    assert "Total return" in out and "offline replay" in out and "ETH/BTC" in out and "2018-01-13 00:00" in out
+    assert "the 52 h before the start warm the indicators up" in " ".join(out.split())
 
     code = main(["backtest", "xbtusd", "--from", "2018-01-11", "--to", "2018-01-13", "--strategy", "ma_crossover",
                  "--sizing", "all_in", "--chart", str(tmp_path / "x.png"), "--json"])
@@ -285,7 +286,9 @@ def test_cli_backtest_offline_writes_the_chart(capsys: pytest.CaptureFixture[str
     (["--from", "2024-01-08", "--to", "2024-01-01"], "must be before"),
     (["--from", "2024-01-01", "--to", "2024-01-01"], "must be before"),
     (["--from", "yesterday", "--to", "2024-01-01"], "not a date"),
-    (["--from", "2018-01-11T00:00", "--to", "2018-01-11T06:00"], "too few"),
+    (["--from", "2018-01-20T00:00", "--to", "2018-01-20T00:05"], "too few"),
+    (["--from", "2018-01-11", "--to", "2018-01-14"], "needs 52 h of history before it (the indicators' warm-up): "
+                                                     "ask from 2018-01-13"),
     (["--from", "2024-01-01", "--to", "2024-01-08"], "outside the bundled BTC/USD history"),
     (["--candles", "/nonexistent/candles.csv"], "no such candle file"),
     (["--from", "2024-01-01", "--to", "2024-01-08", "--sizing", "yolo"], "--sizing"),

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from bot.cli.main import main
-from trading.backtest.data import load_candles, make_ohlcv
+from trading.backtest.data import load_candles, make_ohlcv, slice_range
 from trading.backtest.engine import BacktestSettings
 from trading.backtest.run import market_for
 from trading.backtest.walkforward import parse_span, split, walk_forward
+from trading.clock import from_ms
 from trading.config import RegimeSettings, TradingConfig
 from trading.errors import InputError
 
@@ -224,3 +225,34 @@ def test_cli_learn_seed_refuses_live_and_the_bundled_replay(tmp_path: Path) -> N
                           timeout=90)
     assert live.returncode != 0 and "seeds go to PAPER's database" in live.stderr
     assert not (tmp_path / "data" / "live").exists()  # nothing opened, nothing written
+
+
+def test_train_parts_warm_up_on_the_candles_before_them_never_on_the_test_window() -> None:
+    """Each train part trains over its whole span (its warm-up is the past before it), and never past test_start."""
+    from trading.backtest.walkforward import train_records
+
+    ohlcv, market, cfg, settings = _setup()
+    windows = split(ohlcv.timestamps, 2 * DAY, DAY)
+    w = windows[2]
+    records = train_records(ohlcv, w, market, cfg, settings)
+    entries = [r.entry_time for r in records]
+    start, test_start = (int(ohlcv.timestamps[k]) for k in (w.train_start, w.test_start))
+    assert entries and all(start <= e.timestamp() * 1000 < test_start for e in entries)
+    # A trade inside what used to be the warm-up (the train part's first warm-up candles): trained on now.
+    warm_end = int(ohlcv.timestamps[w.train_start + cfg.warmup + 1])
+    assert min(e.timestamp() * 1000 for e in entries) < warm_end
+
+
+def test_a_4h_trend_leaves_out_the_windows_without_warm_up_and_refuses_when_none_has_it() -> None:
+    from trading.config import HigherTimeframeSettings, IndicatorSettings
+
+    ohlcv, market, _, settings = _setup()
+    cfg = TradingConfig(indicators=IndicatorSettings(higher=HigherTimeframeSettings(trend_timeframe="4h")))
+    wf = walk_forward(ohlcv, market, cfg, settings, train=4 * DAY, test=DAY)
+    windows = split(ohlcv.timestamps, 4 * DAY, DAY)
+    ready = [w for w in windows if w.test_start >= cfg.warmup + 1]
+    assert wf.skipped == len(windows) - len(ready) == 5 and len(wf.windows) == len(ready)
+    assert wf.as_dict()["skipped_windows"] == 5
+    with pytest.raises(InputError, match=r"shorter than the indicators' warm-up \(2449 candles, about 204 h\)"):
+        walk_forward(slice_range(ohlcv, None, from_ms(int(ohlcv.timestamps[2400]))), market, cfg, settings,
+                     train=4 * DAY, test=DAY)

@@ -113,3 +113,55 @@ def test_the_higher_regime_reads_the_closed_hours() -> None:
     down = up[::-1].copy()
     ind = compute_all(make_ohlcv(t, down, down * 1.001, down * 0.999, down, np.ones(n)), HIGHER.indicators)
     assert classify_at(ind, -1, HIGHER.regimes).regime is Regime.TRENDING_DOWN
+
+
+# The trend read on closed 4h bars (indicators.higher.trend_timeframe), channels, ATR and trail still on 1h.
+FOUR_HOUR = HIGHER.model_copy(update={"indicators": HIGHER.indicators.model_copy(update={
+    "higher": HigherTimeframeSettings(trend_timeframe="4h")})})
+
+
+def test_4h_bars_start_at_00_04_08_utc_and_are_seen_only_once_closed() -> None:
+    day = 86_400_000 * 19_000  # a UTC midnight
+    agg = aggregate(_candles(day + 2 * H + 30 * 60_000, 12 * 11), 240)  # 02:30 .. 13:30: 00:00-04:00 incomplete
+    assert agg.timestamps.tolist() == [day + 4 * H, day + 8 * H, day + 12 * H]
+    first = (4 * H - (2 * H + 30 * 60_000)) // M5  # the bar opening 04:00
+    assert agg.open[0] == 100 + first - 0.5 and agg.close[0] == 100 + first + 47  # 48 five-minute candles
+    # The 04:00-08:00 bar is seen first by the 5m bar 07:55-08:00, never by 07:50-07:55.
+    assert agg.visible[:first + 47].max() == -1 and agg.visible[first + 47] == 0
+    assert agg.visible[first + 48 + 46] == 0 and agg.visible[first + 48 + 47] == 1
+    assert agg.visible.max() == 1  # 12:00-16:00 is still forming at the last bar
+
+
+def test_the_default_reads_the_trend_on_1h_and_4h_is_a_choice() -> None:
+    ohlcv = load_candles(CANDLES)
+    assert TradingConfig().indicators.higher.trend_minutes == 60
+    assert compute_all(ohlcv, HIGHER.indicators).trend_htf is None  # nothing more is built by default
+    ind = compute_all(ohlcv, FOUR_HOUR.indicators)
+    assert ind.trend.minutes == 240 and ind.higher.minutes == 60
+    assert FOUR_HOUR.warmup == 51 * 48 > HIGHER.warmup
+    codes = classify_all(ind, FOUR_HOUR.regimes)
+    # The first 4h bar opens 08:00 (the data starts 04:55); the 50th closes 50 x 4 h later: the first regime.
+    first = int(np.searchsorted(ohlcv.timestamps, 1515571200000 + 50 * 4 * H - M5))
+    assert (codes[:first] == -1).all() and codes[first] != -1
+    reading = classify_at(ind, -1, FOUR_HOUR.regimes)
+    assert "4h" in reading.reason and reading.values["htf_close"] == ind.trend.close[-1]
+    assert ind.row(len(ohlcv) - 1)["trend_sma_slow"] == ind.trend.sma_slow[-1]
+
+
+@pytest.mark.parametrize("t", [2500, 2687, 2901])
+def test_poisoned_future_candles_change_no_4h_trend_decision_up_to_t(t: int) -> None:
+    ohlcv = load_candles(CANDLES)
+    dirty_ohlcv = _poison(ohlcv, t + 1, seed=t)
+    clean, dirty = compute_all(ohlcv, FOUR_HOUR.indicators), compute_all(dirty_ohlcv, FOUR_HOUR.indicators)
+    for name in HigherTimeframe.names:
+        for view in ("trend", "higher"):
+            a, b = getattr(getattr(clean, view), name)[:t + 1], getattr(getattr(dirty, view), name)[:t + 1]
+            assert np.array_equal(a, b, equal_nan=True), (view, name)
+    p, q = plan_all(clean, FOUR_HOUR), plan_all(dirty, FOUR_HOUR)
+    assert (p.regimes[:t + 1] >= 0).any()  # the 4h trend is decided inside the compared part
+    assert np.array_equal(p.regimes[:t + 1], q.regimes[:t + 1])
+    assert np.array_equal(p.entries[:t + 1], q.entries[:t + 1])
+    for name, mask in p.exits.items():
+        assert np.array_equal(mask[:t + 1], q.exits[name][:t + 1]), name
+    # A 4h bar closing after t does change: the comparison could have failed.
+    assert not np.array_equal(clean.trend.close[t + 1:], dirty.trend.close[t + 1:], equal_nan=True)
