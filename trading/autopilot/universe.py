@@ -60,8 +60,11 @@ def configured(cfg: TradingConfig, quote: str) -> UniverseChoice:
     return UniverseChoice(pairs=tuple(cfg.universe), how=CONFIGURED, at=None, quote=quote)
 
 
-def key_of(cfg: TradingConfig, quote: str) -> str:
-    return settings_key(cfg.universe_size or 0, quote, cfg.warmup, cfg.universe_exclude, cfg.universe_min_volume)
+def key_of(cfg: TradingConfig, quote: str, source: str = "") -> str:
+    """The settings and the data source (Kraken or the replay) a choice is made under."""
+    where = "replay" if "replay" in source.lower() else source.split()[0] if source else ""
+    return f"{where}|" + settings_key(cfg.universe_size or 0, quote, cfg.warmup, cfg.universe_exclude,
+                                     cfg.universe_min_volume)
 
 
 class UniverseKeeper:
@@ -86,7 +89,7 @@ class UniverseKeeper:
         """Today's choice under these settings: reused, or made now (and recorded)."""
         if cfg.universe_size is None:
             return configured(cfg, self.quote)
-        now, key = self.clock.now(), key_of(cfg, self.quote)
+        now, key = self.clock.now(), key_of(cfg, self.quote, str(self.exchange.source))
         cur = self.current or (self.record.latest_universe_choice() if self.record is not None else None)
         if cur is not None and cur.key == key:
             if cur.how != FALLBACK and cur.day == now.date():
