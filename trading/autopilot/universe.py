@@ -129,7 +129,8 @@ class UniverseKeeper:
                 tickers = None  # the offline replay behind the paper simulator
         if tickers is None:
             cands = sorted((Candidate.of(m, None) for m in mine), key=lambda c: c.symbol)
-            history = {c.symbol: await self._history(c.symbol, warmup, now) for c in cands[: size * MAX_CHECKS + 2]}
+            history = {c.symbol: await self._history(c.symbol, warmup, cfg.history, now)
+                       for c in cands[: size * MAX_CHECKS + 2]}
             return choose_offline(cands, history, quote=self.quote, size=size, warmup=warmup, at=now,
                                   exclude=cfg.universe_exclude, note=str(self.exchange.source), key=key)
         cands = [Candidate.of(m, tickers[m.symbol].quote_volume_24h if m.symbol in tickers else None) for m in mine]
@@ -139,20 +140,21 @@ class UniverseKeeper:
         for c in ranked[: size * MAX_CHECKS + 2]:
             if taken >= size:
                 break
-            history[c.symbol] = n = await self._history(c.symbol, warmup, now)
+            history[c.symbol] = n = await self._history(c.symbol, warmup, cfg.history, now)
             taken += n >= warmup
         return choose(cands, history, quote=self.quote, size=size, warmup=warmup, at=now,
                       exclude=cfg.universe_exclude, min_volume=cfg.universe_min_volume, key=key)
 
-    async def _history(self, symbol: str, warmup: int, now: datetime) -> int:
-        """5m candles available to warm a tick up: the local store's (when recent), else what OHLC serves now."""
+    async def _history(self, symbol: str, warmup: int, window: int, now: datetime) -> int:
+        """5m candles available to warm a tick up: the local store's (when recent), else what OHLC serves now (asked
+        for the tick's own window, so the count is what a tick will see)."""
         stored = 0
         if self.candles is not None:
             n, newest = self.candles.held_candles(symbol, "5m")
             stored = n if newest is not None and now - newest <= FRESH else 0
             if stored >= warmup:
                 return stored
-        candles = await self.exchange.fetch_ohlcv(symbol, "5m", limit=warmup + 1)
+        candles = await self.exchange.fetch_ohlcv(symbol, "5m", limit=max(warmup, window) + 1)
         return max(stored, sum(1 for c in candles if c.closed))
 
     async def _held(self) -> list[str]:

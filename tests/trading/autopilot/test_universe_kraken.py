@@ -5,6 +5,7 @@ the replay's pairs, labelled as such."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from memory import open_database
@@ -107,3 +108,43 @@ async def test_kraken_unreachable_keeps_the_configured_pairs_and_offline_is_the_
     await unreachable.close()
     db.close()
     other.close()
+
+
+async def test_a_held_pair_outside_the_choice_is_still_evaluated_for_its_exit(tmp_path: Path) -> None:
+    clock = ManualClock(KRAKEN_NOW + timedelta(seconds=5))
+    async with KrakenStandin(now=KRAKEN_NOW) as k:
+        _market(k)
+        feed = FallbackFeed(KrakenPublicFeed(api_url=k.url, clock=clock), lambda: ReplayFeed(clock))
+        db = open_database(Mode.PAPER, tmp_path)
+        exchange = PaperExchange(feed, db, clock)
+        from trading.domain import OrderRequest, OrderType, Side
+
+        await exchange.create_order(OrderRequest("XRP/USD", Side.BUY, OrderType.MARKET, Decimal("50")))
+        keeper = UniverseKeeper(exchange, db, clock)
+        assert await keeper.pairs(AUTO) == ("ADA/USD", "BTC/USD", "ETH/USD", "XRP/USD") and keeper.held == ("XRP/USD",)
+        assert await keeper.pairs(CFG) == ("BTC/USD",)  # the configured universe: exactly its pairs, as before
+        await feed.close()
+        db.close()
+
+
+async def test_chat_explains_the_universe_in_force(tmp_path: Path) -> None:
+    from tests.agent.world import OWNER, make_world
+
+    clock = ManualClock(KRAKEN_NOW + timedelta(seconds=5))
+    async with KrakenStandin(now=KRAKEN_NOW) as k:
+        _market(k)
+        world = make_world(tmp_path)
+        world.ctx.trading_config = AUTO
+        reply = await world.agent.handle(OWNER, "which pairs do you trade?")
+        assert "Universe: BTC/USD for now; the autopilot's first tick chooses the 3 most liquid USD pairs" in reply.text
+        feed = FallbackFeed(KrakenPublicFeed(api_url=k.url, clock=clock), lambda: ReplayFeed(clock))
+        await UniverseKeeper(PaperExchange(feed, world.db, clock), world.db, clock).choice(AUTO)
+        reply = await world.agent.handle(OWNER, "why these pairs?")
+        assert "Universe: ADA/USD 50.0M, BTC/USD 42.8M, ETH/USD 18.5M" in reply.text
+        assert "the 3 most liquid USD pairs on Kraken by 24h volume, with at least" in reply.text
+        assert "NEW/USD 30.0M: not enough history: 4 of" in reply.text and "OLD/USD: inactive market" in reply.text
+        assert "Daily profit target: none" in reply.text
+        reply = await world.agent.handle(OWNER, "autopilot status")
+        assert "Universe: ADA/USD 50.0M, BTC/USD 42.8M, ETH/USD 18.5M (the 3 most liquid USD pairs" in reply.text
+        await feed.close()
+        world.db.close()
