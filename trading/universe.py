@@ -79,7 +79,7 @@ class UniverseChoice:
             return (f"the {self.size} most liquid {self.quote} pairs on Kraken by 24h volume, with at least "
                     f"{self.warmup} 5m candles of history{when}")
         if self.how == REPLAY:
-            return f"offline: the pairs the replay holds (no Kraken volumes; {self.note}){when}"
+            return f"offline, no Kraken volumes to rank by: the replay's pairs with enough history{when}; data: {self.note}"
         return f"Kraken's markets could not be read ({self.note}); kept {self._kept()}{when}"
 
     def _kept(self) -> str:

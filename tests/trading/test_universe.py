@@ -61,7 +61,7 @@ def test_offline_the_universe_is_the_replays_pairs_labelled_as_such() -> None:
     choice = choose_offline(cands, {"BTC/USD": 800, "ETH/USD": 800, "SOL/USD": 800}, quote="USD", size=2,
                             warmup=612, at=AT, note="offline replay (ETH/BTC rescaled)")
     assert choice.pairs == ("BTC/USD", "ETH/USD") and choice.how == REPLAY
-    assert "offline: the pairs the replay holds" in choice.how_text() and "ETH/BTC rescaled" in choice.how_text()
+    assert "offline, no Kraken volumes to rank by: the replay's pairs" in choice.how_text() and "ETH/BTC rescaled" in choice.how_text()
 
 
 def test_config_default_is_todays_three_pairs_and_auto_chooses_as_many() -> None:

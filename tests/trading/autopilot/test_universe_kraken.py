@@ -94,7 +94,7 @@ async def test_kraken_unreachable_keeps_the_configured_pairs_and_offline_is_the_
     replay = PaperExchange(ReplayFeed(clock), db, clock)
     choice = await UniverseKeeper(replay, db, clock).choice(AUTO.model_copy(update={"universe_size": 2}))
     assert choice.how == REPLAY and choice.pairs == ("BTC/USD", "ETH/USD")
-    assert "offline: the pairs the replay holds" in choice.summary() and "replay" in choice.note
+    assert "offline, no Kraken volumes to rank by: the replay's pairs" in choice.summary() and "replay" in choice.note
 
     unreachable = KrakenPublicFeed(api_url=f"http://127.0.0.1:{closed_port()}", clock=clock, retries=1,
                                    retry_wait=0.01)
