@@ -148,3 +148,17 @@ async def test_chat_explains_the_universe_in_force(tmp_path: Path) -> None:
         assert "Universe: ADA/USD 50.0M, BTC/USD 42.8M, ETH/USD 18.5M (the 3 most liquid USD pairs" in reply.text
         await feed.close()
         world.db.close()
+
+
+async def test_many_tickers_are_asked_in_bounded_calls() -> None:
+    clock = ManualClock(KRAKEN_NOW)
+    async with KrakenStandin(now=KRAKEN_NOW) as k:
+        k.forbid_private = True
+        for i in range(150):
+            k.add_market(f"C{i:03d}USD", f"C{i:03d}", last="2", volume=str(1000 + i))
+        feed = KrakenPublicFeed(api_url=k.url, clock=clock)
+        symbols = sorted(s for s in await feed.load_markets() if s.endswith("/USD"))
+        tickers = await feed.fetch_tickers(symbols)
+        assert len(tickers) == len(symbols) >= 150 and len(k.calls("Ticker")) == 2
+        assert tickers["C149/USD"].quote_volume_24h == Decimal("2298")  # 1149 x its 24h VWAP of 2
+        await feed.close()

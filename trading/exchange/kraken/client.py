@@ -74,6 +74,9 @@ VALIDATED_ONLY = "validated only: not placed"
 AUTO: Any = object()  # rate_tier's default: Kraken's starter tier on Kraken itself, none for another address
 
 
+TICKERS_PER_CALL = 100  # pairs per public Ticker call when many are asked at once (the universe's ranking)
+
+
 def is_txid(order_id: str) -> bool:
     """True when order_id has the shape of a Kraken order id (not a client id)."""
     return bool(_TXID.match(order_id or ""))
@@ -207,10 +210,12 @@ class _KrakenClient:
         wanted = [s for s in symbols if s in markets]
         if not wanted:
             return {}
-        raw = await self._call("fetch_tickers", wanted)
+        raw: dict[str, Any] = {}
+        for k in range(0, len(wanted), TICKERS_PER_CALL):  # a bounded URL per call (Kraken lists ~400 USD pairs)
+            raw.update(await self._call("fetch_tickers", wanted[k:k + TICKERS_PER_CALL]) or {})
         now = self._clock.now()
         out: dict[str, Ticker] = {}
-        for symbol, t in (raw or {}).items():
+        for symbol, t in raw.items():
             if symbol in markets:
                 with contextlib.suppress(ExchangeError):  # a market without prices is left out
                     out[symbol] = conv.ticker_from_ccxt(t, symbol, now)
