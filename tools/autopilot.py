@@ -102,7 +102,7 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
+        risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
         universe_text=universe_line(ctx), profit_target=profit_target_line(ctx), **_service(ctx, now))
 

@@ -98,7 +98,7 @@ async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
 
         aim = target_text(cfg.risk.daily_profit_target, day_start_equity(ctx), ctx.quote_currency)
         aim = aim.split("; not reached")[0]
-    return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()},
+    return RiskSettingsResult(changed=changed, risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()},
                               limit_text=both, target_text=aim)
 
 
