@@ -85,11 +85,17 @@ class UniverseChoice:
     def _kept(self) -> str:
         return "the last choice" if "last" in self.note else "the configured pairs"
 
+    def none_text(self) -> str:
+        return ("no pair qualified, so the autopilot evaluates none (tried again within the hour)"
+                if not self.pairs and self.how in (KRAKEN, REPLAY) else "")
+
     def summary(self) -> str:
         """'BTC/USD 42.8M, ETH/USD 18.5M (the 2 most liquid USD pairs ...)' for a status line."""
         return f"{self.pairs_text()} ({self.how_text()})"
 
     def pairs_text(self) -> str:
+        if not self.pairs:
+            return self.none_text() or "none"
         return ", ".join(f"{p} {compact(self.volumes[p])}" if p in self.volumes else p for p in self.pairs)
 
     def text(self) -> str:

@@ -69,3 +69,10 @@ def test_config_default_is_todays_three_pairs_and_auto_chooses_as_many() -> None
     auto = TradingConfig.model_validate({"universe": "auto"})
     assert auto.universe_size == 3 and "USDT" in auto.universe_exclude
     assert TradingConfig.model_validate({"universe": "auto", "universe_size": 8}).universe_size == 8
+
+
+def test_a_choice_that_finds_no_pair_says_so() -> None:
+    choice = choose(MARKETS, {"BTC/USD": 30, "NEW/USD": 30, "ETH/USD": 30, "AAA/USD": 30, "SOL/USD": 30,
+                              "XRP/USD": 30}, quote="USD", size=2, warmup=612, at=AT)
+    assert choice.pairs == () and choice.counts["not enough history"] == 6
+    assert "no pair qualified, so the autopilot evaluates none" in choice.summary()

@@ -92,7 +92,9 @@ class UniverseKeeper:
         now, key = self.clock.now(), key_of(cfg, self.quote, str(self.exchange.source))
         cur = self.current or (self.record.latest_universe_choice() if self.record is not None else None)
         if cur is not None and cur.key == key:
-            if cur.how != FALLBACK and cur.day == now.date():
+            # Today's choice stands; one that found no pair is tried again an hour later.
+            if cur.how != FALLBACK and cur.day == now.date() and (cur.pairs or cur.at is None or
+                                                                   now - cur.at < RETRY_AFTER):
                 self.current = cur
                 return cur
             if cur.how == FALLBACK and self._failed_at is not None and now - self._failed_at < RETRY_AFTER:
