@@ -152,7 +152,8 @@ class Autopilot:
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
                 self._log_trip(equity, day.start_equity)  # the trip saved its steps: run_kill_steps does them
-            self.target.check(equity, day.start_equity)  # reached: no new entries for the rest of the UTC day
+            if self.target.check(equity, day.start_equity) and (reached := self.target.event(str(self.mode))):
+                await self.bus.publish(reached)  # no new entries for the rest of the UTC day: the owner is told
             await self.run_kill_steps()  # this trip's, or an earlier one's still pending (refused, crashed)
             enabled = self.store.get_autopilot_state().enabled
             if self.learning is not None:

@@ -13,6 +13,7 @@ from loguru import logger
 
 from trading.clock import Clock
 from trading.decision.evaluation import SkipReason
+from trading.events import EventKind, ProfitTargetReached
 from trading.risk.profit_target import ProfitTarget
 
 if TYPE_CHECKING:
@@ -99,6 +100,17 @@ class DailyProfitTarget:
         _log.info("daily profit target reached: equity {} is {} above the day's start {} (target {})",
                   equity_now, equity_now - day_start_equity, day_start_equity, target)
         return True
+
+    def event(self, mode: str) -> ProfitTargetReached | None:
+        """The alert-worthy event of today's reach (for the tick that reached it), or None."""
+        rec = self.reached()
+        if rec is None:
+            return None
+        return ProfitTargetReached(
+            EventKind.PROFIT_TARGET_REACHED, rec.reached_at, mode,
+            f"daily profit target {rec.target} reached: +{_money(rec.gain)} ({_pct(rec.gain, rec.start_equity)}) "
+            f"today; no new entries until 00:00 UTC, open positions keep their stops and targets",
+            equity=rec.equity, start_equity=rec.start_equity, target=rec.target)
 
     def blocking_reason(self) -> tuple[SkipReason, str] | None:
         """PROFIT_TARGET and why, once reached today; else None."""

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bot.notify.messages import alert_for
 from tests.trading.autopilot.test_autopilot import CFG, START, World, declining_then_jump
 from trading.autopilot.engine import flatten_all
 from trading.decision.evaluation import Decision, SkipReason
 from trading.decision.strategies import LONG
 from trading.domain import OrderType
+from trading.events import EventKind
 from trading.risk.daily_target import target_text
 
 
@@ -35,12 +37,17 @@ async def test_reaching_the_target_stops_new_entries_until_utc_midnight(tmp_path
     await _gain_then_flat(w)
     reached = w.pilot.target.reached()
     assert reached is not None and reached.gain > Decimal("30") and reached.target == "0.3%"
+    [event] = [e for e in w.events if e.kind is EventKind.PROFIT_TARGET_REACHED]  # told once, with an alert
+    alert = alert_for(event)
+    assert alert is not None and alert.title == "Daily profit target reached: up 0.39% today [PAPER]"
+    assert "no new entries until 00:00 UTC" in alert.text
     stops = sorted(o.type for o in await w.exchange.fetch_open_orders())
     assert stops == [OrderType.STOP_LOSS, OrderType.TAKE_PROFIT]  # the open trade keeps its stop and target
     await w.exchange.cancel_all()
     await flatten_all(w.exchange, "USD")  # flat, so the next signal is an entry candidate
     w.dip_and_jump()
     [ev] = (await w.pilot.tick()).evaluations
+    assert [e.kind for e in w.events].count(EventKind.PROFIT_TARGET_REACHED) == 1  # not again the next tick
     assert ev.signal == LONG and ev.decision is Decision.SKIP and ev.skip_reason is SkipReason.PROFIT_TARGET
     assert "daily profit target reached at 21:05 UTC" in ev.reasons[-1] and "(target 0.3% = 30.00)" in ev.reasons[-1]
     assert w.db.list_evaluations("BTC/USD", limit=1)[0].skip_reason is SkipReason.PROFIT_TARGET  # the stored row
