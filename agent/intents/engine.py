@@ -354,9 +354,13 @@ def _universe(m: W.Message) -> Parsed | None:
     """'which pairs do you trade?', 'why these pairs?', 'universe', 'what coins are you trading?'."""
     if m.nums or m.wset & (W.BUY | W.SELL):
         return None
+    # "which coins did you trade today?" asks for the trade history, not the universe
+    past = bool(m.wset & {"traded", "today", "yesterday", "week", "month", "history", "last", "ago", "since"}
+                or ("did" in m.wset and m.wset & {"trade", "trading", "trades"}))
     if "universe" in m.wset or (m.wset & {"pairs", "coins", "market", "markets"} and m.wset & _UNIVERSE_ASK
-                                and not m.symbols and m.wset & {"trade", "trading", "trades", "traded", "chosen",
-                                                                "choose", "chose", "pick", "picked", "these", "those"}):
+                                and not m.symbols and not past
+                                and m.wset & {"trade", "trading", "trades", "chosen", "choose", "chose", "pick",
+                                              "picked", "these", "those"}):
         return _ok("Showing the pairs the autopilot trades and how they were chosen.", _call("universe_status"))
     return None
 
