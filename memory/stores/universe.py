@@ -5,7 +5,7 @@ candles the local store holds for a pair (the universe's history check)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -59,8 +59,6 @@ class UniverseStoreMixin:
         with self.session() as s:
             n, newest = s.execute(select(func.count(), func.max(CandleRow.open_ms)).where(
                 CandleRow.pair == pair, CandleRow.timeframe == timeframe)).one()
-        from datetime import UTC
-
         return int(n), datetime.fromtimestamp(int(newest) / 1000, tz=UTC) if newest is not None else None
 
     def get_target_reached(self, day: date) -> TargetReached | None:

@@ -162,3 +162,24 @@ async def test_many_tickers_are_asked_in_bounded_calls() -> None:
         assert len(tickers) == len(symbols) >= 150 and len(k.calls("Ticker")) == 2
         assert tickers["C149/USD"].quote_volume_24h == Decimal("2298")  # 1149 x its 24h VWAP of 2
         await feed.close()
+
+
+async def test_recent_history_in_the_local_candle_store_counts(tmp_path: Path) -> None:
+    import numpy as np
+
+    from trading.backtest.data import make_ohlcv
+
+    clock = ManualClock(KRAKEN_NOW + timedelta(seconds=5))
+    async with KrakenStandin(now=KRAKEN_NOW) as k:
+        _market(k)
+        db = open_database(Mode.PAPER, tmp_path)
+        end_ms = int(KRAKEN_NOW.timestamp()) // 300 * 300 * 1000 - 300_000  # the last closed 5m candle
+        t = np.array([end_ms - 300_000 * (99 - i) for i in range(100)], dtype=np.int64)
+        flat = np.full(100, 10.0)
+        db.add_candles("NEW/USD", "5m", make_ohlcv(t, flat, flat, flat, flat, flat), source="test import", at=clock.now())
+        feed = FallbackFeed(KrakenPublicFeed(api_url=k.url, clock=clock), lambda: ReplayFeed(clock))
+        choice = await UniverseKeeper(PaperExchange(feed, db, clock), db, clock).choice(AUTO)
+        assert choice.pairs == ("ADA/USD", "BTC/USD", "NEW/USD") and choice.history["NEW/USD"] == 100
+        assert not [c for c in k.calls("OHLC") if c.get("pair") == "NEWUSD"]  # the store sufficed: not asked
+        await feed.close()
+        db.close()
