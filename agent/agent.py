@@ -92,6 +92,18 @@ class Agent:
 
     # --- one turn ---------------------------------------------------------------------------------------
 
+    def _chosen_pairs(self, cfg: object) -> tuple[str, ...]:
+        """The autopilot's chosen universe (universe_size set): its pairs' coins are words the chat knows too."""
+        if cfg is None or getattr(cfg, "universe_size", None) is None:
+            return ()
+        from tools.universe import universe_choice
+
+        try:
+            choice = universe_choice(self.ctx)
+        except Exception:  # noqa: BLE001 - the configured pairs still work
+            return ()
+        return tuple(choice.pairs) if choice is not None else ()
+
     async def _turn(self, caller: Caller, text: str, stream_to: Callable[[str], Awaitable[None]] | None) -> Reply:
         if not text:
             return Reply(text=self.help_text(), source="offline")
@@ -100,6 +112,7 @@ class Agent:
                               "Ask one thing at a time.", source="offline")
         cfg = self.ctx.trading_config
         symbols = tuple(cfg.universe) if cfg is not None else ("BTC/USD", "ETH/USD", "SOL/USD")
+        symbols += tuple(s for s in self._chosen_pairs(cfg) if s not in symbols)
         parsed = self._parse(text, symbols)
         # A person's confirmation or "no" is handled here, never through the model.
         if parsed.confirm_code:

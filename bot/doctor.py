@@ -50,8 +50,9 @@ async def diagnose(settings_loader: Any = None) -> list[Check]:
 
         settings = (settings_loader or load_settings)()
         cfg = load_trading_config(settings.config_file, settings.trading_env)
+        pairs = (f"auto ({cfg.universe_size} most liquid)" if cfg.universe_size else ", ".join(cfg.universe))
         checks.append(Check("configuration", True, f"{settings.mode.value.upper()} · universe "
-                                                   f"{', '.join(cfg.universe)} · {settings.config_file}"))
+                                                   f"{pairs} · {settings.config_file}"))
     except Exception as exc:  # noqa: BLE001
         checks.append(Check("configuration", False, _first_line(exc), "fix the named setting (see .env.example), "
                                                                       "or run `zyn config-setup`"))

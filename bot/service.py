@@ -98,6 +98,13 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, feed: Marke
     return Runtime(services=services, cfg=cfg, bus=bus, autopilot=autopilot)
 
 
+def _universe_words(cfg: TradingConfig) -> str:
+    """The banner's universe: the configured pairs, or how many are chosen and how."""
+    if cfg.universe_size is None:
+        return ", ".join(cfg.universe)
+    return f"the {cfg.universe_size} most liquid pairs by 24h volume, chosen each UTC day (zyn auto-status)"
+
+
 class ConsoleView:
     """Prints ticks, decisions, fills and alerts as they happen."""
 
@@ -246,7 +253,7 @@ class Service:
         enabled = db.get_autopilot_state().enabled
         self.view.console.print(
             f"[bold]Zyn[/] running in [bold]{self.settings.mode.value.upper()}[/] · data: "
-            f"{self.rt.services.exchange.source} · universe {', '.join(self.rt.cfg.universe)} · autopilot "
+            f"{self.rt.services.exchange.source} · universe {_universe_words(self.rt.cfg)} · autopilot "
             f"{'ON' if enabled else 'OFF (zyn auto-start)'} · next tick "
             f"{next_tick_after(now, self.rt.cfg.tick_delay_seconds):%H:%M:%S} UTC · Ctrl-C stops")
         channels = ", ".join(c.name for c in self.notifier.channels) or "none"

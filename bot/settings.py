@@ -41,6 +41,7 @@ ENV_NAMES: dict[str, str] = {
     "llm_token_budget": "ZYN_LLM_TOKEN_BUDGET",
     "confirm_in_paper": "ZYN_CONFIRM_IN_PAPER",
     "daily_loss_limit": "ZYN_DAILY_LOSS_LIMIT",
+    "daily_profit_target": "ZYN_DAILY_PROFIT_TARGET",
     "kraken_api_key": "KRAKEN_API_KEY",
     "kraken_api_secret": "KRAKEN_API_SECRET",
     "kraken_api_url": "KRAKEN_API_URL",
@@ -144,6 +145,9 @@ class Settings(BaseSettings):
     # The kill switch's daily loss limit, over the config file's: "3%" of the day's start equity or "50 USD".
     daily_loss_limit: str | None = Field(None, max_length=30, validation_alias=AliasChoices(
         "ZYN_DAILY_LOSS_LIMIT", "daily_loss_limit"))
+    # The daily profit target, over the config file's: "2%" of the day's start equity, "50 USD", or "none".
+    daily_profit_target: str | None = Field(None, max_length=30, validation_alias=AliasChoices(
+        "ZYN_DAILY_PROFIT_TARGET", "daily_profit_target"))
     kraken_api_key: SecretStr | None = Field(None, validation_alias="KRAKEN_API_KEY")
     kraken_api_secret: SecretStr | None = Field(None, validation_alias="KRAKEN_API_SECRET")
     kraken_api_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", validation_alias="KRAKEN_API_URL")
@@ -282,7 +286,8 @@ class Settings(BaseSettings):
     @property
     def trading_env(self) -> dict[str, str]:
         """Risk settings given in the environment, applied over the config file (load_trading_config)."""
-        return {"daily_loss_limit": self.daily_loss_limit} if self.daily_loss_limit else {}
+        given = {"daily_loss_limit": self.daily_loss_limit, "daily_profit_target": self.daily_profit_target}
+        return {k: v for k, v in given.items() if v}
 
     @property
     def has_kraken_keys(self) -> bool:

@@ -16,6 +16,7 @@ import memory.tables.learning  # noqa: F401  (registers the learner's outcome st
 import memory.tables.ledger  # noqa: F401  (registers the tables with SQLModel.metadata)
 import memory.tables.pnl  # noqa: F401  (registers the fills' cost chain and the ledger's read indexes)
 import memory.tables.settings  # noqa: F401  (registers the setting overrides)
+import memory.tables.universe  # noqa: F401  (registers the universe's choices and the profit target's days)
 import memory.tables.unresolved  # noqa: F401  (registers the LIVE orders whose outcome is unknown)
 import memory.tables.web  # noqa: F401  (registers the web's login links and sessions)
 from memory.engine import describe, make_engine, open_error
@@ -29,6 +30,7 @@ from memory.stores.ledger import Database as LedgerDatabase
 from memory.stores.pnl import CostStoreMixin
 from memory.stores.reports import ReportStoreMixin
 from memory.stores.settings import SettingsStoreMixin
+from memory.stores.universe import UniverseStoreMixin
 from memory.stores.unresolved import UnresolvedOrderStoreMixin
 from memory.stores.web import WebStoreMixin
 from memory.tables.ledger import SCHEMA_VERSION, MetaRow
@@ -36,7 +38,7 @@ from trading.domain import Mode
 from trading.errors import ConfigError, ModeMismatchError
 
 
-class Database(LearningStoreMixin, UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin,
+class Database(UniverseStoreMixin, LearningStoreMixin, UnresolvedOrderStoreMixin, WebStoreMixin, CandleStoreMixin, AlertStoreMixin,
                ReportStoreMixin, ConfirmationStoreMixin, ConversationStoreMixin, SettingsStoreMixin,
                AutopilotStoreMixin, CostStoreMixin, LedgerDatabase):
     """One mode's database: the paper ledger and LIVE journal, plus the autopilot's state and evaluation log."""

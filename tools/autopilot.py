@@ -11,6 +11,7 @@ from tools.context import ToolContext
 from tools.ports import ToolStore
 from tools.results import amount_str
 from tools.settings import effective_config
+from tools.universe import profit_target_line, universe_choice, universe_line
 from trading.clock import next_tick_after
 from trading.exchange.base import PositionBook
 
@@ -46,6 +47,8 @@ class AutopilotStatusResult:
     checked: tuple[str, ...] = ()  # the pairs evaluated on the last tick's candle (from the evaluation log)
     loss_limit: str = ""  # the daily loss limit in both forms: money and percent of the start-of-day equity
     entry: str = ""  # how it enters: "taker", or "maker (post-only, N candles)" (TradingConfig.entry)
+    universe_text: str = ""  # the pairs in force and how they were chosen (configured, Kraken's most liquid, replay)
+    profit_target: str = ""  # the daily profit target in both forms and whether it was reached today
 
     @property
     def ticking(self) -> bool:
@@ -62,6 +65,8 @@ class AutopilotStatusResult:
         tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
         tail += f" (daily loss limit {self.loss_limit})" if self.loss_limit else ""
         tail += f" · entries: {self.entry}" if self.entry else ""
+        tail += f"\nUniverse: {self.universe_text}" if self.universe_text else ""
+        tail += f"\nDaily profit target: {self.profit_target}" if self.profit_target else ""
         return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
                               and not self.ticking else "")
 
@@ -94,16 +99,22 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         positions = {s: amount_str(p.amount) for s, p in (await ctx.exchange.positions()).items() if p.amount > 0}
     return AutopilotStatusResult(
         enabled=state.enabled, last_tick_at=state.last_tick_at, last_candle_time=state.last_candle_time,
-        next_tick_at=next_tick_after(now, cfg.tick_delay_seconds), universe=list(cfg.universe), positions=positions,
+        next_tick_at=next_tick_after(now, cfg.tick_delay_seconds), universe=_pairs(ctx, cfg), positions=positions,
         trades_today=dict(day.trades_by_symbol) if day else {}, trades_total=day.trades_total if day else 0,
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
+        risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
         entry=(f"maker (post-only at the bid, cancelled after {cfg.maker_timeout_bars} candles unfilled)"
                if cfg.entry == "maker" else "taker (market)"),
-        **_service(ctx, now))
+        universe_text=universe_line(ctx), profit_target=profit_target_line(ctx), **_service(ctx, now))
+
+
+def _pairs(ctx: ToolContext, cfg) -> list[str]:  # noqa: ANN001 - TradingConfig
+    """The pairs in force: the configured ones, or the autopilot's latest choice."""
+    choice = universe_choice(ctx)
+    return list(choice.pairs) if choice is not None else list(cfg.universe)
 
 
 def _checked(store: ToolStore, candle: datetime | None) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from tools import (
     risk,
     selftest,
     settings,
+    universe,
     views,
 )
 from tools.backtest import BacktestArgs, run_backtest
@@ -65,6 +66,9 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
     Tool("list_open_orders", "Open or closed orders", orders.ListOrdersArgs, P.READ, C.NEVER, orders.list_orders),
     Tool("autopilot_status", "Autopilot state, today's trades vs limits, kill switch", autopilot.AutopilotArgs,
          P.READ, C.NEVER, autopilot.autopilot_status),
+    Tool("universe_status", "Which pairs the autopilot trades, how and when they were chosen (by Kraken 24h volume "
+         "and history, or configured), why others were left out, and the daily profit target",
+         universe.UniverseArgs, P.READ, C.NEVER, universe.universe_status),
     Tool("autopilot_start", "Let the autopilot trade", autopilot.AutopilotArgs, P.TRADE, C.LIVE,
          autopilot.autopilot_start, describe=autopilot.describe_start),
     Tool("autopilot_self_test", "Run the autopilot's tick once on current data and show every step",

@@ -43,7 +43,20 @@ async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:
     return StatusResult(mode=ctx.mode, data_source=ctx.source, connectivity=connectivity,
                         credentials_present=ctx.credentials_present, log_level=ctx.log_level,
                         database=ctx.database, time=ctx.clock.now(),
-                        service=ctx.liveness().text(ctx.clock.now()) if ctx.liveness is not None else "")
+                        service=ctx.liveness().text(ctx.clock.now()) if ctx.liveness is not None else "",
+                        **_autopilot_lines(ctx))
+
+
+def _autopilot_lines(ctx: ToolContext) -> dict[str, str]:
+    """The universe and the daily profit target, where the mode's database is open (chat; not `zyn status`)."""
+    if ctx.store is None:
+        return {}
+    from tools.universe import profit_target_line, universe_line
+
+    try:
+        return {"universe": universe_line(ctx), "profit_target": profit_target_line(ctx)}
+    except Exception:  # noqa: BLE001 - the status answers even when these cannot be read
+        return {}
 
 
 async def get_price(ctx: ToolContext, args: PriceArgs) -> PriceResult:

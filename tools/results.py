@@ -86,11 +86,15 @@ class StatusResult:
     database: str
     time: datetime
     service: str = ""  # the service's liveness in words ("" where it cannot be told)
+    universe: str = ""  # the pairs in force and how they were chosen ("" without the mode's database)
+    profit_target: str = ""  # the daily profit target, and whether it was reached today
 
     def text(self) -> str:
         creds = "present" if self.credentials_present else "not set"
         text = (f"Mode {self.mode.value.upper()} · data: {self.data_source} · connectivity: {self.connectivity}"
                 f" · Kraken keys {creds}")
+        text += f"\nUniverse: {self.universe}" if self.universe else ""
+        text += f"\nDaily profit target: {self.profit_target}" if self.profit_target else ""
         return f"{text}\n{self.service[:1].upper()}{self.service[1:]}." if self.service else text
 
 

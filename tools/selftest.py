@@ -35,13 +35,19 @@ class SelfTestResult:
 
 async def autopilot_self_test(ctx: ToolContext, args: SelfTestArgs) -> SelfTestResult:
     """One pass of the whole tick for one pair now: what each step found and what the tick would do."""
+    from tools.settings import effective_config
+    from tools.universe import universe_choice
     from trading.autopilot.selftest import self_test  # numpy and pandas: only when the test runs
+    from trading.risk.daily_target import DailyProfitTarget
     from trading.risk.limits import DailyLimits, KillSwitch
 
     store, cfg = ctx.stores("the autopilot self-test")
-    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else cfg.universe[0]
+    choice = universe_choice(ctx)  # the pairs in force: configured, or the autopilot's latest choice
+    first = choice.pairs[0] if choice is not None and choice.pairs else cfg.universe[0]
+    symbol = await resolve_symbol(ctx, args.symbol) if args.symbol else first
     report = await self_test(ctx.exchange, cfg, ctx.clock, DailyLimits(store, cfg.risk, ctx.clock),
                              KillSwitch(store, cfg.risk, ctx.clock), symbol,
                              enabled=store.get_autopilot_state().enabled,
-                             place=args.place and ctx.mode is Mode.PAPER, quote=ctx.quote_currency)
+                             place=args.place and ctx.mode is Mode.PAPER, quote=ctx.quote_currency,
+                             target=DailyProfitTarget(store, effective_config(ctx).risk, ctx.clock))
     return SelfTestResult(report)

@@ -12,6 +12,7 @@ from tools.context import ToolContext
 from trading.config import TradingConfig, with_risk_overrides
 from trading.errors import InputError
 from trading.risk.loss_limit import LossLimit
+from trading.risk.profit_target import ProfitTarget
 
 
 class SetRiskArgs(Args):
@@ -19,6 +20,9 @@ class SetRiskArgs(Args):
                                            description="fraction of equity risked per trade (max 0.05 = 5%)")
     daily_loss_limit: str | None = Field(None, max_length=30, description="kill switch: the day's loss as a "
                                          "percentage (0.5% to 20%; 0.03 is 3%) or money ('50 USD')")
+    daily_profit_target: str | None = Field(None, max_length=30, description="no new entries for the rest of the "
+                                            "UTC day once the day's gain reaches this: a percentage (0.1% to 50%; "
+                                            "0.02 is 2%) or money ('50 USD'); 'none' removes it")
     max_trades_total: int | None = Field(None, ge=0, le=200, description="entries per UTC day, all pairs")
     max_trades_per_symbol: int | None = Field(None, ge=0, le=100, description="entries per UTC day per pair")
     max_portfolio_risk: Decimal | None = Field(None, gt=0, le=Decimal("0.25"), allow_inf_nan=False,
@@ -35,6 +39,19 @@ class SetRiskArgs(Args):
             raise ValueError("the daily loss limit must be between 0.5% and 20% (or an amount, e.g. 50 USD)")
         return str(limit)
 
+    @field_validator("daily_profit_target", mode="before")
+    @classmethod
+    def _profit_target(cls, value: object) -> object:
+        """'2%', 0.02, '$50', '50 USD' -> '2%' or '50 USD'; 'none'/'off' -> 'none'; bounded 0.1% to 50%."""
+        if value is None:
+            return None
+        target = ProfitTarget.parse_optional(value if isinstance(value, str) else str(value))
+        if target is None:
+            return "none"
+        if target.fraction is not None and not Decimal("0.001") <= target.fraction <= Decimal("0.5"):
+            raise ValueError("the daily profit target must be between 0.1% and 50% (or an amount, e.g. 50 USD)")
+        return str(target)
+
     @model_validator(mode="after")
     def _something(self) -> SetRiskArgs:
         if not self.model_dump(exclude_none=True):
@@ -48,11 +65,13 @@ class RiskSettingsResult:
     risk: dict[str, str]
 
     limit_text: str = ""  # the daily loss limit in both forms, when it changed
+    target_text: str = ""  # the daily profit target in both forms (or "none"), when it changed
 
     def text(self) -> str:
         changed = ", ".join(f"{k} {v}" for k, v in self.changed.items())
         limit = f"\nDaily loss limit: {self.limit_text}." if self.limit_text else ""
-        return f"Risk updated ({changed}); the autopilot uses it from its next tick.{limit}"
+        target = f"\nDaily profit target: {self.target_text}." if self.target_text else ""
+        return f"Risk updated ({changed}); the autopilot uses it from its next tick.{limit}{target}"
 
 
 async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
@@ -63,14 +82,24 @@ async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
     if limit is not None and limit.currency not in (None, ctx.quote_currency):
         raise InputError(f"the account counts in {ctx.quote_currency}; give the daily loss limit in "
                          f"{ctx.quote_currency} or as a percentage")
+    target = ProfitTarget.parse_optional(changed["daily_profit_target"]) if "daily_profit_target" in changed else None
+    if target is not None and target.currency not in (None, ctx.quote_currency):
+        raise InputError(f"the account counts in {ctx.quote_currency}; give the daily profit target in "
+                         f"{ctx.quote_currency} or as a percentage")
     merged = {**store.get_overrides("risk"), **changed}
     cfg = with_risk_overrides(base, merged)
     store.set_overrides("risk", changed, by=ctx.actor, at=ctx.clock.now())
     from tools.risk import day_start_equity  # tools.risk imports this module's effective_config
 
     both = cfg.risk.daily_loss_limit.describe(day_start_equity(ctx), ctx.quote_currency) if limit else ""
-    return RiskSettingsResult(changed=changed, risk={k: str(v) for k, v in cfg.risk.model_dump().items()},
-                              limit_text=both)
+    aim = ""
+    if "daily_profit_target" in changed:
+        from trading.risk.daily_target import target_text
+
+        aim = target_text(cfg.risk.daily_profit_target, day_start_equity(ctx), ctx.quote_currency)
+        aim = aim.split("; not reached")[0]
+    return RiskSettingsResult(changed=changed, risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()},
+                              limit_text=both, target_text=aim)
 
 
 def effective_config(ctx: ToolContext) -> TradingConfig:

@@ -17,13 +17,19 @@ from pydantic import (
     PlainSerializer,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from trading.errors import ConfigError
 from trading.risk.loss_limit import LossLimit
+from trading.risk.profit_target import ProfitTarget
+from trading.universe import MONEY_BASES
 
 # "3%", "0.03", "$50", "50 USD" in the file, the environment or chat; written back as "3%" or "50 USD".
 DailyLossLimit = Annotated[LossLimit, BeforeValidator(LossLimit.parse), PlainSerializer(str, return_type=str)]
+# The same forms for the daily profit target, or None / "none" / "off" for no target.
+DailyProfitTarget = Annotated[ProfitTarget | None, BeforeValidator(ProfitTarget.parse_optional),
+                              PlainSerializer(lambda v: str(v) if v is not None else None)]
 
 
 class _Section(BaseModel):
@@ -142,6 +148,9 @@ class RiskSettings(_Section):
     daily_loss_limit: DailyLossLimit = Field(LossLimit(fraction=Decimal("0.03")),
                                              description="kill switch: the day's loss from its start equity, "
                                                          "a percentage (3%) or money (50 USD)")
+    daily_profit_target: DailyProfitTarget = Field(None, description="no new entries for the rest of the UTC day "
+                                                   "once the day's gain from its start equity reaches this, a "
+                                                   "percentage (2%) or money (50 USD); none: no target")
     flatten_on_kill: bool = Field(False, description="close every position when the kill switch trips")
     flatten_unprotected: bool = Field(False, description="LIVE: sell a holding at market when its stop cannot be "
                                                          "placed after protection_retries attempts")
@@ -178,7 +187,15 @@ class LearningSettings(_Section):
 class TradingConfig(_Section):
     """The autopilot's settings (the [trading] part of the config file)."""
 
-    universe: tuple[str, ...] = Field(("BTC/USD", "ETH/USD", "SOL/USD"), min_length=1, max_length=100)
+    universe: tuple[str, ...] = Field(("BTC/USD", "ETH/USD", "SOL/USD"), min_length=1, max_length=100,
+                                      description="the pairs traded (universe = \"auto\": chosen, see universe_size)")
+    universe_size: int | None = Field(None, ge=1, le=50, description="trade the N most liquid pairs of Kraken's "
+                                      "markets in the quote currency (24h volume, enough history), re-chosen each "
+                                      "UTC day; none: the universe's pairs")
+    universe_min_volume: Decimal = Field(Decimal(0), ge=0, description="chosen universe: a pair's 24h volume in "
+                                         "the quote currency must be at least this")
+    universe_exclude: tuple[str, ...] = Field(MONEY_BASES, max_length=200, description="chosen universe: bases "
+                                              "never chosen (stablecoins and fiat by default)")
     timeframe: str = Field("5m", pattern=r"^5m$", description="the autopilot trades closed 5-minute candles")
     history: int = Field(719, ge=50, le=5000, description="closed candles fetched per symbol per tick (Kraken "
                                                        "serves at most 720, the forming one included)")
@@ -216,6 +233,23 @@ class TradingConfig(_Section):
     def warmup(self) -> int:
         """5-minute candles needed before every indicator this stack reads has a value."""
         return max(self.indicators.warmup, self.indicators.higher.warmup if self.uses_higher_timeframe else 0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto(cls, data: Any) -> Any:
+        """universe = "auto": the default pairs until the first choice, and a chosen universe of as many."""
+        if isinstance(data, dict) and isinstance(data.get("universe"), str) and \
+                data["universe"].strip().lower() == "auto":
+            data = {k: v for k, v in data.items() if k != "universe"}
+            data["universe_size"] = data.get("universe_size") or 3
+        return data
+
+    @field_validator("universe_exclude", mode="before")
+    @classmethod
+    def _bases(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [p for p in v.replace(",", " ").split() if p]
+        return tuple(str(b).upper() for b in v)
 
     @field_validator("universe", mode="before")
     @classmethod

@@ -107,6 +107,7 @@ class Ticker:
     low_24h: Decimal | None = None
     volume_24h: Decimal | None = None
     open_24h: Decimal | None = None
+    quote_volume_24h: Decimal | None = None  # traded over 24h in the quote currency (Kraken: volume x VWAP)
 
     @property
     def mid(self) -> Decimal:

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     TICK_COMPLETED = "tick_completed"
     PROTECTION = "protection"  # a LIVE position's stop: refused, cancelled outside Zyn, replaced, or missing
     ORDER_RESOLVED = "order_resolved"  # a LIVE order whose outcome was unknown: placed after all, or not placed
+    PROFIT_TARGET_REACHED = "profit_target_reached"  # the day's gain reached the daily profit target: no new entries
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class KillSwitchTripped(Event):
     equity: Decimal = Decimal(0)
     start_equity: Decimal = Decimal(0)
     loss_fraction: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class ProfitTargetReached(Event):
+    equity: Decimal = Decimal(0)
+    start_equity: Decimal = Decimal(0)
+    target: str = ""  # as the owner gave it: "2%" or "50 USD"
 
 
 @dataclass(frozen=True)

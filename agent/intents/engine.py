@@ -319,6 +319,52 @@ def _risk(m: W.Message) -> Parsed | None:
     return _ok(f"Setting {', '.join(said)}.", _call("set_risk", **args))
 
 
+_TARGET_OFF = frozenset({"no", "off", "remove", "disable", "clear", "none", "delete", "drop", "without", "unset",
+                         "cancel", "stop"})
+_MONEY_WORDS = frozenset({"usd", "dollars", "dollar", "bucks"})
+
+
+def _profit_target(m: W.Message) -> Parsed | None:
+    """'set daily profit target to 2%', 'profit target $50', 'no daily profit target', 'what is my profit target?'."""
+    if "profit" not in m.wset or not m.wset & {"tp", "goal"} or m.wset & (W.BUY | W.SELL) or m.symbols:
+        return None
+    if m.nums:
+        j = m.nums[0]
+        num = m.toks[j]
+        if num.negative or num.value <= 0:
+            raise W.Reject("The daily profit target is a gain: say e.g. 'daily profit target 2%' or '$50', or "
+                           "'no daily profit target'.")
+        plain = format(num.value, "f")
+        if num.dollar or m.word(j + 1) in _MONEY_WORDS | {m.quote.lower()}:
+            value = f"{plain} {m.quote}"
+        else:
+            pct = num.value * 100 if not num.pct and num.value <= 1 else None  # a bare 0.02 is 2%
+            value = f"{plain}%" if num.pct else f"{format(pct.normalize(), 'f')}%" if pct is not None else plain
+        return _ok(f"Setting the daily profit target to {value}.", _call("set_risk", daily_profit_target=value))
+    if m.wset & _TARGET_OFF:
+        return _ok("Removing the daily profit target.", _call("set_risk", daily_profit_target="none"))
+    return _ok("Showing the daily profit target and the universe.", _call("universe_status"))
+
+
+_UNIVERSE_ASK = frozenset({"which", "what", "why", "trade", "trading", "trades", "traded", "chosen", "choose", "chose",
+                           "pick", "picked", "these", "those", "universe"})
+
+
+def _universe(m: W.Message) -> Parsed | None:
+    """'which pairs do you trade?', 'why these pairs?', 'universe', 'what coins are you trading?'."""
+    if m.nums or m.wset & (W.BUY | W.SELL):
+        return None
+    # "which coins did you trade today?" asks for the trade history, not the universe
+    past = bool(m.wset & {"traded", "today", "yesterday", "week", "month", "history", "last", "ago", "since"}
+                or ("did" in m.wset and m.wset & {"trade", "trading", "trades"}))
+    if "universe" in m.wset or (m.wset & {"pairs", "coins", "market", "markets"} and m.wset & _UNIVERSE_ASK
+                                and not m.symbols and not past
+                                and m.wset & {"trade", "trading", "trades", "chosen", "choose", "chose", "pick",
+                                              "picked", "these", "those"}):
+        return _ok("Showing the pairs the autopilot trades and how they were chosen.", _call("universe_status"))
+    return None
+
+
 def _risk_key(m: W.Message, i: int) -> str:
     if m.toks[i].text == "loss":
         return "daily_loss_limit"
@@ -637,5 +683,5 @@ def _zyn(m: W.Message) -> Parsed | None:
 
 
 _RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
-    _pending_no, _help, _followup, _learning, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
+    _pending_no, _help, _followup, _profit_target, _universe, _learning, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
     _self_test, _order, _zyn, _autopilot, _reads)

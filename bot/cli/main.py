@@ -257,14 +257,33 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     if as_json:
         import json
 
+        quote = state.settings.quote_currency
         click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff),
-                               "daily_loss": eff.loss_limit(state.settings.quote_currency)}, indent=2))
+                               "daily_loss": eff.loss_limit(quote),
+                               "daily_profit": eff.profit_target(quote, eff.target_reached),
+                               "universe_in_force": _universe_json(eff, quote)}, indent=2))
         return
     from bot.cli.render import render_trading_config
 
     render_trading_config(eff.cfg, path if path.is_file() else None, eff.overrides,
                           validating=bool(config_file))
     click.echo(f"Daily loss limit: {eff.loss_limit(state.settings.quote_currency)['text']}")
+    click.echo(f"Daily profit target: {eff.profit_target(state.settings.quote_currency, eff.target_reached)['text']}")
+    click.echo(f"Universe: {_universe_json(eff, state.settings.quote_currency)['text']}")
+
+
+def _universe_json(eff, quote: str) -> dict:  # noqa: ANN001 - bot.cli.effective.Effective
+    """The pairs in force and how they were chosen (configured, or the autopilot's latest recorded choice)."""
+    cfg, choice = eff.cfg, eff.universe
+    if cfg.universe_size is None:
+        return {"pairs": list(cfg.universe), "how": "configured", "text": f"{', '.join(cfg.universe)} (configured)"}
+    if choice is None:
+        return {"pairs": list(cfg.universe), "how": "pending",
+                "text": f"auto: the {cfg.universe_size} most liquid {quote} pairs on Kraken, chosen at the first "
+                        f"tick (until then {', '.join(cfg.universe)})"}
+    return {"pairs": list(choice.pairs), "how": choice.how, "chosen_at": choice.at.isoformat() if choice.at else None,
+            "volumes": {k: str(v) for k, v in choice.volumes.items()},
+            "left_out": [{"pair": o.symbol, "reason": o.reason} for o in choice.left_out], "text": choice.summary()}
 
 
 @cli.command()

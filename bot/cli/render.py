@@ -182,7 +182,9 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
         source += "; the file as written, without the runtime overrides set from chat"
     elif changed:
         source += f"; {len(changed)} value(s) overridden at run time (marked *)"
-    console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {', '.join(cfg.universe)} · "
+    universe = (f"auto, the {cfg.universe_size} most liquid pairs by 24h volume (until the first choice "
+                f"{', '.join(cfg.universe)})" if cfg.universe_size else ", ".join(cfg.universe))
+    console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {universe} · "
                   f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
     console.print(f"Entries: {entry_mode(cfg)}")
     s = Table(title="Strategies by regime", box=box.SIMPLE_HEAD)
@@ -217,7 +219,7 @@ def _autopilot_status(r: Any) -> None:
     t.add_row("Next tick", f"{r.next_tick_at:%H:%M:%S} UTC" if r.ticking else "[bold red]none: no service[/]")
     if r.service_text:
         t.add_row("Service", r.service_text if r.ticking else f"[bold red]{r.service_text}[/]")
-    t.add_row("Universe", ", ".join(r.universe))
+    t.add_row("Universe", getattr(r, "universe_text", "") or ", ".join(r.universe))
     if getattr(r, "entry", ""):
         t.add_row("Entries", r.entry)
     t.add_row("Open positions", ", ".join(f"{s} {a}" for s, a in r.positions.items()) or "none")
@@ -229,4 +231,6 @@ def _autopilot_status(r: Any) -> None:
     t.add_row("Kill switch", kill)
     if r.loss_limit:
         t.add_row("Daily loss limit", r.loss_limit)
+    if getattr(r, "profit_target", ""):
+        t.add_row("Daily profit target", r.profit_target)
     console.print(t)

@@ -13,6 +13,7 @@ from trading.events import (
     KillSwitchTripped,
     OrderFilled,
     OrderResolved,
+    ProfitTargetReached,
     ProtectionAlert,
     StartupReport,
 )
@@ -53,6 +54,11 @@ def alert_for(event: Event) -> Alert | None:
         return _protection(event)
     if isinstance(event, OrderResolved):
         return _resolved(event)
+    if isinstance(event, ProfitTargetReached):  # the other daily stop of new entries: the kill switch's settings
+        gain = event.equity - event.start_equity
+        pct = (gain / event.start_equity * 100).quantize(Decimal("0.01")) if event.start_equity else Decimal(0)
+        return Alert(AlertKind.KILL_SWITCH, f"Daily profit target reached: up {pct}% today{_mode(event)}", event.text,
+                     event.at, key=f"profit_target:{event.at:%Y-%m-%d}")
     if isinstance(event, StartupReport):
         title = (f"{'UNPROTECTED at start-up' if event.urgent else 'Start-up check'}: {event.open_orders} open "
                  f"order(s), {event.fills_while_down} fill(s) while down{_mode(event)}")

@@ -104,7 +104,7 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
   </section>
   <section class="card"><h2>Risk settings</h2><div id="risk" class="tbl"></div>
     <form id="riskform" class="row gap wrap">
-      <select name="key" aria-label="setting"><option>risk_per_trade</option><option>daily_loss_limit</option>
+      <select name="key" aria-label="setting"><option>risk_per_trade</option><option>daily_loss_limit</option><option>daily_profit_target</option>
         <option>max_trades_total</option><option>max_trades_per_symbol</option><option>max_portfolio_risk</option></select>
       <input name="value" inputmode="decimal" placeholder="e.g. 0.01" aria-label="value">
       <button class="btn" type="submit">Change</button></form></section>

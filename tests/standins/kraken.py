@@ -145,6 +145,27 @@ class KrakenStandin:
         """Set an asset's total balance, by Kraken asset id (ZUSD, XXBT)."""
         self.balances[asset_id] = Decimal(amount)
 
+    def add_market(self, pair_id: str, base: str, quote: str = "ZUSD", *, last: str = "1.0", volume: str = "1000",
+                   status: str = "online", like: str = "SOLUSD") -> None:
+        """List one more spot pair (its rules copied from `like`), with its price and 24h base volume (its VWAP
+        is the last price, so ccxt's 24h quote volume is volume x last). status: Kraken's (online, cancel_only...)."""
+        pair = dict(self.pairs[like])
+        pair.update(altname=pair_id, wsname=f"{base}/{quote.removeprefix('Z')}", base=base, quote=quote, status=status)
+        self.pairs[pair_id] = pair
+        self.assets.setdefault(base, dict(self.assets.get("SOL") or next(iter(self.assets.values())), altname=base))
+        self.prices[pair_id] = {"bid": Decimal(last), "ask": Decimal(last), "last": Decimal(last)}
+        tick = dict(self._ticker[like])
+        tick.update(v=[volume, volume], p=[last, last])
+        self._ticker[pair_id] = tick
+
+    def advance(self, seconds: float) -> None:
+        """Move the stand-in's time on (a stand-in started with a fixed `now`), as a test's clock moves."""
+        self._base_time = (self._base_time if self._base_time is not None else time.time()) + seconds
+
+    def set_volume(self, pair_id: str, volume: str) -> None:
+        """The 24h base volume the ticker shows for a pair (its quote volume: volume x the 24h VWAP)."""
+        self._ticker[pair_id] = dict(self._ticker[pair_id], v=[volume, volume])
+
     def set_candles(self, pair_id: str, rows: list[list[Any]]) -> None:
         """Serve these OHLC rows ([ts_s, o, h, l, c, vwap, volume, count]) instead of generated ones."""
         self.candles[pair_id] = rows

@@ -20,6 +20,7 @@ from trading.autopilot.maker import MAKER, MakerEntries, maker_price
 from trading.autopilot.ports import EquitySnapshots, FillAnnouncements, FillJournal, SettingOverrides
 from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
+from trading.autopilot.universe import UniverseKeeper
 from trading.clock import Clock, next_tick_after
 from trading.config import TradingConfig, with_risk_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
@@ -47,6 +48,7 @@ from trading.events import (
 )
 from trading.exchange.base import Exchange, ModeStamped, PositionBook, ReconciledBrackets, require_mode
 from trading.learning.learner import RealisedEdge
+from trading.risk.daily_target import DailyProfitTarget
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, open_risk, size_long
 from trading.risk.state import KillSwitchOutbox
@@ -119,6 +121,8 @@ class Autopilot:
         if learning is not None and self.brackets is not None:
             learning.exit_kind = self.brackets.exit_kind_of
         self._configure_protection()
+        self.target = DailyProfitTarget(store, cfg.risk, clock)  # no new entries once the day's gain reaches it
+        self.universe = UniverseKeeper(exchange, store, clock, quote=quote)  # the pairs each tick evaluates
         # LIVE fills and their orders go into the journal (PAPER's simulator keeps its own ledger).
         self._journal = store if self.mode == Mode.LIVE and isinstance(store, FillJournal) else None
         self._claims = store if isinstance(store, FillAnnouncements) else None  # persisted: survives restarts
@@ -151,13 +155,16 @@ class Autopilot:
             if self.kill.check(equity, day.start_equity):
                 report.kill_switch_tripped = True
                 self._log_trip(equity, day.start_equity)  # the trip saved its steps: run_kill_steps does them
+            if self.target.check(equity, day.start_equity) and (reached := self.target.event(str(self.mode))):
+                await self.bus.publish(reached)  # no new entries for the rest of the UTC day: the owner is told
             await self.run_kill_steps()  # this trip's, or an earlier one's still pending (refused, crashed)
             enabled = self.store.get_autopilot_state().enabled
             if self.learning is not None:
                 self.learning.refresh()  # arms from the outcomes closed so far (a frozen learner keeps its states)
             # Candles for every symbol at once (network latency overlaps); decisions then run one by one.
-            fetched = await asyncio.gather(*(self._candles(s) for s in self.cfg.universe), return_exceptions=True)
-            for symbol, candles in zip(self.cfg.universe, fetched, strict=True):
+            universe = await self.universe.pairs(self.cfg)  # the configured pairs, or today's choice (+ held)
+            fetched = await asyncio.gather(*(self._candles(s) for s in universe), return_exceptions=True)
+            for symbol, candles in zip(universe, fetched, strict=True):
                 if isinstance(candles, BaseException):
                     await self._error(symbol, candles if isinstance(candles, Exception) else RuntimeError("cancelled"))
                     continue
@@ -195,7 +202,7 @@ class Autopilot:
         if self._overrides is None:
             return
         self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
-        self.limits.cfg = self.kill.cfg = self.cfg.risk
+        self.limits.cfg = self.kill.cfg = self.target.cfg = self.cfg.risk
         self._configure_protection()
 
     def _configure_protection(self) -> None:
@@ -305,7 +312,7 @@ class Autopilot:
         return Evaluation(decision=Decision.ENTER, reasons=reasons, order_id=order_id, **common), sizing.stop
 
     def _gate(self, symbol: str) -> tuple[SkipReason, str] | None:
-        return self.kill.blocking_reason() or self.limits.check(symbol)
+        return self.kill.blocking_reason() or self.target.blocking_reason() or self.limits.check(symbol)
 
     async def _size(self, symbol: str, equity: Decimal, atr: float, realised: RealisedEdge | None = None,
                     scale: float | None = None) -> Sizing | tuple[SkipReason, str]:

@@ -17,6 +17,7 @@ from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side
 from trading.errors import ZynError
 from trading.exchange.base import Exchange
+from trading.risk.daily_target import DailyProfitTarget
 from trading.risk.limits import DailyLimits, KillSwitch
 from trading.risk.sizing import Sizing, size_long
 
@@ -48,11 +49,12 @@ class SelfTestReport:
 
 
 async def self_test(exchange: Exchange, cfg: TradingConfig, clock: Clock, limits: DailyLimits, kill: KillSwitch,
-                    symbol: str, *, enabled: bool, place: bool = False, quote: str = "USD") -> SelfTestReport:
+                    symbol: str, *, enabled: bool, place: bool = False, quote: str = "USD",
+                    target: DailyProfitTarget | None = None) -> SelfTestReport:
     """Run the tick's steps for one symbol now; never raises (a failing step says why and ends the test)."""
     report = SelfTestReport(symbol, str(exchange.mode))
     try:
-        await _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote)
+        await _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote, target)
     except ZynError as exc:
         report.add("error", False, exc.message)
     except Exception as exc:  # noqa: BLE001 - the test reports, it does not crash
@@ -60,7 +62,8 @@ async def self_test(exchange: Exchange, cfg: TradingConfig, clock: Clock, limits
     return report
 
 
-async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote) -> None:  # noqa: ANN001, PLR0913
+async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote,  # noqa: ANN001, PLR0913
+               target=None) -> None:
     now = clock.now()
     candles = await exchange.fetch_ohlcv(symbol, "5m", limit=cfg.history + 1)
     closed = [c for c in candles if c.closed and c.timestamp + CANDLE <= now]
@@ -88,7 +91,8 @@ async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, plac
     if not d.enter:
         report.verdict = f"would SKIP ({d.skip.value if d.skip else 'no signal'})"
         return
-    gate = (kill.blocking_reason() or limits.check(symbol)) if enabled else (None, "the autopilot is stopped")
+    reached = target.blocking_reason() if target is not None else None  # the daily profit target, once reached
+    gate = (kill.blocking_reason() or reached or limits.check(symbol)) if enabled else (None, "the autopilot is stopped")
     if gate is not None:
         report.add("risk gate", False, gate[1])
         report.verdict = "would SKIP: " + gate[1]

@@ -22,6 +22,7 @@ class SkipReason(StrEnum):
     ALREADY_IN_POSITION = "already_in_position"
     DAILY_LIMIT = "daily_limit"
     KILL_SWITCH = "kill_switch"
+    PROFIT_TARGET = "profit_target"  # the daily profit target was reached: no new entries until 00:00 UTC
     SIZE_BELOW_MIN = "size_below_min"
     INSUFFICIENT_BALANCE = "insufficient_balance"
     RISK_CAP = "risk_cap"

@@ -1,6 +1,7 @@
 """The one Exchange protocol that the Kraken adapter and the paper simulator both implement.
 
 Below it, optional capabilities an adapter may add (checked with isinstance, never by probing names):
+MarketOverview (every market's 24h ticker at once: Kraken, and the feeds and paper simulator in front of it),
 PositionBook (average-cost positions: paper) and ReconciledBrackets (brackets kept whole by a reconciler
 beside the account: LIVE Kraken, which has no OCO).
 """
@@ -97,6 +98,16 @@ class Exchange(MarketFeed, Protocol):
 
     async def fetch_my_trades(self, symbol: str | None = None, limit: int | None = None) -> list[Fill]:
         """Our fills, newest first."""
+        ...
+
+
+@runtime_checkable
+class MarketOverview(Protocol):
+    """Many markets' tickers in one call, with their 24h quote volume (the universe's liquidity ranking)."""
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """symbol -> Ticker for those symbols (a market without a ticker is absent); OfflineError when the data
+        behind it (the offline replay) has no such thing."""
         ...
 
 

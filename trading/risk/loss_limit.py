@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 _HUNDRED = Decimal(100)
 _MONEY = re.compile(r"^(?:\$\s*(?P<a>[\d.,]+)\s*(?P<c1>[a-z]{3,5})?|(?P<c2>[a-z]{3,5})\s*(?P<b>[\d.,]+)|"
@@ -24,36 +24,42 @@ class LossLimit:
     fraction: Decimal | None = None
     amount: Decimal | None = None
     currency: str | None = None  # of the amount; None: the account's quote currency
+    WHAT: ClassVar[str] = "daily loss limit"  # what the value is, for its error messages
+    EXAMPLE: ClassVar[str] = "3% or 50 USD"
 
     def __post_init__(self) -> None:
         if (self.fraction is None) == (self.amount is None):
-            raise ValueError(HOW)
+            raise ValueError(self.how())
         if self.fraction is not None and not Decimal(0) < self.fraction <= 1:
-            raise ValueError("a percentage daily loss limit must be above 0% and at most 100%")
+            raise ValueError(f"a percentage {self.WHAT} must be above 0% and at most 100%")
         if self.amount is not None and self.amount <= 0:
-            raise ValueError("a daily loss limit in money must be above 0")
+            raise ValueError(f"a {self.WHAT} in money must be above 0")
+
+    @classmethod
+    def how(cls) -> str:
+        return f"give the {cls.WHAT} as a percentage or an amount, e.g. {cls.EXAMPLE}"
 
     @classmethod
     def parse(cls, value: Any) -> LossLimit:
         """'3%', '0.03' (a fraction, at most 1), '$50', '50 USD', 'usd 50', or a LossLimit; ValueError otherwise."""
-        if isinstance(value, LossLimit):
+        if isinstance(value, cls):
             return value
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
             return cls._fraction(Decimal(str(value)))
         if not isinstance(value, str):
-            raise ValueError(HOW)
+            raise ValueError(cls.how())
         text = value.strip()
         if (hit := _PCT.match(text)) is not None:
-            return cls(fraction=_number(hit["p"]) / _HUNDRED)
+            return cls(fraction=_number(hit["p"], cls.how()) / _HUNDRED)
         if (hit := _MONEY.match(text)) is not None:
-            amount = _number(hit["a"] or hit["b"] or hit["d"])
+            amount = _number(hit["a"] or hit["b"] or hit["d"], cls.how())
             word = (hit["c1"] or hit["c2"] or hit["c3"] or "$").lower()
             return cls(amount=amount, currency="USD" if word in _USD else word.upper())
-        return cls._fraction(_number(text))
+        return cls._fraction(_number(text, cls.how()))
 
     @classmethod
     def _fraction(cls, value: Decimal) -> LossLimit:
-        if value > 1:  # "50": a share or money? asking beats guessing with the kill switch
+        if value > 1:  # "50": a share or money? asking beats guessing with money
             raise ValueError(f"is {value} a percentage or money? write {value}% or {value} USD")
         return cls(fraction=value)
 
@@ -90,13 +96,13 @@ class LossLimit:
         return f"{_plain(self.amount)} {self.currency or 'USD'}"
 
 
-def _number(text: str) -> Decimal:
+def _number(text: str, how: str = HOW) -> Decimal:
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation:
-        raise ValueError(HOW) from None
+        raise ValueError(how) from None
     if not value.is_finite():
-        raise ValueError(HOW)
+        raise ValueError(how)
     return value
 
 

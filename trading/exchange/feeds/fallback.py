@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from loguru import logger
 
 from trading.domain import Candle, Market, Ticker
 from trading.errors import ExchangeUnavailableError, NetworkError, OfflineError
-from trading.exchange.base import MarketFeed
+from trading.exchange.base import MarketFeed, MarketOverview
 
 log = logger.bind(component="feed")
 
@@ -50,6 +50,13 @@ class FallbackFeed:
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Ticker from the feed in use."""
         return await (await self._feed()).fetch_ticker(symbol)
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """Many tickers from the feed in use; OfflineError from the offline replay (it has no 24h volumes)."""
+        feed = await self._feed()
+        if not isinstance(feed, MarketOverview):
+            raise OfflineError(f"{feed.source} has no 24h volumes")
+        return await feed.fetch_tickers(symbols)
 
     async def fetch_ohlcv(self, symbol: str, timeframe: str = "5m", since: datetime | None = None,
                           limit: int | None = None) -> list[Candle]:

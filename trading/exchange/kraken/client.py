@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -39,6 +40,7 @@ from trading.domain import (
 from trading.errors import (
     AuthenticationError,
     ConfigError,
+    ExchangeError,
     InputError,
     InsufficientFundsError,
     InvalidOrderError,
@@ -71,6 +73,9 @@ _log = logger.bind(component="kraken")
 _TXID = re.compile(r"^O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}$")
 VALIDATED_ONLY = "validated only: not placed"
 AUTO: Any = object()  # rate_tier's default: Kraken's starter tier on Kraken itself, none for another address
+
+
+TICKERS_PER_CALL = 100  # pairs per public Ticker call when many are asked at once (the universe's ranking)
 
 
 def is_txid(order_id: str) -> bool:
@@ -199,6 +204,23 @@ class _KrakenClient:
         market = await self.market(symbol)
         raw = await self._call("fetch_ticker", market.symbol)
         return conv.ticker_from_ccxt(raw, market.symbol, self._clock.now())
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """The tickers of many markets in one Ticker call (with their 24h quote volume), keyed by symbol."""
+        markets = await self.load_markets()
+        wanted = [s for s in symbols if s in markets]
+        if not wanted:
+            return {}
+        raw: dict[str, Any] = {}
+        for k in range(0, len(wanted), TICKERS_PER_CALL):  # a bounded URL per call (Kraken lists ~400 USD pairs)
+            raw.update(await self._call("fetch_tickers", wanted[k:k + TICKERS_PER_CALL]) or {})
+        now = self._clock.now()
+        out: dict[str, Ticker] = {}
+        for symbol, t in raw.items():
+            if symbol in markets:
+                with contextlib.suppress(ExchangeError):  # a market without prices is left out
+                    out[symbol] = conv.ticker_from_ccxt(t, symbol, now)
+        return out
 
     async def fetch_ohlcv(self, symbol: str, timeframe: str = "5m", since: datetime | None = None,
                           limit: int | None = None) -> list[Candle]:

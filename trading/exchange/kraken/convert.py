@@ -130,6 +130,7 @@ def ticker_from_ccxt(t: Mapping[str, Any], symbol: str, now: datetime) -> Ticker
         low_24h=dec(t.get("low")),
         volume_24h=dec(t.get("baseVolume")),
         open_24h=dec(t.get("open")),
+        quote_volume_24h=dec(t.get("quoteVolume")),
     )
 
 

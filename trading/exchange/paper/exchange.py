@@ -18,7 +18,7 @@ bar's whole low, so a backtest fills a little more often than paper.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
@@ -47,11 +47,12 @@ from trading.domain import (
 from trading.errors import (
     ConfigError,
     InvalidOrderError,
+    OfflineError,
     OrderNotFoundError,
     PermissionDeniedError,
     ZynError,
 )
-from trading.exchange.base import MarketFeed
+from trading.exchange.base import MarketFeed, MarketOverview
 from trading.exchange.paper import checks
 from trading.exchange.paper.book import EXACT, PaperBook, PaperTerms, derived_id, kraken_id, split_symbol
 from trading.exchange.paper.brackets import BracketDesk
@@ -123,6 +124,12 @@ class PaperExchange(BracketDesk):
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """The feed's ticker."""
         return await self._feed.fetch_ticker(await self._symbol(symbol))
+
+    async def fetch_tickers(self, symbols: Sequence[str]) -> dict[str, Ticker]:
+        """The feed's tickers of many markets (OfflineError when the feed, e.g. the replay, has none)."""
+        if not isinstance(self._feed, MarketOverview):
+            raise OfflineError(f"{self._feed.source} has no 24h volumes")
+        return await self._feed.fetch_tickers(symbols)
 
     async def fetch_ohlcv(self, symbol: str, timeframe: str = "5m", since: datetime | None = None,
                           limit: int | None = None) -> list[Candle]:
