@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from tests.trading.autopilot.test_autopilot import CFG, declining_then_jump
+from tests.trading.autopilot.test_maker import CAP_FULL, RESTING, rest_maker_entry
 from tests.trading.exchange.kraken.live_env import BTC, PAIR, STOP, TARGET, Live
 from trading.autopilot.engine import Autopilot
 from trading.clock import to_ms
@@ -151,3 +152,17 @@ async def test_a_live_maker_entry_is_cancelled_at_its_timeout_and_its_bracket_cl
     [bracket] = live.db.list_brackets()
     assert bracket.status is BracketStatus.CANCELED and bracket.exit_kind == ExitKind.ENTRY_CANCELLED
     assert pilot.pilot.limits.counts().trades_total == 0
+
+
+async def test_resting_maker_entries_on_kraken_count_their_planned_risk_against_the_portfolio_cap(
+        pilot: Pilot) -> None:
+    live = pilot.live
+    live.k.set_price("XETHZUSD", "3500", "3500.01")
+    live.k.set_price("SOLUSD", "150", "150.01")
+    for rest in RESTING:
+        await rest_maker_entry(live.db, live.ex, live.clock, *rest)
+    assert [o["ordertype"] for _t, o in live.open_orders()] == ["limit", "limit"]  # no stop before a fill
+    ev = await pilot.tick()  # a buy signal on BTC/USD
+    assert ev.decision is Decision.SKIP and ev.skip_reason is SkipReason.RISK_CAP, ev.reasons
+    assert CAP_FULL in ev.reasons[-1]  # the same answer as PAPER's (tests/trading/autopilot/test_maker.py)
+    assert len(live.adds()) == 2  # nothing sent for BTC/USD
