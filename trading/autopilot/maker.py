@@ -13,6 +13,18 @@ entry intent: nothing is kept in memory, so a restart finds it the same way) and
 "maker entry resting", and no other entry is considered there, as in the backtester) or, at the timeout,
 cancels it: "maker entry unfilled". It can never be placed twice: the symbol is blocked while it rests.
 
+Only in maker mode is every symbol looked at each tick; with taker entries review() asks the exchange only for a
+symbol where the store has a maker entry that may still rest (one placed before a switch to taker): no
+open-orders request per pair and tick on LIVE. A maker entry found gone (filled, or cancelled by the kill switch
+or by hand) has its intent marked "filled" (or "unfilled", uncounted, if nothing filled), so it is not looked for
+again.
+
+The portfolio-risk cap (engine._open_risk): a resting maker entry counts its planned risk, its remaining amount x
+(limit - planned stop), both written in its intent before it is sent. LIVE has no stop order until it fills, so
+without this several resting entries could together exceed max_portfolio_risk once they fill; PAPER lists the
+entry's waiting (PENDING) stop, which is then not counted again. Once (part of) it fills, that part's stop is an
+open stop like any other.
+
 Fill model: the paper simulator fills it at its limit with the maker fee only when price trades through it
 (trading/exchange/paper/exchange.py); the backtester's entry="maker" the same, bar by bar; on LIVE, Kraken.
 
