@@ -49,7 +49,7 @@ from trading.autopilot.intents import IntentKind, IntentStatus, OrderIntent
 from trading.clock import Clock
 from trading.decision.evaluation import Decision, SkipReason
 from trading.domain import Market, Order, OrderStatus, OrderType, Side, Ticker, quantize_down
-from trading.errors import OrderNotFoundError
+from trading.errors import OrderNotFoundError, ZynError
 from trading.exchange.base import Exchange
 
 _log = logger.bind(component="autopilot")
@@ -135,7 +135,9 @@ class MakerEntries:
                 continue  # a pending one is recovery's to settle
             try:
                 order = await self.exchange.fetch_order(intent.order_id or intent.client_id)
-            except OrderNotFoundError:
+            except Exception as exc:  # noqa: BLE001 - looked for again at the next tick; the decision goes on
+                _log.warning("maker entry {} of {} not looked up: {}", intent.client_id, intent.symbol,
+                             exc.message if isinstance(exc, ZynError) else type(exc).__name__)
                 continue
             if order.filled > 0:
                 self.store.settle_intent(intent.id, IntentStatus.FILLED, order.id, self.clock.now())

@@ -218,3 +218,14 @@ async def test_resting_maker_entries_count_their_planned_risk_once_and_fill_the_
     assert CAP_FULL in ev.reasons[-1]  # 500, not 1,000: a waiting stop is not counted on top of its entry
     assert [o.symbol for o in await world.exchange.fetch_open_orders() if o.type is OrderType.LIMIT] == [
         "SOL/USD", "ETH/USD"]  # nothing placed on BTC/USD
+
+
+async def test_a_maker_entry_cancelled_by_hand_is_no_longer_looked_for_and_is_uncounted(world: World) -> None:
+    limit, entry_id = await place(world)
+    await world.exchange.cancel_order(entry_id)  # from chat, say: nothing filled
+    candle(world, low=limit, limit=limit)
+    ev = await row(world)
+    assert ev.skip_reason is not SkipReason.MAKER_RESTING
+    [intent] = world.db.list_intents()
+    assert intent.status is IntentStatus.UNFILLED and world.db.resting_maker_intents() == []
+    assert world.pilot.limits.counts().trades_total == 0
