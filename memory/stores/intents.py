@@ -82,6 +82,19 @@ class IntentStoreMixin:
             s.commit()
             return True
 
+    def resting_maker_intents(self, symbol: str | None = None) -> list[OrderIntent]:
+        """Maker entries (a limit price recorded) that may still rest: pending or placed, not yet seen filled or
+        cancelled; oldest first, of one symbol or all."""
+        query = select(OrderIntentRow).where(
+            OrderIntentRow.kind == IntentKind.ENTRY.value,
+            OrderIntentRow.status.in_((IntentStatus.PENDING.value, IntentStatus.PLACED.value)),  # type: ignore[attr-defined]
+            OrderIntentRow.limit_price.is_not(None))  # type: ignore[union-attr]
+        if symbol is not None:
+            query = query.where(OrderIntentRow.symbol == symbol)
+        with self.session() as s:
+            rows = s.exec(query.order_by(OrderIntentRow.id)).all()
+        return [_intent(r) for r in rows]
+
     def pending_intents(self) -> list[OrderIntent]:
         """Intents not settled yet, oldest first."""
         with self.session() as s:
@@ -130,11 +143,12 @@ def _row(intent: OrderIntent) -> OrderIntentRow:
     return OrderIntentRow(kind=IntentKind(intent.kind).value, symbol=intent.symbol, candle_time=intent.candle_time,
                           client_id=intent.client_id, day=intent.day, amount=intent.amount, strategy=intent.strategy,
                           reasons=json.dumps(list(intent.reasons)), status=IntentStatus(intent.status).value,
-                          order_id=intent.order_id, created_at=datetime.now(UTC))
+                          order_id=intent.order_id, created_at=datetime.now(UTC), limit_price=intent.limit_price,
+                          stop_price=intent.stop_price)
 
 
 def _intent(row: OrderIntentRow) -> OrderIntent:
     return OrderIntent(kind=IntentKind(row.kind), symbol=row.symbol, candle_time=row.candle_time,
                        client_id=row.client_id, day=row.day, amount=row.amount, strategy=row.strategy,
                        reasons=tuple(json.loads(row.reasons)), id=row.id, status=IntentStatus(row.status),
-                       order_id=row.order_id)
+                       order_id=row.order_id, limit_price=row.limit_price, stop_price=row.stop_price)

@@ -131,3 +131,5 @@ class OrderIntentRow(SQLModel, table=True):
     order_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = when()
     settled_at: datetime | None = when(nullable=True)
+    limit_price: Decimal | None = money(nullable=True)  # a maker entry's post-only limit (None: a market entry)
+    stop_price: Decimal | None = money(nullable=True)  # the entry's planned stop

@@ -16,7 +16,8 @@ from sqlmodel import Field, SQLModel
 #    fills' cost chain (new tables, filled from the fills at the upgrade).
 # 4: unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told);
 #    orders gained post_only (a maker limit: PAPER fills it only when price trades through it).
-SCHEMA_VERSION = 4
+# 5: autopilot_intents gained limit_price and stop_price (a maker entry's planned risk while it rests).
+SCHEMA_VERSION = 5
 
 
 class DecimalString(TypeDecorator):

@@ -247,7 +247,8 @@ class Autopilot:
         learning = self.learning
         if learning is not None:  # shadows settled, the held position followed or its outcome written
             await learning.observe(symbol, closed, ind, Decimal(position.get("amount", "0")), self.cfg)
-        resting = await self._maker.review(symbol, candle_time, self.cfg.maker_timeout_bars)
+        resting = await self._maker.review(symbol, candle_time, self.cfg.maker_timeout_bars,
+                                           maker=self.cfg.entry == MAKER)
         if resting is not None:  # a maker entry rests here (or ended now): nothing else is decided on the symbol
             return Evaluation(decision=resting.decision, regime=None, strategy=resting.strategy, signal=0,
                               reasons=resting.reasons, skip_reason=resting.skip_reason, order_id=resting.order_id,
@@ -327,10 +328,14 @@ class Autopilot:
                          risk_factor=scale)  # the learner's share (<= 1) of the risk per trade
 
     async def _open_risk(self) -> Decimal:
-        """Quote currency lost if every open position hit its protective stop now."""
-        stops = [o for o in await self.exchange.fetch_open_orders()
-                 if o.type is OrderType.STOP_LOSS and o.side is Side.SELL and o.stop_price is not None]
-        return open_risk([(o.amount, (await self.exchange.fetch_ticker(o.symbol)).bid, o.stop_price) for o in stops])
+        """Quote currency lost if every open position hit its protective stop now, and every resting maker entry
+        filled and then hit its planned stop (LIVE has no stop order for it until it fills: trading/autopilot/maker.py)."""
+        orders = await self.exchange.fetch_open_orders()
+        planned, covered = self._maker.planned_risk(orders)
+        stops = [o for o in orders if o.type is OrderType.STOP_LOSS and o.side is Side.SELL
+                 and o.stop_price is not None and o.id not in covered]
+        return open_risk([*planned, *[(o.amount, (await self.exchange.fetch_ticker(o.symbol)).bid, o.stop_price)
+                                      for o in stops]])
 
     async def _position(self, symbol: str) -> dict[str, str]:
         if isinstance(self.exchange, PositionBook):
@@ -364,7 +369,7 @@ class Autopilot:
         # Counted with its intent before it is sent: a crash after the order cannot leave it uncounted.
         intent_id = self.store.open_entry_intent(OrderIntent(
             IntentKind.ENTRY, symbol, candle_time, request.client_id, self.limits.counts().day, sizing.amount,
-            strategy, reasons))
+            strategy, reasons, limit_price=request.entry_price, stop_price=sizing.stop))
         try:
             bracket = await self.exchange.create_bracket(request)
         except (InvalidOrderError, InsufficientFundsError):

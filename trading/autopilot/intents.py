@@ -27,6 +27,7 @@ class IntentStatus(StrEnum):
     VOID = "void"  # the entry was never sent (or refused): uncounted
     DONE = "done"  # the exit's sale was made (or nothing was left to sell)
     UNFILLED = "unfilled"  # a maker entry cancelled at its timeout with nothing filled: uncounted
+    FILLED = "filled"  # a maker entry that filled (in full or in part): no longer resting, the position is open
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class OrderIntent:
     id: int | None = None
     status: IntentStatus = IntentStatus.PENDING
     order_id: str | None = None
+    limit_price: Decimal | None = None  # a maker entry's post-only limit; None for a market entry
+    stop_price: Decimal | None = None  # the entry's planned stop: a resting maker entry's risk is amount x the gap
 
 
 @runtime_checkable

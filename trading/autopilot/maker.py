@@ -13,6 +13,18 @@ entry intent: nothing is kept in memory, so a restart finds it the same way) and
 "maker entry resting", and no other entry is considered there, as in the backtester) or, at the timeout,
 cancels it: "maker entry unfilled". It can never be placed twice: the symbol is blocked while it rests.
 
+Only in maker mode is every symbol looked at each tick; with taker entries review() asks the exchange only for a
+symbol where the store has a maker entry that may still rest (one placed before a switch to taker): no
+open-orders request per pair and tick on LIVE. A maker entry found gone (filled, or cancelled by the kill switch
+or by hand) has its intent marked "filled" (or "unfilled", uncounted, if nothing filled), so it is not looked for
+again.
+
+The portfolio-risk cap (engine._open_risk): a resting maker entry counts its planned risk, its remaining amount x
+(limit - planned stop), both written in its intent before it is sent. LIVE has no stop order until it fills, so
+without this several resting entries could together exceed max_portfolio_risk once they fill; PAPER lists the
+entry's waiting (PENDING) stop, which is then not counted again. Once (part of) it fills, that part's stop is an
+open stop like any other.
+
 Fill model: the paper simulator fills it at its limit with the maker fee only when price trades through it
 (trading/exchange/paper/exchange.py); the backtester's entry="maker" the same, bar by bar; on LIVE, Kraken.
 
@@ -37,7 +49,7 @@ from trading.autopilot.intents import IntentKind, IntentStatus, OrderIntent
 from trading.clock import Clock
 from trading.decision.evaluation import Decision, SkipReason
 from trading.domain import Market, Order, OrderStatus, OrderType, Side, Ticker, quantize_down
-from trading.errors import OrderNotFoundError
+from trading.errors import OrderNotFoundError, ZynError
 from trading.exchange.base import Exchange
 
 _log = logger.bind(component="autopilot")
@@ -62,6 +74,14 @@ class MakerIntents(Protocol):
         """Mark a placed entry unfilled and uncount it, atomically (only a PLACED one changes)."""
         ...
 
+    def resting_maker_intents(self, symbol: str | None = None) -> list[OrderIntent]:
+        """Maker entry intents (a limit price recorded) still pending or placed, oldest first."""
+        ...
+
+    def settle_intent(self, intent_id: int, status: IntentStatus, order_id: str | None, at: datetime) -> None:
+        """Mark an intent (here: a maker entry seen filled)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MakerReview:
@@ -81,11 +101,20 @@ class MakerEntries:
         self.exchange, self.clock = exchange, clock
         self.store = store if isinstance(store, MakerIntents) else None
 
-    async def review(self, symbol: str, candle_time: datetime, timeout_bars: int) -> MakerReview | None:
-        """None when no maker entry of the autopilot rests on symbol; else its row for this candle."""
+    async def review(self, symbol: str, candle_time: datetime, timeout_bars: int, *,
+                     maker: bool = True) -> MakerReview | None:
+        """None when no maker entry of the autopilot rests on symbol; else its row for this candle.
+
+        With maker=False (taker entries) the exchange is asked only if the store has a maker entry of the symbol
+        that may still rest (one placed before a switch to taker): no open-orders request per pair and tick.
+        """
         if self.store is None:
             return None
-        for order in await self.exchange.fetch_open_orders(symbol):
+        known = self.store.resting_maker_intents(symbol)
+        if not maker and not known:
+            return None
+        orders = await self.exchange.fetch_open_orders(symbol)
+        for order in orders:
             if order.side is not Side.BUY or order.type is not OrderType.LIMIT or not order.client_id:
                 continue
             intent = self.store.entry_intent_by_client_id(order.client_id)
@@ -94,7 +123,52 @@ class MakerEntries:
             if intent.status not in (IntentStatus.PLACED, IntentStatus.PENDING):
                 continue
             return await self._one(symbol, order, intent, candle_time, max(1, int(timeout_bars)))
+        await self._gone(known, {o.client_id for o in orders})
         return None
+
+    async def _gone(self, known: list[OrderIntent], still_open: set[str]) -> None:
+        """Maker entries the store still had as resting that no longer rest: filled, or cancelled (kill switch, by
+        hand) with nothing filled. Marked so, so that neither this review nor the open risk looks for them again."""
+        assert self.store is not None
+        for intent in known:
+            if intent.status is not IntentStatus.PLACED or intent.id is None or intent.client_id in still_open:
+                continue  # a pending one is recovery's to settle
+            try:
+                order = await self.exchange.fetch_order(intent.order_id or intent.client_id)
+            except Exception as exc:  # noqa: BLE001 - looked for again at the next tick; the decision goes on
+                _log.warning("maker entry {} of {} not looked up: {}", intent.client_id, intent.symbol,
+                             exc.message if isinstance(exc, ZynError) else type(exc).__name__)
+                continue
+            if order.filled > 0:
+                self.store.settle_intent(intent.id, IntentStatus.FILLED, order.id, self.clock.now())
+            elif order.status is not OrderStatus.OPEN:
+                self.store.unfilled_entry_intent(intent.id, self.clock.now())
+
+    def planned_risk(self, orders: list[Order]) -> tuple[list[tuple[Decimal, Decimal, Decimal]], set[str]]:
+        """The resting maker entries among these open orders, for the portfolio-risk cap.
+
+        Returns (remaining amount, limit, planned stop) for each (its intent's limit and stop: the risk once it
+        fills and then hits its stop) and the ids of the stops they cover: PAPER lists a resting entry's stop,
+        waiting (PENDING) for the fill, and it must not be counted twice; LIVE has none until the fill (Kraken's
+        conditional close opens on each fill, its stop then counted as any other open stop).
+        """
+        if self.store is None:
+            return [], set()
+        planned = {i.client_id: i for i in self.store.resting_maker_intents()
+                   if i.limit_price is not None and i.stop_price is not None}
+        rows: list[tuple[Decimal, Decimal, Decimal]] = []
+        brackets: set[str] = set()
+        for order in orders:
+            intent = planned.get(order.client_id)
+            if intent is None or order.side is not Side.BUY or order.type is not OrderType.LIMIT:
+                continue
+            assert intent.limit_price is not None and intent.stop_price is not None
+            rows.append((order.remaining, intent.limit_price, intent.stop_price))
+            if order.bracket_id:
+                brackets.add(order.bracket_id)
+        waiting = {o.id for o in orders if o.bracket_id in brackets and o.type is OrderType.STOP_LOSS
+                   and o.status is OrderStatus.PENDING}
+        return rows, waiting
 
     async def _one(self, symbol: str, order: Order, intent: OrderIntent, candle_time: datetime,
                    timeout: int) -> MakerReview:
@@ -110,6 +184,8 @@ class MakerEntries:
         except OrderNotFoundError:  # filled (or cancelled) a moment ago
             done = await self.exchange.fetch_order(order.id)
         if done.filled > 0:
+            if intent.id is not None:
+                self.store.settle_intent(intent.id, IntentStatus.FILLED, done.id, self.clock.now())
             price = done.average or done.price
             rest = "; the rest was cancelled at its timeout" if done.filled < done.amount else ""
             return MakerReview(Decision.HOLD, (f"maker entry filled {done.filled} of {done.amount} {symbol} at "

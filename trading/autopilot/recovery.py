@@ -100,7 +100,7 @@ class Recovery:
     def _decision(self, symbol, candle_time, intent: OrderIntent | None) -> Evaluation:  # noqa: ANN001
         base = dict(symbol=symbol, candle_time=candle_time, evaluated_at=self.clock.now(), indicators={},
                     mode=str(self.exchange.mode), regime=None)
-        if intent is not None and intent.status is IntentStatus.PLACED:
+        if intent is not None and intent.status in (IntentStatus.PLACED, IntentStatus.FILLED):
             return Evaluation(decision=Decision.ENTER, strategy=intent.strategy, signal=1, order_id=intent.order_id,
                               reasons=(*intent.reasons, INTERRUPTED), **base)
         if intent is not None and intent.kind is IntentKind.EXIT:

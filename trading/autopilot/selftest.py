@@ -1,6 +1,11 @@
 """The autopilot's self-test: one pass of the tick's steps on current data, saying what each step found and
 what the tick would have done. It claims no candle and records no decision; it places an order only when
 asked (PAPER: a minimal bracket; LIVE: validate only, Kraken checks and places nothing).
+
+With maker entries (TradingConfig.entry = "maker", trading/autopilot/maker.py) it shows the maker step as the
+tick takes it: sized at the post-only limit (the bid, rounded down to the price step), resting up to
+maker_timeout_bars closed candles; LIVE validates that post-only limit (oflags=post); PAPER, asked to place,
+places the minimal post-only bracket, sees it rest and cancels it at once (nothing would manage its timeout).
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from trading.attribution import SELF_TEST
+from trading.autopilot.maker import MAKER, maker_price
 from trading.clock import Clock
 from trading.config import TradingConfig
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
-from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderType, Side
-from trading.errors import ZynError
+from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
+from trading.errors import PostOnlyRejectedError, ZynError
 from trading.exchange.base import Exchange
 from trading.risk.daily_target import DailyProfitTarget
 from trading.risk.limits import DailyLimits, KillSwitch
@@ -102,7 +108,9 @@ async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, plac
     ticker = await exchange.fetch_ticker(symbol)
     equity = balances[quote].total if quote in balances else ZERO  # cash only: nothing is held here
     free = balances[quote].free if quote in balances else ZERO
-    sizing = size_long(equity=equity, free_quote=free, entry=ticker.ask, atr=Decimal(str(float(stop_atr(ind, d.strategy)[i]))),
+    maker = cfg.entry == MAKER
+    entry = maker_price(ticker, market) if maker else ticker.ask  # as the tick sizes it (engine._size)
+    sizing = size_long(equity=equity, free_quote=free, entry=entry, atr=Decimal(str(float(stop_atr(ind, d.strategy)[i]))),
                        market=market, cfg=cfg.risk, open_risk=ZERO, taker_fee=market.taker_fee)
     if not isinstance(sizing, Sizing):
         report.add("sizing", False, sizing[1])
@@ -110,7 +118,46 @@ async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, plac
         return
     report.add("sizing", True, f"{sizing.amount} at ~{sizing.entry}, stop {sizing.stop}, target {sizing.target}")
     report.verdict = f"would BUY {sizing.amount} {symbol}"
+    if maker:
+        timeout = cfg.maker_timeout_bars
+        rounded = f", rounded down to the {market.price_step} price step" if sizing.entry != ticker.bid else ""
+        report.add("maker entry", True, (
+            f"post-only limit buy at {sizing.entry}: the bid {ticker.bid}{rounded}, the ask {ticker.ask}; it rests up "
+            f"to {timeout} closed 5m candles ({timeout * 5} min), fills only if price trades below it (maker fee "
+            f"{market.maker_fee:.2%}), else it is cancelled, not chased; stop and target arm once it fills"))
+        report.verdict += f" with a post-only limit at {sizing.entry} (maker), resting up to {timeout} candles"
+        await _maker_order(report, exchange, market, sizing, symbol, place)
+        return
     await _order(report, exchange, market, sizing, symbol, place)
+
+
+async def _maker_order(report, exchange, market, sizing, symbol, place) -> None:  # noqa: ANN001
+    """The maker entry's order: LIVE validates the post-only limit; PAPER places a minimal one and cancels it."""
+    try:
+        if exchange.mode is Mode.LIVE:
+            order = await exchange.create_order(OrderRequest(symbol, Side.BUY, OrderType.LIMIT, sizing.amount,
+                                                             price=sizing.entry, post_only=True, validate_only=True))
+            report.add("order (validate only)", True, (
+                f"Kraken accepts the post-only limit buy of {sizing.amount} at {sizing.entry} (oflags=post): "
+                f"{order.reason or 'valid'}"))
+            return
+        if not place:
+            report.add("order", True, "not placed (PAPER: ask with --place for a minimal one)")
+            return
+        bracket = await exchange.create_bracket(BracketRequest(
+            symbol, Side.BUY, market.min_amount, stop_price=sizing.stop, take_profit_price=sizing.target,
+            entry_price=sizing.entry, source=SELF_TEST, post_only=True))
+    except PostOnlyRejectedError as exc:  # the bid moved up to the ask: the tick would skip it, not chase it
+        report.add("order", False, f"post-only buy at {sizing.entry} refused: {exc.message}")
+        report.verdict = "would SKIP: maker entry refused (it would have taken liquidity)"
+        return
+    report.order_id = bracket.entry_order_id
+    resting = await exchange.fetch_order(bracket.entry_order_id)
+    done = await exchange.cancel_order(bracket.entry_order_id)  # its timeout is not the self-test's to wait out
+    report.add("order (PAPER, minimal)", resting.status is OrderStatus.OPEN and done.filled == 0, (
+        f"placed a post-only buy of {market.min_amount} {symbol} at {resting.price}: entry {resting.id} "
+        f"{'rested' if resting.status is OrderStatus.OPEN else resting.status.value}, then cancelled at once "
+        f"(the self-test does not wait out its timeout)"))
 
 
 async def _order(report, exchange, market, sizing, symbol, place) -> None:  # noqa: ANN001

@@ -10,9 +10,19 @@ from pathlib import Path
 import pytest
 
 from tests.trading.autopilot.test_autopilot import CFG, World, declining_then_jump
+from trading.attribution import AUTOPILOT
 from trading.autopilot.intents import IntentKind, IntentStatus, OrderIntent
 from trading.decision.evaluation import Decision, SkipReason
-from trading.domain import BracketRequest, Candle, Liquidity, OrderStatus, OrderType, Side, new_client_id
+from trading.domain import (
+    BracketRequest,
+    Candle,
+    Liquidity,
+    Market,
+    OrderStatus,
+    OrderType,
+    Side,
+    new_client_id,
+)
 from trading.events import EventKind
 
 MAKER_CFG = CFG.model_copy(update={"entry": "maker", "maker_timeout_bars": 3})
@@ -60,6 +70,9 @@ async def test_a_maker_entry_rests_then_fills_through_its_limit_and_arms_its_bra
         OrderType.LIMIT: OrderStatus.OPEN, OrderType.STOP_LOSS: OrderStatus.PENDING,
         OrderType.TAKE_PROFIT: OrderStatus.PENDING}  # the bracket waits for the fill
     assert world.pilot.limits.counts().trades_total == 1  # counted when placed
+    [stop] = [o for o in await world.exchange.fetch_open_orders() if o.type is OrderType.STOP_LOSS]
+    [intent] = world.db.list_intents()  # written ahead with its limit and planned stop: its risk while it rests
+    assert (intent.limit_price, intent.stop_price, intent.status) == (limit, stop.stop_price, IntentStatus.PLACED)
     placed = [e for e in world.events if e.kind is EventKind.ORDER_PLACED]
     assert "post-only (maker) buy" in placed[-1].text
 
@@ -76,6 +89,8 @@ async def test_a_maker_entry_rests_then_fills_through_its_limit_and_arms_its_bra
     assert fill.fee == (fill.amount * limit * Decimal("0.0025")).quantize(Decimal("0.00000001"))
     assert {o.type: o.status for o in await world.exchange.fetch_open_orders()} == {
         OrderType.STOP_LOSS: OrderStatus.OPEN, OrderType.TAKE_PROFIT: OrderStatus.OPEN}
+    assert world.db.list_intents()[0].status is IntentStatus.FILLED  # seen filled: no longer resting
+    assert world.db.resting_maker_intents() == []
     [alert] = [e for e in world.events if e.kind is EventKind.ORDER_FILLED]
     assert f"(maker, fee {fill.fee})" in alert.text
     assert world.pilot.limits.counts().trades_total == 1
@@ -155,3 +170,62 @@ async def test_a_post_only_entry_that_would_take_is_refused_and_uncounted(world:
     assert ev.decision is Decision.SKIP and ev.skip_reason is SkipReason.MAKER_UNFILLED
     assert "maker entry refused" in ev.reasons[-1] and "would take liquidity" in ev.reasons[-1]
     assert await world.exchange.fetch_open_orders() == [] and world.pilot.limits.counts().trades_total == 0
+
+
+async def rest_maker_entry(db, exchange, clock, symbol: str, amount: str, limit: str, stop: str,  # noqa: ANN001
+                           target: str) -> str:
+    """A resting maker entry written and placed as the autopilot's _enter does: its intent (with its limit and
+    planned stop) first, then the post-only bracket, then the intent settled. Returns the entry's order id."""
+    request = BracketRequest(symbol, Side.BUY, Decimal(amount), stop_price=Decimal(stop),
+                             take_profit_price=Decimal(target), entry_price=Decimal(limit), source=AUTOPILOT,
+                             strategy="ma_crossover", post_only=True)
+    candle_time = clock.now().replace(second=0, microsecond=0) - timedelta(minutes=5)
+    intent_id = db.open_entry_intent(OrderIntent(IntentKind.ENTRY, symbol, candle_time, request.client_id,
+                                                 clock.now().date(), request.amount, "ma_crossover", (),
+                                                 limit_price=request.entry_price, stop_price=request.stop_price))
+    bracket = await exchange.create_bracket(request)
+    db.settle_intent(intent_id, IntentStatus.PLACED, bracket.entry_order_id, clock.now())
+    entry = await exchange.fetch_order(bracket.entry_order_id)
+    assert entry.status is OrderStatus.OPEN and entry.post_only
+    return entry.id
+
+
+# Two resting maker entries whose planned risk, amount x (limit - planned stop), is 250 USD each: together the
+# whole 5% cap of a 10,000 USD account. LIVE (tests/trading/exchange/kraken/test_live_maker.py) gives the same.
+RESTING = (("ETH/USD", "1", "3500", "3250", "4000"), ("SOL/USD", "10", "150", "125", "200"))
+CAP_FULL = "open risk 500 + this trade's"
+
+
+def sol_usd() -> Market:
+    return Market(symbol="SOL/USD", exchange_id="SOLUSD", altname="SOLUSD", base="SOL", quote="USD",
+                  price_step=Decimal("0.01"), amount_step=Decimal("0.00000001"), min_amount=Decimal("0.02"),
+                  min_cost=Decimal("0.5"))
+
+
+async def test_resting_maker_entries_count_their_planned_risk_once_and_fill_the_portfolio_cap(tmp_path: Path) -> None:
+    world = World(tmp_path, MAKER_CFG)
+    world.feed.markets["SOL/USD"] = sol_usd()
+    world.clock.advance(timedelta(seconds=5))
+    world.feed.set_price("ETH/USD", "3500", "3500.01")
+    world.feed.set_price("SOL/USD", "150", "150.01")
+    for rest in RESTING:
+        await rest_maker_entry(world.db, world.exchange, world.clock, *rest)
+    waiting = [o for o in await world.exchange.fetch_open_orders() if o.type is OrderType.STOP_LOSS]
+    assert [o.status for o in waiting] == [OrderStatus.PENDING] * 2  # PAPER lists each one's waiting stop
+    world.set_closes(declining_then_jump())  # a buy signal on BTC/USD
+    ev = await row(world)
+    assert ev.decision is Decision.SKIP and ev.skip_reason is SkipReason.RISK_CAP, ev.reasons
+    assert CAP_FULL in ev.reasons[-1]  # 500, not 1,000: a waiting stop is not counted on top of its entry
+    assert [o.symbol for o in await world.exchange.fetch_open_orders() if o.type is OrderType.LIMIT] == [
+        "SOL/USD", "ETH/USD"]  # nothing placed on BTC/USD
+
+
+async def test_a_maker_entry_cancelled_by_hand_is_no_longer_looked_for_and_is_uncounted(world: World) -> None:
+    limit, entry_id = await place(world)
+    await world.exchange.cancel_order(entry_id)  # from chat, say: nothing filled
+    candle(world, low=limit, limit=limit)
+    ev = await row(world)
+    assert ev.skip_reason is not SkipReason.MAKER_RESTING
+    [intent] = world.db.list_intents()
+    assert intent.status is IntentStatus.UNFILLED and world.db.resting_maker_intents() == []
+    assert world.pilot.limits.counts().trades_total == 0

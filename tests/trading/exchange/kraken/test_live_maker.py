@@ -9,8 +9,10 @@ from decimal import Decimal as D
 import pytest
 
 from tests.trading.autopilot.test_autopilot import CFG, declining_then_jump
+from tests.trading.autopilot.test_maker import CAP_FULL, RESTING, rest_maker_entry
 from tests.trading.exchange.kraken.live_env import BTC, PAIR, STOP, TARGET, Live
 from trading.autopilot.engine import Autopilot
+from trading.autopilot.intents import IntentStatus
 from trading.clock import to_ms
 from trading.decision.evaluation import Decision, SkipReason
 from trading.domain import (
@@ -151,3 +153,56 @@ async def test_a_live_maker_entry_is_cancelled_at_its_timeout_and_its_bracket_cl
     [bracket] = live.db.list_brackets()
     assert bracket.status is BracketStatus.CANCELED and bracket.exit_kind == ExitKind.ENTRY_CANCELLED
     assert pilot.pilot.limits.counts().trades_total == 0
+
+
+async def test_resting_maker_entries_on_kraken_count_their_planned_risk_against_the_portfolio_cap(
+        pilot: Pilot) -> None:
+    live = pilot.live
+    live.k.set_price("XETHZUSD", "3500", "3500.01")
+    live.k.set_price("SOLUSD", "150", "150.01")
+    for rest in RESTING:
+        await rest_maker_entry(live.db, live.ex, live.clock, *rest)
+    assert [o["ordertype"] for _t, o in live.open_orders()] == ["limit", "limit"]  # no stop before a fill
+    ev = await pilot.tick()  # a buy signal on BTC/USD
+    assert ev.decision is Decision.SKIP and ev.skip_reason is SkipReason.RISK_CAP, ev.reasons
+    assert CAP_FULL in ev.reasons[-1]  # the same answer as PAPER's (tests/trading/autopilot/test_maker.py)
+    assert len(live.adds()) == 2  # nothing sent for BTC/USD
+
+
+THREE = ("BTC/USD", "ETH/USD", "SOL/USD")
+
+
+def autopilot(live: Live, cfg) -> Autopilot:  # noqa: ANN001 - a TradingConfig
+    return Autopilot(live.ex, live.db, DailyLimits(live.db, cfg.risk, live.clock), KillSwitch(live.db, cfg.risk, live.clock),
+                     live.clock, cfg, live.pilot.bus)
+
+
+async def test_a_taker_tick_asks_kraken_for_no_open_orders_to_review_maker_entries(live: Live) -> None:
+    live.db.set_autopilot_enabled(True, by="test")
+    taker = autopilot(live, CFG.model_copy(update={"universe": THREE}))
+    live.k.requests.clear()
+    report = await taker.tick()
+    assert [e.symbol for e in report.evaluations] == list(THREE)
+    assert live.k.calls("OpenOrders") == []  # was one per pair and tick: 3 private calls every 5 minutes
+    maker = autopilot(live, MAKER_CFG.model_copy(update={"universe": THREE}))
+    live.clock.advance(timedelta(minutes=5))
+    live.k.requests.clear()
+    assert len((await maker.tick()).evaluations) == 3
+    assert len(live.k.calls("OpenOrders")) == 3  # entry = maker: each pair is looked at for a resting entry
+
+
+async def test_after_a_switch_to_taker_a_resting_maker_entry_is_still_reviewed_until_it_fills(pilot: Pilot) -> None:
+    live = pilot.live
+    entry = await pilot.tick()  # maker: a post-only buy rests on BTC/USD
+    limit = D(live.adds()[0]["price"])
+    pilot.pilot = autopilot(live, CFG)  # the owner switches to taker entries (a restart with the new setting)
+    pilot.next_candle(limit)
+    live.k.requests.clear()
+    ev = await pilot.tick()
+    assert ev.skip_reason is SkipReason.MAKER_RESTING and ev.order_id == entry.order_id  # the store knew of it
+    live.k.fill_order(entry.order_id)
+    pilot.next_candle(limit)
+    ev = await pilot.tick()
+    assert ev.skip_reason is not SkipReason.MAKER_RESTING
+    [intent] = live.db.list_intents()
+    assert intent.status is IntentStatus.FILLED and live.db.resting_maker_intents() == []  # not reviewed again
