@@ -69,7 +69,7 @@ def key_of(cfg: TradingConfig, quote: str, source: str = "") -> str:
 
 class UniverseKeeper:
     def __init__(self, exchange: Exchange, store: object, clock: Clock, *, quote: str = "USD") -> None:
-        self.exchange, self.clock, self.quote = exchange, clock, quote
+        self.exchange, self.clock, self.quote, self.store = exchange, clock, quote, store
         self.record = store if isinstance(store, UniverseRecord) else None
         self.candles = store if isinstance(store, HeldCandles) else None
         self.current: UniverseChoice | None = None
@@ -160,14 +160,23 @@ class UniverseKeeper:
         return max(stored, sum(1 for c in candles if c.closed))
 
     async def _held(self) -> list[str]:
-        """Pairs with a holding: their exits must be evaluated even after they leave the universe."""
+        """Pairs with a holding, or with a maker entry that may still rest: their exits (and the resting entry's
+        timeout) must be evaluated even after they leave the universe."""
+        resting: set[str] = set()
+        if hasattr(self.store, "resting_maker_intents"):
+            try:
+                resting = {i.symbol for i in self.store.resting_maker_intents()}  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001 - the chosen pairs still trade
+                _log.warning("resting maker entries not read: {}", exc)
         try:
             if isinstance(self.exchange, PositionBook):
-                return sorted(s for s, p in (await self.exchange.positions()).items() if p.amount > 0)
-            markets = await self.exchange.load_markets()
-            balances = await self.exchange.fetch_balances()
-            return sorted(f"{a}/{self.quote}" for a, b in balances.items()
-                          if a != self.quote and b.total > 0 and f"{a}/{self.quote}" in markets)
+                held = {s for s, p in (await self.exchange.positions()).items() if p.amount > 0}
+            else:
+                markets = await self.exchange.load_markets()
+                balances = await self.exchange.fetch_balances()
+                held = {f"{a}/{self.quote}" for a, b in balances.items()
+                        if a != self.quote and b.total > 0 and f"{a}/{self.quote}" in markets}
         except Exception as exc:  # noqa: BLE001 - the chosen pairs still trade
             _log.warning("held pairs not read: {}", exc)
-            return []
+            held = set()
+        return sorted(held | resting)

@@ -127,6 +127,23 @@ async def test_a_held_pair_outside_the_choice_is_still_evaluated_for_its_exit(tm
         db.close()
 
 
+async def test_a_resting_maker_entry_outside_the_choice_is_still_reviewed(tmp_path: Path) -> None:
+    """A post-only entry resting on a pair that left the universe must still reach its timeout (or its fill)."""
+    from trading.autopilot.intents import IntentKind, OrderIntent
+
+    clock = ManualClock(KRAKEN_NOW + timedelta(seconds=5))
+    async with KrakenStandin(now=KRAKEN_NOW) as k:
+        _market(k)
+        feed = FallbackFeed(KrakenPublicFeed(api_url=k.url, clock=clock), lambda: ReplayFeed(clock))
+        db = open_database(Mode.PAPER, tmp_path)
+        db.open_entry_intent(OrderIntent(IntentKind.ENTRY, "XRP/USD", clock.now(), "zyn-ap-xrp-1", clock.now().date(),
+                                         Decimal("50"), limit_price=Decimal("0.5"), stop_price=Decimal("0.45")))
+        keeper = UniverseKeeper(PaperExchange(feed, db, clock), db, clock)
+        assert await keeper.pairs(AUTO) == ("ADA/USD", "BTC/USD", "ETH/USD", "XRP/USD") and keeper.held == ("XRP/USD",)
+        await feed.close()
+        db.close()
+
+
 async def test_chat_explains_the_universe_in_force(tmp_path: Path) -> None:
     from tests.agent.world import OWNER, make_world
 
