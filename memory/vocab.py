@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The database's schema (memory.db stamps and upgrades it; memory.quick reads a file of it without SQLAlchemy).
+# 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
+# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
+#    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
+#    fills' cost chain (new tables, filled from the fills at the upgrade).
+SCHEMA_VERSION = 3
+
 ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
                "protection")
 ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")

@@ -10,18 +10,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.runner import CliState
-from trading.backtest.run import (
-    backtest_settings,
-    chart_name,
-    check_period,
-    config_for,
-    market_for,
-    parse_when,
-    render_chart,
-    replay_candles,
-    replay_label,
-    require_warmup,
-)
 
 if TYPE_CHECKING:
     from trading.backtest.engine import BacktestResult
@@ -42,6 +30,7 @@ def _config(state: CliState, strategy: str | None) -> Any:
     """The settings in force (the file with the runtime overrides from chat), as the autopilot and a chat
     backtest use them."""
     from bot.cli.effective import effective_config
+    from trading.backtest.run import config_for
 
     return config_for(effective_config(state.settings).cfg, strategy)
 
@@ -73,6 +62,17 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01."""
     from trading.backtest.data import load_candles, slice_range
     from trading.backtest.engine import run_backtest
+    from trading.backtest.run import (  # here: `zyn --help` and `zyn status` need none of the backtester
+        backtest_settings,
+        chart_name,
+        check_period,
+        market_for,
+        parse_when,
+        render_chart,
+        replay_candles,
+        replay_label,
+        require_warmup,
+    )
     from trading.errors import InputError
 
     start, end = parse_when(start_text, "--from"), parse_when(end_text, "--to")

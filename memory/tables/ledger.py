@@ -10,11 +10,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-# 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
-# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
-#    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
-#    fills' cost chain (new tables, filled from the fills at the upgrade).
-SCHEMA_VERSION = 3
+from memory.vocab import SCHEMA_VERSION  # noqa: F401  (declared without the database layer; re-exported)
 
 
 class DecimalString(TypeDecorator):
