@@ -12,7 +12,8 @@ from typing import Any
 # 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
 #    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
 #    fills' cost chain (new tables, filled from the fills at the upgrade).
-SCHEMA_VERSION = 3
+# 4: an index of brackets by entry order (the source lookup of orders and fills written without one).
+SCHEMA_VERSION = 4
 
 ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
                "protection")
