@@ -17,7 +17,9 @@ UNSTAMPED = frozenset({"get_status", "alert_settings", "set_alert", "set_risk", 
 
 def stamped(tool: Tool) -> Tool:
     """The tool as the catalogue holds it: STAMPED unless it is one of UNSTAMPED."""
-    return tool if tool.name in UNSTAMPED else replace(tool, flags=tool.flags | {ToolFlag.STAMPED})
+    if tool.name in UNSTAMPED or ToolFlag.STAMPED in tool.flags:
+        return tool
+    return replace(tool, flags=tool.flags | {ToolFlag.STAMPED})
 
 
 P, C = Permission, ConfirmPolicy
