@@ -2,7 +2,7 @@
 
     python bench/bench_paper_throughput.py [N]          # N operations of each kind (default 2000)
     python bench/bench_paper_throughput.py --stored     # market orders/s with 1k, 10k and 100k orders stored
-    python bench/bench_paper_throughput.py --stored 1000,100000   # those sizes only
+    python bench/bench_paper_throughput.py --stored 1000,100000 [cancelled]  # those sizes; the older history
 """
 
 from __future__ import annotations
@@ -89,11 +89,13 @@ async def run(n: int) -> None:
         print(f"  fills stored: {trades}")
 
 
-async def stored(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), rounds: int = 7, batch: int = 100) -> None:
+async def stored(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), rounds: int = 7, batch: int = 100,
+                 history: str = "trades") -> None:
     """Market orders per second on a ledger already holding `size` orders of history.
 
-    The history is what trading leaves: closed market orders with their fills (so the fills' P&L chain holds
-    `size` rows), every other one the entry of a closed bracket, built through commit_paper in batches. The
+    history "trades": what trading leaves, closed market orders with their fills (so the fills' P&L chain holds
+    `size` rows), every other one the entry of a closed bracket; "cancelled": cancelled limit orders only (the
+    earlier form of this bench). Built through commit_paper in batches. The
     ledgers of every size are built first, then timed in interleaved rounds (`batch` orders on each per round),
     so a change in the machine's load hits every size alike; medians of the rounds. Wall rate, CPU rate (this
     process's CPU time, steadier on a busy machine) and SQL statements per order.
@@ -112,10 +114,11 @@ async def stored(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), rounds: int 
         await ex.fetch_balances()
         started = time.perf_counter()
         for first in range(0, size, 5000):
-            db.commit_paper(_history(range(first, min(size, first + 5000))))
+            numbers = range(first, min(size, first + 5000))
+            db.commit_paper(_history(numbers) if history == "trades" else _cancelled(numbers))
         statements = [0]
         event.listen(db.engine, "before_cursor_execute", lambda *_, n=statements: n.__setitem__(0, n[0] + 1))
-        print(f"  built {size:>7,} stored orders (with fills and brackets) in {time.perf_counter() - started:.1f} s")
+        print(f"  built {size:>7,} stored orders ({history}) in {time.perf_counter() - started:.1f} s")
         ledgers.append((size, clock, ex, db, statements))
     walls: dict[int, list[float]] = {size: [] for size in sizes}
     cpus: dict[int, list[float]] = {size: [] for size in sizes}
@@ -130,14 +133,22 @@ async def stored(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), rounds: int 
                 await ex.create_order(OrderRequest("BTC/USD", side, OrderType.MARKET, D("0.001")))
             walls[size].append(batch / (time.perf_counter() - wall))
             cpus[size].append(batch / (time.process_time() - cpu))
-    print(f"paper market orders per second by orders already stored (medians of {rounds} interleaved rounds of "
-          f"{batch})")
+    print(f"paper market orders per second by orders already stored ({history}; medians of {rounds} interleaved "
+          f"rounds of {batch})")
     for size, _, _, db, statements in ledgers:
         print(f"  {size:>7,} stored: {statistics.median(walls[size]):6.0f} orders/s wall, "
               f"{statistics.median(cpus[size]):6.0f} orders/s CPU, {statements[0] / (rounds * batch):.1f} SQL "
               "statements per order")
         db.close()
     tmp.cleanup()
+
+
+def _cancelled(numbers: range) -> PaperChange:
+    """Cancelled limit orders OLD<i>, no fills."""
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    return PaperChange(orders=[Order(id=f"OLD{i}", client_id=f"old{i}", symbol="BTC/USD", side=Side.BUY,
+                                     type=OrderType.LIMIT, amount=D("0.001"), status=OrderStatus.CANCELED,
+                                     created_at=at, updated_at=at, price=D("60000")) for i in numbers])
 
 
 def _history(numbers: range) -> PaperChange:
@@ -160,6 +171,7 @@ def _history(numbers: range) -> PaperChange:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--stored"]:
-        asyncio.run(stored(tuple(int(x) for x in sys.argv[2].split(","))) if len(sys.argv) > 2 else stored())
+        sizes = tuple(int(x) for x in sys.argv[2].split(",")) if len(sys.argv) > 2 else (1_000, 10_000, 100_000)
+        asyncio.run(stored(sizes, history=sys.argv[3] if len(sys.argv) > 3 else "trades"))
     else:
         asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else N))
