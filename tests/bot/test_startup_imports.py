@@ -88,3 +88,17 @@ def test_offline_status_still_refuses_a_database_of_the_other_mode(tmp_path: Pat
                           text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode != 0
     assert "belongs to LIVE mode" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_program_freezes_its_objects_before_exit_and_a_caller_that_goes_on_is_left_alone(tmp_path: Path) -> None:
+    """`zyn` (main() reading sys.argv) freezes the garbage collector's objects when the command is done, so the
+    interpreter's last collections skip them; main(argv) from a caller (tests, other code) changes nothing."""
+    probe = ("import gc, sys\nfrom bot.cli.main import main\n"
+             "code = main(['status'])\nafter_call = gc.get_freeze_count()\n"
+             "sys.argv = ['zyn', 'status']\ncode2 = main()\n"
+             "print('@@', code, after_call, code2, gc.get_freeze_count() > 0)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ZYN_DATA_DIR": str(tmp_path / "data"), "ZYN_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=tmp_path,
+                          timeout=60)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("@@")][-1]
+    assert line.split()[1:] == ["0", "0", "0", "True"]
