@@ -237,11 +237,13 @@ async def probe(settings: Settings, feed: MarketFeed, exchange: Exchange) -> str
 
 def confirm_in_paper(settings: Settings) -> list[str]:
     """ZYN_CONFIRM_IN_PAPER as tool names (unknown ones are logged and ignored)."""
+    names = [p.strip() for p in settings.confirm_in_paper.split(",") if p.strip()]
+    if not names:
+        return []  # the usual case: no need to load the catalogue (and every tool module) to check none
     from loguru import logger
 
     from tools.catalog import CATALOG
 
-    names = [p.strip() for p in settings.confirm_in_paper.split(",") if p.strip()]
     unknown = [n for n in names if n not in CATALOG]
     if unknown:
         logger.bind(component="app").warning("ZYN_CONFIRM_IN_PAPER names unknown tools, ignored: {}",

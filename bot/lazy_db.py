@@ -1,5 +1,10 @@
 """The mode's database, opened on first use: a CLI command that never touches it (`zyn status`, `zyn ticker`)
-does not import the database layer at all, and starts in a third of the time."""
+does not import the database layer at all, and starts in a fraction of the time.
+
+The offline replay asks it for the candle store's real candles of each replay market (what status shows as the
+data source, what ticker prices): for the default SQLite file that is read with the standard library's sqlite3
+(memory.quick), so the database layer stays unloaded; a database URL, or a file only a real open can read, is
+opened the usual way."""
 
 from __future__ import annotations
 
@@ -33,6 +38,18 @@ class LazyDatabase:
     @property
     def opened(self) -> bool:
         return self._db is not None
+
+    def replay_series(self, pair: str) -> Any:
+        """memory's Database.replay_series, without opening the database when its SQLite file can be read
+        directly (no file: nothing stored, and nothing is created)."""
+        if self._db is None and self._url is None:
+            from memory.quick import Unavailable, replay_series
+
+            try:
+                return replay_series(self._data_dir / self._mode.value / "zyn.db", self._mode.value, pair)
+            except Unavailable:
+                pass
+        return self.__getattr__("replay_series")(pair)
 
     def close(self) -> None:
         if self._db is not None:

@@ -7,6 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The database's schema (memory.db stamps and upgrades it; memory.quick reads a file of it without SQLAlchemy).
+# 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
+# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
+#    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
+#    fills' cost chain (new tables, filled from the fills at the upgrade).
+# 4: an index of brackets by entry order (the source lookup of orders and fills written without one);
+#    unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told);
+#    orders gained post_only (a maker limit: PAPER fills it only when price trades through it).
+# 5: autopilot_intents gained limit_price and stop_price (a maker entry's planned risk while it rests).
+SCHEMA_VERSION = 5
+
 ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
                "protection")
 ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")

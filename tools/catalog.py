@@ -5,7 +5,6 @@ is for the service's own jobs (the daily report) and for tests."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from tools import (
@@ -17,7 +16,6 @@ from tools import (
     insight,
     journal,
     learning,
-    market,
     orders,
     report,
     risk,
@@ -28,6 +26,7 @@ from tools import (
 )
 from tools.backtest import BacktestArgs, run_backtest
 from tools.base import ConfirmPolicy, Permission, Tool, ToolFlag
+from tools.catalog_light import LIGHT, UNSTAMPED, stamped
 from tools.context import ToolContext
 from trading.errors import InputError
 
@@ -35,11 +34,8 @@ P, C = Permission, ConfirmPolicy
 ORDER = {"flags": frozenset({ToolFlag.RECHECK_PRICE}), "describe": orders.describe_order,
          "dry_run": orders.validates_only, "caution": orders.order_caution}
 
-CATALOG: dict[str, Tool] = {t.name: t for t in (
-    Tool("get_status", "Mode, data source, connectivity and credentials", market.NoArgs, P.READ, C.NEVER,
-         market.get_status),
-    Tool("get_price", "Current bid, ask and last price of a pair", market.PriceArgs, P.READ, C.NEVER,
-         market.get_price),
+# get_status and get_price come first, from tools.catalog_light (the gate reads them without this module).
+CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (
     Tool("get_portfolio", "Balances, positions, equity and P&L", account.PortfolioArgs, P.READ, C.NEVER,
          account.get_portfolio),
     Tool("get_balances", "Balances per asset and what open orders hold", account.BalancesArgs, P.READ, C.NEVER,
@@ -111,15 +107,13 @@ CATALOG: dict[str, Tool] = {t.name: t for t in (
          P.ADMIN, C.ALWAYS, learning.learning_reset, describe=learning.describe_reset),
     Tool("set_alert", "Turn an event type on, silent or off on a channel (or all)", alerts.SetAlertArgs, P.ADMIN,
          C.NEVER, alerts.set_alert),
-)}
-
-# Every reply with money or trades says the mode and the data's time (ToolFlag.STAMPED): every tool but these,
-# which show neither (run_backtest is a simulation over past days, which says so with its own dates).
-UNSTAMPED = frozenset({"get_status", "alert_settings", "set_alert", "set_risk", "autopilot_start", "autopilot_stop",
-                       "kill_switch_reset", "run_backtest", "export_report", "learning_status", "why_strategy_off",
-                       "learning_freeze", "learning_reset"})  # what the learner knows: no money, no trades
-CATALOG = {name: t if name in UNSTAMPED else replace(t, flags=t.flags | {ToolFlag.STAMPED})
-           for name, t in CATALOG.items()}
+)}}
+CATALOG = {name: stamped(t) for name, t in CATALOG.items()}  # UNSTAMPED (tools.catalog_light) say no mode and time
+__all__ = ["CATALOG", "UNSTAMPED", "invoke"]
+# The model gets no confirm tool; a catalogue that had one would hand it a way round the person (the gate checks
+# a catalogue it is given; this one it loads lazily, so it is checked here).
+if any(n.lower().startswith("confirm") for n in CATALOG):
+    raise ValueError("tools named confirm* are not allowed in the catalogue")
 
 
 async def invoke(ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> Any:

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tools.ports import ToolStore
 from trading.clock import Clock
-from trading.config import TradingConfig
 from trading.domain import Balance, Fill, Mode, Order
 from trading.errors import InputError
 from trading.exchange.base import Exchange, require_mode
+
+if TYPE_CHECKING:  # annotations only: `zyn status` loads neither the stores' ports nor the trading config's models
+    from tools.ports import ToolStore
+    from trading.config import TradingConfig
 
 
 class Journal(Protocol):

@@ -10,15 +10,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.runner import CliState
-from trading.backtest.run import (
-    backtest_settings,
-    chart_name,
-    check_period,
-    config_for,
-    market_for,
-    parse_when,
-    render_chart,
-)
 
 if TYPE_CHECKING:
     from trading.backtest.engine import BacktestResult
@@ -39,6 +30,7 @@ def _config(state: CliState, strategy: str | None) -> Any:
     """The settings in force (the file with the runtime overrides from chat), as the autopilot and a chat
     backtest use them."""
     from bot.cli.effective import effective_config
+    from trading.backtest.run import config_for
 
     return config_for(effective_config(state.settings).cfg, strategy)
 
@@ -70,7 +62,18 @@ def backtest(state: CliState, pair: str, start_text: str | None, end_text: str |
     """Backtest the autopilot on history: zyn backtest BTC/USD --from 2024-01-01 --to 2024-02-01.
 
     The indicators warm up on the candles before --from (the same source); trades and figures cover the period."""
-    from trading.backtest.run import backtest_period, load_history, pair_symbol, store_set
+    from trading.backtest.run import (  # here: `zyn --help` and `zyn status` need none of the backtester
+        backtest_period,
+        backtest_settings,
+        chart_name,
+        check_period,
+        load_history,
+        market_for,
+        pair_symbol,
+        parse_when,
+        render_chart,
+        store_set,
+    )
     from trading.errors import InputError
 
     start, end = parse_when(start_text, "--from"), parse_when(end_text, "--to")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 
 @click.command()
 def doctor() -> None:
     """Check dependencies, configuration, database, Kraken reach and keys, and clock skew."""
+    import asyncio
+
     from bot.doctor import diagnose
 
     checks = asyncio.run(diagnose())

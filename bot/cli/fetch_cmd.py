@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,10 +34,13 @@ def fetch(state: CliState, pair: str, since_text: str, timeframe: str, delay: fl
         raise InputError(f"--since {since_text} is not in the past")
     if not 0 <= delay <= 60:
         raise InputError("--delay must be 0 to 60 seconds")
+    import asyncio  # here: `zyn --help` loads no event loop
+
     asyncio.run(_fetch(state.settings, pair, timeframe, since, delay))
 
 
 async def _fetch(settings: Any, pair: str, timeframe: str, since: datetime, delay: float) -> None:
+    import asyncio
     from urllib.parse import urlsplit
 
     from bot.cli.data_cmd import candle_store

@@ -321,7 +321,21 @@ cli.add_command(learn)
 
 def main(argv: Sequence[str] | None = None, *, factory: Callable[..., Any] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 1 bad input, 2 exchange or network error)."""
-    return run_main(cli, list(sys.argv[1:] if argv is None else argv), factory)
+    try:
+        return run_main(cli, list(sys.argv[1:] if argv is None else argv), factory)
+    finally:
+        if argv is None:  # the program itself (the `zyn` script, python -m), not a caller that goes on
+            _before_exit()
+
+
+def _before_exit() -> None:
+    """The command is done and the process is about to end: freeze what is left, so the interpreter's last
+    garbage collections skip the hundreds of thousands of objects the imports made (about 0.1 s of a 0.4 s
+    `zyn status`). Nothing depends on those collections: the database is closed, the log file is line
+    buffered, and exit handlers and stream flushes still run."""
+    import gc
+
+    gc.freeze()
 
 
 if __name__ == "__main__":

@@ -21,14 +21,18 @@ Who = tuple[str | None, str | None]  # (source, strategy)
 _CHUNK = 500  # stay under SQLite's bound-parameter limit
 
 
-def keep_order_sources(s: Session, values: dict[str, dict[str, Any]], fallback: str | None = None) -> None:
+def keep_order_sources(s: Session, values: dict[str, dict[str, Any]], fallback: str | None = None,
+                       recorded: dict[str, Who] | None = None) -> None:
     """Fill in, in place, the source and strategy of order rows about to be written without one (`fallback`
-    for those neither a recorded row nor a bracket accounts for)."""
+    for those neither a recorded row nor a bracket accounts for). recorded: the stored rows' (source, strategy)
+    by id, when the caller has read them already (an id not in it has no row)."""
     missing = [oid for oid, v in values.items() if v.get("source") is None]
     if not missing:
         return
     known: dict[str, Who] = {}
-    for part in _chunks(missing):
+    if recorded is not None:
+        known = {oid: recorded[oid] for oid in missing if oid in recorded and recorded[oid][0] is not None}
+    for part in _chunks(missing) if recorded is None else ():
         for oid, src, strat in s.exec(select(OrderRow.id, OrderRow.source, OrderRow.strategy)
                                       .where(OrderRow.id.in_(part))):
             if src is not None:
@@ -53,14 +57,25 @@ def keep_bracket_sources(s: Session, values: dict[str, dict[str, Any]]) -> None:
             values[bid]["source"], values[bid]["strategy"] = src, values[bid].get("strategy") or strat
 
 
-def fill_sources(s: Session, fills: Iterable[Fill], fallback: str | None = None) -> list[Fill]:
+def fill_sources(s: Session, fills: Iterable[Fill], fallback: str | None = None,
+                 written: dict[str, dict[str, Any]] | None = None) -> list[Fill]:
     """The fills with the source and strategy of their order (or of the bracket they are the entry of);
-    `fallback` for those whose origin is unknown (the reconciler's imports)."""
+    `fallback` for those whose origin is unknown (the reconciler's imports).
+
+    written: the order rows this transaction writes (as keep_order_sources left them): a fill of one of those
+    takes its source from there, with no query (the same lookups made it)."""
     fills = list(fills)
-    missing = {f.order_id for f in fills if f.source is None}
-    if not missing:
-        return fills
     known: dict[str, Who] = {}
+    settled: set[str] = set()
+    for f in fills:
+        values = written.get(f.order_id) if written else None
+        if f.source is None and values is not None:
+            settled.add(f.order_id)
+            if values.get("source") is not None:
+                known[f.order_id] = (values["source"], values.get("strategy"))
+    missing = {f.order_id for f in fills if f.source is None} - settled
+    if not missing and not settled:
+        return fills
     for part in _chunks(list(missing)):
         rows = s.exec(select(OrderRow.id, OrderRow.source, OrderRow.strategy, OrderRow.bracket_id)
                       .where(OrderRow.id.in_(part)))

@@ -127,26 +127,17 @@ class CandleStoreMixin:
         return make_ohlcv(t, cols[:, 0], cols[:, 1], cols[:, 2], cols[:, 3], cols[:, 4])
 
     def replay_series(self, pair: str) -> StoredSeries | None:
-        """The stored 5m candles of pair as the offline replay's series (missing slots filled flat), or None."""
-        from decimal import Decimal
+        """The stored 5m candles of pair as the offline replay's series (missing slots filled flat), or None.
+        (memory.quick reads the same from a SQLite file without the database layer, for the CLI's start-up.)"""
+        from memory.quick import series_from_rows
 
-        from trading.exchange.feeds.replay import StoredSeries
-
-        held = self.candle_set(pair, "5m")
-        if held is None:
-            return None
         with self.session() as s:
             rows = s.execute(select(CandleRow.open_ms, CandleRow.open, CandleRow.high, CandleRow.low, CandleRow.close,
                                     CandleRow.volume).where(CandleRow.pair == pair, CandleRow.timeframe == "5m")
                              .order_by(CandleRow.open_ms)).all()
-        step = _STEP_MS["5m"]
-        out: list[tuple[Decimal, ...]] = []
-        filled, at = 0, int(rows[0][0])
-        for ms, *values in rows:
-            while at < int(ms):  # a slot without a candle: flat at the previous close, no volume
-                close = out[-1][3]
-                out.append((close, close, close, close, Decimal(0)))
-                filled, at = filled + 1, at + step
-            out.append(tuple(Decimal(v) for v in values))
-            at += step
-        return StoredSeries(pair, _ts(int(rows[0][0])), tuple(out), filled, held.sources)  # type: ignore[arg-type]
+            if not rows:
+                return None
+            sources = s.execute(select(CandleImportRow.source).where(CandleImportRow.pair == pair,
+                                                                     CandleImportRow.timeframe == "5m")
+                                .order_by(CandleImportRow.id)).scalars().all()
+        return series_from_rows(pair, rows, sources)

@@ -105,10 +105,9 @@ class Database:
         with self.session(write=True) as s, s.no_autoflush:
             _upsert_many(s, PaperBalanceRow, PaperBalanceRow.asset,
                          {a: {"asset": a, "total": t} for a, t in change.balances.items()})
-            if change.orders:
-                self._put_orders(s, change.orders)
+            written = self._put_orders(s, change.orders) if change.orders else {}
             if change.fills:
-                _insert_fills(s, fill_sources(s, change.fills))
+                _insert_fills(s, fill_sources(s, change.fills, written=written))
             _upsert_many(s, PositionRow, PositionRow.symbol, {p.symbol: position_values(p) for p in change.positions})
             _upsert_many(s, BracketRow, BracketRow.id, _kept(s, {b.id: bracket_values(b) for b in change.brackets}))
             s.commit()
@@ -265,13 +264,18 @@ class Database:
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _put_orders(self, s: Session, orders: Iterable[Order], fallback_source: str | None = None) -> None:
+    def _put_orders(self, s: Session, orders: Iterable[Order],
+                    fallback_source: str | None = None) -> dict[str, dict[str, Any]]:
+        """Write the orders; returns the rows written, by id (with the source and strategy they keep)."""
         latest = {o.id: order_values(o) for o in orders}  # the last version of each order wins
-        keep_order_sources(s, latest, fallback_source)  # a write that does not say who placed it keeps who did
-        new = _upsert_many(s, OrderRow, OrderRow.id, latest, insert=False)
+        stored = _rows(s, OrderRow, OrderRow.id, latest)  # one read: the rows to update, and who placed them
+        recorded = {oid: (r.source, r.strategy) for oid, r in stored.items()}
+        keep_order_sources(s, latest, fallback_source, recorded)  # a write without its source keeps who placed it
+        new = _upsert_many(s, OrderRow, OrderRow.id, latest, insert=False, existing=stored)
         if new:
             seq = _next_seq(s, OrderRow)
             s.add_all(OrderRow(seq=seq + i, **latest[key]) for i, key in enumerate(new))
+        return latest
 
 
 def _insert_fills(s: Session, fills: list[Fill]) -> None:
@@ -293,12 +297,20 @@ def _next_seq(s: Session, table: type[OrderRow] | type[FillRow]) -> int:
     return (s.exec(select(func.max(table.seq))).one() or 0) + 1
 
 
+def _rows(s: Session, table: type[SQLModel], key: Any, keys: Iterable[Any]) -> dict[Any, Any]:
+    """The stored rows with these keys, by key."""
+    keys = list(keys)
+    return {getattr(r, key.key): r for r in s.exec(select(table).where(key.in_(keys)))} if keys else {}
+
+
 def _upsert_many(s: Session, table: type[SQLModel], key: Any, rows: dict[Any, dict[str, Any]],
-                 insert: bool = True) -> list[Any]:
-    """Update the rows with these keys and add the missing ones (portable: no ON CONFLICT); returns new keys."""
+                 insert: bool = True, existing: dict[Any, Any] | None = None) -> list[Any]:
+    """Update the rows with these keys and add the missing ones (portable: no ON CONFLICT); returns new keys.
+    existing: those rows already read in this session (_rows), else they are read here."""
     if not rows:
         return []
-    existing = {getattr(r, key.key): r for r in s.exec(select(table).where(key.in_(list(rows))))}
+    if existing is None:
+        existing = _rows(s, table, key, rows)
     new = []
     for k, values in rows.items():
         row = existing.get(k)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from memory.convert import FILL_COLUMNS, FILL_WIDTH, fill_from_columns
 from memory.tables.autopilot import EvaluationRow
@@ -177,8 +177,8 @@ def advance_costs(s: Session, new: Iterable[tuple[Fill, int]]) -> None:
         by_symbol[f.symbol].append((f, seq))
     if not by_symbol:
         return
-    books = {b.symbol: b for b in s.execute(select(CostBookRow).where(CostBookRow.symbol.in_(list(by_symbol))))
-             .scalars()}
+    # Core reads and writes of the heads: no ORM object, no unit-of-work flush per fill (a paper order's commit).
+    books = {b.symbol: b for b in s.execute(select(_BOOKS).where(_BOOKS.c.symbol.in_(list(by_symbol))))}
     rows: list[dict[str, Any]] = []
     for symbol, items in by_symbol.items():
         items.sort(key=lambda x: (x[0].timestamp, x[1]))
@@ -207,8 +207,7 @@ def advance_costs(s: Session, new: Iterable[tuple[Fill, int]]) -> None:
         if book is None:
             s.execute(insert(_BOOKS), [values])
         else:
-            for name, value in values.items():
-                setattr(book, name, value)
+            s.execute(update(_BOOKS).where(_BOOKS.c.symbol == symbol).values(values))
     for start in range(0, len(rows), _CHUNK):
         s.execute(insert(_COSTS), rows[start:start + _CHUNK])
 

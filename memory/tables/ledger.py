@@ -10,14 +10,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-# 2: brackets gained exit_kind, leg_seq, note, updated_at (added to older files by memory.db's migration).
-# 3: orders, fills and brackets gained source and strategy (who placed them); confirmations gained kind;
-#    indexes for reads by window (memory/tables/pnl.py: fills by time, orders by status and time) and the
-#    fills' cost chain (new tables, filled from the fills at the upgrade).
-# 4: unresolved_orders gained reply_to, source and told_at (LIVE orders written ahead, the asker told);
-#    orders gained post_only (a maker limit: PAPER fills it only when price trades through it).
-# 5: autopilot_intents gained limit_price and stop_price (a maker entry's planned risk while it rests).
-SCHEMA_VERSION = 5
+from memory.vocab import SCHEMA_VERSION  # noqa: F401  (declared without the database layer; re-exported)
 
 
 class DecimalString(TypeDecorator):

@@ -14,7 +14,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from memory.tables.autopilot import EvaluationRow
-from memory.tables.ledger import FillRow, OrderRow, money, when
+from memory.tables.ledger import BracketRow, FillRow, OrderRow, money, when
 
 
 class FillCostRow(SQLModel, table=True):
@@ -54,3 +54,6 @@ Index("ix_fills_symbol_time", FillRow.symbol, FillRow.timestamp, FillRow.seq)
 Index("ix_orders_status_time", OrderRow.status, OrderRow.created_at, OrderRow.seq)
 Index("ix_orders_symbol_time", OrderRow.symbol, OrderRow.created_at, OrderRow.seq)
 Index("ix_evaluations_order", EvaluationRow.order_id)  # the strategy of an entry order (performance_report)
+# The bracket an order is the entry of (memory/stores/attribution.py: an order or fill written without its source,
+# e.g. every LIVE journal write): without it each such write scans every bracket ever made (schema 4).
+Index("ix_brackets_entry_order", BracketRow.entry_order_id)

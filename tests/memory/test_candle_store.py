@@ -186,3 +186,31 @@ def test_replay_series_fills_missing_slots_flat_on_both_backends(backend) -> Non
         assert s.end == datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
     finally:
         db.close()
+
+
+def test_quick_sqlite_read_gives_the_same_replay_series_as_the_database(tmp_path: Path) -> None:
+    """memory.quick (stdlib sqlite3, for the CLI's start-up) reads what Database.replay_series reads; a file it
+    cannot vouch for (the other mode) is left to the real open."""
+    from memory.quick import Unavailable, replay_series
+    from trading.backtest.data import make_ohlcv
+
+    path = tmp_path / "paper" / "zyn.db"
+    assert replay_series(path, "paper", "BTC/USD") is None  # no file: nothing stored, nothing created
+    assert not path.exists()
+    db = open_database(Mode.PAPER, tmp_path)
+    try:
+        assert replay_series(path, "paper", "BTC/USD") is None
+        t = np.array([0, 300_000, 1_200_000], dtype=np.int64) + 1_709_251_200_000
+        one = np.array([1.0, 2, 3])
+        for source in ("kraken OHLC", "a file", "kraken OHLC"):
+            db.add_candles("BTC/USD", "5m", make_ohlcv(t, one, one + 1, one - 0.5, one + 0.25, one * 7),
+                           source=source, at=AT)
+        db.add_candles("BTC/USD", "1h", make_ohlcv(t, one, one, one, one, one), source="hourly", at=AT)
+        expected = db.replay_series("BTC/USD")
+        assert expected is not None and expected.sources == ("kraken OHLC", "a file")
+        assert replay_series(path, "paper", "BTC/USD") == expected
+        assert replay_series(path, "paper", "ETH/USD") is None
+        with pytest.raises(Unavailable):
+            replay_series(path, "live", "BTC/USD")
+    finally:
+        db.close()

@@ -393,3 +393,25 @@ def test_a_live_entry_fill_journaled_before_its_order_takes_the_brackets_source(
         assert outside.source == "reconciler" and db.list_fills(limit=1)[0].source == "reconciler"
     finally:
         db.close()
+
+
+def test_a_schema_3_database_gains_the_brackets_entry_index_the_source_lookup_uses(tmp_path: Path) -> None:
+    """Writing an order or fill without its source looks its bracket up by entry order: by index, not by a scan
+    of every bracket ever made (and a schema 3 file gets the index when it is opened)."""
+    db = open_database(Mode.LIVE, tmp_path)
+    path = db.path
+    db.close()
+    con = sqlite3.connect(path)
+    con.execute("DROP INDEX ix_brackets_entry_order")
+    con.execute("UPDATE meta SET schema_version = 3")
+    con.commit()
+    con.close()
+    open_database(Mode.LIVE, tmp_path).close()
+    con = sqlite3.connect(path)
+    try:
+        plan = con.execute("EXPLAIN QUERY PLAN SELECT entry_order_id, source, strategy FROM brackets "
+                           "WHERE entry_order_id IN ('O1') AND source IS NOT NULL").fetchall()
+        assert "ix_brackets_entry_order" in str(plan), plan
+        assert con.execute("SELECT schema_version FROM meta").fetchone()[0] == SCHEMA_VERSION == 4
+    finally:
+        con.close()

@@ -6,7 +6,7 @@ all call Gate.execute; a person's approval comes in through Gate.confirm, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -15,7 +15,7 @@ from loguru import logger
 from pydantic import BaseModel
 
 from tools.base import Permission, Tool, ToolFlag
-from tools.catalog import CATALOG
+from tools.catalog_light import LIGHT
 from tools.context import ToolContext
 from tools.gate.confirm import Confirmations
 from tools.gate.types import Caller, CallerKind, Role, ToolCall, ToolOutcome, Verdict
@@ -32,6 +32,34 @@ _ALLOWED = {
     Role.OWNER: frozenset({Permission.READ, Permission.TRADE, Permission.ADMIN}),
 }
 _NO_SELF_CONFIRM = "confirmation comes only from the person who asked: the button or /confirm CODE"
+
+
+class _Catalogue(Mapping[str, Tool]):
+    """tools.catalog's CATALOG, imported on first need: looking up get_status or get_price (tools.catalog_light,
+    the same entries) does not load every tool module, so `zyn status` and `zyn ticker` start faster."""
+
+    def __init__(self) -> None:
+        self._full: Mapping[str, Tool] | None = None
+
+    def _all(self) -> Mapping[str, Tool]:
+        if self._full is None:
+            from tools.catalog import CATALOG  # checks at import that it holds no confirm* tool
+
+            self._full = CATALOG
+        return self._full
+
+    def get(self, name: str, default: Any = None) -> Any:  # noqa: ANN401 - Mapping.get
+        tool = LIGHT.get(name) if self._full is None else None
+        return tool if tool is not None else self._all().get(name, default)
+
+    def __getitem__(self, name: str) -> Tool:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def allowed(role: Role, permission: Permission) -> bool:
@@ -62,10 +90,11 @@ class Gate:
                  confirm_in_paper: Iterable[str] = (), catalog: Mapping[str, Tool] | None = None) -> None:
         self.ctx = ctx
         self.confirmations = confirmations
-        self.catalog: Mapping[str, Tool] = CATALOG if catalog is None else catalog
+        self.catalog: Mapping[str, Tool] = _Catalogue() if catalog is None else catalog
         self.confirm_in_paper = frozenset(confirm_in_paper)
         # The model gets no confirm tool; a catalogue that had one would hand it a way round the person.
-        sneaky = [n for n in self.catalog if n.lower().startswith("confirm")]
+        # (The default one is checked by tools.catalog itself when it loads.)
+        sneaky = [] if catalog is None else [n for n in catalog if n.lower().startswith("confirm")]
         if sneaky:
             raise ValueError(f"tools named confirm* are not allowed in the catalogue: {sneaky}")
 
