@@ -48,8 +48,9 @@ async def get_status(ctx: ToolContext, args: NoArgs) -> StatusResult:
 
 
 def _autopilot_lines(ctx: ToolContext) -> dict[str, str]:
-    """The universe and the daily profit target, where the mode's database is open (chat; not `zyn status`)."""
-    if ctx.store is None:
+    """The universe and the daily profit target, where the mode's database is open (chat; not `zyn status`, whose
+    database opens only when used: it stays fast, and `zyn auto-status` shows both)."""
+    if ctx.store is None or getattr(ctx.store, "opened", True) is False:
         return {}
     from tools.universe import profit_target_line, universe_line
 

@@ -412,6 +412,6 @@ def test_a_schema_3_database_gains_the_brackets_entry_index_the_source_lookup_us
         plan = con.execute("EXPLAIN QUERY PLAN SELECT entry_order_id, source, strategy FROM brackets "
                            "WHERE entry_order_id IN ('O1') AND source IS NOT NULL").fetchall()
         assert "ix_brackets_entry_order" in str(plan), plan
-        assert con.execute("SELECT schema_version FROM meta").fetchone()[0] == SCHEMA_VERSION == 4
+        assert con.execute("SELECT schema_version FROM meta").fetchone()[0] == SCHEMA_VERSION == 5
     finally:
         con.close()
