@@ -35,6 +35,7 @@ class SelfTestResult:
 
 async def autopilot_self_test(ctx: ToolContext, args: SelfTestArgs) -> SelfTestResult:
     """One pass of the whole tick for one pair now: what each step found and what the tick would do."""
+    from trading.autopilot.history import CandleArchive
     from trading.autopilot.selftest import self_test  # numpy and pandas: only when the test runs
     from trading.risk.limits import DailyLimits, KillSwitch
 
@@ -43,5 +44,6 @@ async def autopilot_self_test(ctx: ToolContext, args: SelfTestArgs) -> SelfTestR
     report = await self_test(ctx.exchange, cfg, ctx.clock, DailyLimits(store, cfg.risk, ctx.clock),
                              KillSwitch(store, cfg.risk, ctx.clock), symbol,
                              enabled=store.get_autopilot_state().enabled,
-                             place=args.place and ctx.mode is Mode.PAPER, quote=ctx.quote_currency)
+                             place=args.place and ctx.mode is Mode.PAPER, quote=ctx.quote_currency,
+                             archive=store if isinstance(store, CandleArchive) else None)
     return SelfTestResult(report)
