@@ -12,6 +12,7 @@ from tools.ports import ToolStore
 from tools.results import amount_str
 from tools.settings import effective_config
 from trading.clock import next_tick_after
+from trading.decision.evaluation import Evaluation, SkipReason
 from trading.exchange.base import PositionBook
 
 
@@ -46,6 +47,9 @@ class AutopilotStatusResult:
     checked: tuple[str, ...] = ()  # the pairs evaluated on the last tick's candle (from the evaluation log)
     loss_limit: str = ""  # the daily loss limit in both forms: money and percent of the start-of-day equity
     entry: str = ""  # how it enters: "taker", or "maker (post-only, N candles)" (TradingConfig.entry)
+    # pairs still warming up on the last tick's candle, each with its evaluation's reason (what the warm-up needs,
+    # what is held, when trading starts: trading/autopilot/history.py)
+    warming_up: tuple[str, ...] = ()
 
     @property
     def ticking(self) -> bool:
@@ -62,8 +66,9 @@ class AutopilotStatusResult:
         tail = f" · trades today {self.trades_total}/{self.max_total} · positions: {pos} · kill switch {kill}"
         tail += f" (daily loss limit {self.loss_limit})" if self.loss_limit else ""
         tail += f" · entries: {self.entry}" if self.entry else ""
-        return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
-                              and not self.ticking else "")
+        warm = "".join(f"\nWarming up, standing aside: {line}" for line in self.warming_up)
+        return head + tail + warm + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
+                                     and not self.ticking else "")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
     day = store.get_day(now.date())
     kill = store.get_kill_switch()
     tripped = bool(kill.tripped and kill.day is not None and kill.day >= now.date())
+    evs = _last_evaluations(store, state.last_candle_time)
     positions: dict[str, str] = {}
     if isinstance(ctx.exchange, PositionBook):
         positions = {s: amount_str(p.amount) for s, p in (await ctx.exchange.positions()).items() if p.amount > 0}
@@ -99,19 +105,20 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
+        risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=tuple(sorted({e.symbol for e in evs})),
+        warming_up=tuple(f"{e.symbol}: {e.reasons[-1]}" for e in evs
+                         if e.skip_reason is SkipReason.WARMUP and e.reasons),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
         entry=(f"maker (post-only at the bid, cancelled after {cfg.maker_timeout_bars} candles unfilled)"
                if cfg.entry == "maker" else "taker (market)"),
         **_service(ctx, now))
 
 
-def _checked(store: ToolStore, candle: datetime | None) -> tuple[str, ...]:
-    """The pairs the autopilot evaluated on that candle (its last tick), as the evaluation log recorded them."""
+def _last_evaluations(store: ToolStore, candle: datetime | None) -> list[Evaluation]:
+    """What the autopilot evaluated on that candle (its last tick), as the evaluation log recorded it."""
     if candle is None:
-        return ()
-    evs = store.list_evaluations(start=candle, end=candle + timedelta(seconds=1), limit=500)
-    return tuple(sorted({e.symbol for e in evs}))
+        return []
+    return store.list_evaluations(start=candle, end=candle + timedelta(seconds=1), limit=500)
 
 
 def _service(ctx: ToolContext, now: datetime) -> dict[str, str]:

@@ -49,8 +49,9 @@ class HigherTimeframeSettings(_Section):
         None, description="the closed bars the trend (the higher regime, the uptrend the htf_* strategies need) is "
                           "read on, with sma_fast/sma_slow bars of it; default: the higher timeframe itself. 4h "
                           "bars start at 00, 04, 08 ... UTC; with SMA 50 they need about 8.5 days of 5-minute "
-                          "candles, more than a live tick fetches (history), so the autopilot stands aside "
-                          "warming up until its history is that long")
+                          "candles, more than Kraken's OHLC serves (2.5 days): the autopilot keeps the candles it "
+                          "sees in the candle store and reads the rest from there (or from `zyn data fetch`), and "
+                          "stands aside, saying until when, while its history is shorter")
 
     @field_validator("minutes")
     @classmethod

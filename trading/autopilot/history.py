@@ -201,9 +201,9 @@ class LiveHistory:
             self._held[symbol] = []
             return []
         floor = merged[-1].timestamp - (keep - 1) * CANDLE
-        if self.keeps and merged[0].timestamp > floor and self._may_look(symbol, now):
+        if self.keeps and len(merged) < keep and merged[0].timestamp > floor and self._may_look(symbol, now):
             merged = self._from_store(symbol, floor, merged) + merged
-        merged = [c for c in merged if c.timestamp >= floor]
+        merged = merged[-keep:]  # by count, as the tick always read its history (the default: Kraken's 719)
         self._held[symbol] = merged
         if self.keeps and self.save:
             self._keep(symbol, fetched, now)
