@@ -104,7 +104,8 @@ def _warmup(settings: Any, cfg: Any) -> Check:
     if not short:
         return Check("warm-up", True, f"the {what} needs {need * 5 / 1440:.1f} days of 5-minute candles: the candle "
                                       f"store and Kraken's window hold them for {', '.join(cfg.universe)}")
-    return Check("warm-up", False, "; ".join(f"{g.symbol}: {g.text()}" for g in short),
+    return Check("warm-up", False, "on Kraken's feed (the offline replay serves its whole history): "
+                 + "; ".join(f"{g.symbol}: {g.text()}" for g in short),
                  "; ".join(f"zyn data fetch {g.symbol} --since {g.fetch_since:%Y-%m-%d}" for g in short)
                  + " (or let the autopilot run: it keeps the candles it sees)")
 

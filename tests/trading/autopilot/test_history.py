@@ -193,3 +193,28 @@ def test_the_1h_default_reads_no_more_than_krakens_window() -> None:
 
     cfg = TradingConfig()
     assert window(cfg) == cfg.history == FEED
+
+
+async def test_the_self_test_reads_the_same_warm_up_and_writes_nothing(tmp_path: Path) -> None:
+    from trading.autopilot.selftest import self_test
+
+    series = _series()
+    clock = ManualClock(NOW)
+    db = open_database(Mode.PAPER, tmp_path)
+    async with KrakenStandin(now=NOW) as k:
+        k.forbid_private = True
+        k.set_candles("XXBTZUSD", _rows(series[-FEED:]))
+        k.set_price("XXBTZUSD", "30000.0", "30000.2")
+        feed = KrakenPublicFeed(api_url=k.url, clock=clock, retries=0)
+        try:
+            ex = PaperExchange(feed, db, clock)
+            limits, kill = DailyLimits(db, CFG4H.risk, clock), KillSwitch(db, CFG4H.risk, clock)
+            short = await self_test(ex, CFG4H, clock, limits, kill, "BTC/USD", enabled=True, archive=db)
+            assert db.candle_set("BTC/USD") is None  # a self-test keeps nothing
+            _store(db, series[:-FEED])
+            warm = await self_test(ex, CFG4H, clock, limits, kill, "BTC/USD", enabled=True, archive=db)
+        finally:
+            await feed.close()
+    decision = {s.name: s.detail for s in short.steps}["decision"]
+    assert "4h trend needs 8.5 days of 5m candles (2448); have 2.5 days (719)" in decision
+    assert "regime trending_up" in {s.name: s.detail for s in warm.steps}["decision"]
