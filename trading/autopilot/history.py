@@ -242,6 +242,10 @@ class LiveHistory:
         self.archive.add_candles(symbol, "5m", OHLCV.from_candles(new), source=LIVE_FEED, at=now)
         self._saved[symbol] = new[-1].timestamp
 
+    def held(self, symbol: str) -> int:
+        """Closed candles held for the symbol now (its window)."""
+        return len(self._held.get(symbol) or ())
+
     def shortfall(self, symbol: str, cfg: TradingConfig) -> Shortfall:
         """What the symbol holds against what its stack needs."""
         need, what = needed(cfg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -164,7 +165,7 @@ async def test_the_next_tick_does_not_read_the_store_again(tmp_path: Path) -> No
     assert first.skip_reason is not SkipReason.WARMUP and second.skip_reason is not SkipReason.WARMUP
     assert second.candle_time == first.candle_time + STEP
     assert pilot.history.store_reads == 1  # the in-memory window carried the history forward
-    assert len(pilot.history._held["BTC/USD"]) == 2448 + 48  # trimmed to what the stack reads
+    assert pilot.history.held("BTC/USD") == 2448 + 48  # trimmed to what the stack reads
 
 
 async def test_the_offline_replay_serves_the_whole_warm_up_and_nothing_is_kept(tmp_path: Path) -> None:
@@ -218,3 +219,38 @@ async def test_the_self_test_reads_the_same_warm_up_and_writes_nothing(tmp_path:
     decision = {s.name: s.detail for s in short.steps}["decision"]
     assert "4h trend needs 8.5 days of 5m candles (2448); have 2.5 days (719)" in decision
     assert "regime trending_up" in {s.name: s.detail for s in warm.steps}["decision"]
+
+
+async def test_the_fix_it_names_works_zyn_data_fetch_then_the_next_start_decides(tmp_path: Path) -> None:
+    """Kraken's trades (the stand-in's tape) are the only source: a first start is short and keeps Kraken's 719
+    candles; the fetch `zyn data fetch` runs (HistoryFetch from the public Trades, before the kept ones) fills the
+    store; the next process warms up from it and decides."""
+    from trading.exchange.feeds.history import HistoryFetch
+
+    series = _series()
+    tape = [(int((t + 60) * 1e9), f"{c:.1f}", "0.50000000", "b", "m") for t, _o, _h, _lo, c, _v in series]
+    db = open_database(Mode.PAPER, tmp_path)
+    evs = []
+    async with KrakenStandin(now=NOW) as k:
+        k.forbid_private = True
+        k.set_trades("XXBTZUSD", tape)
+        k.set_price("XXBTZUSD", "30000.0", "30000.2")
+        for step in ("first start", "fetch", "next start"):
+            clock = ManualClock(NOW - STEP if step == "first start" else NOW)  # each start decides a new candle
+            feed = KrakenPublicFeed(api_url=k.url, clock=clock, retries=0)
+            try:
+                if step == "fetch":
+                    held = db.candle_set("BTC/USD")
+                    assert held is not None and held.sources == (LIVE_FEED,)
+                    job = HistoryFetch(feed, "BTC/USD", "5m", now=lambda: NOW, delay=0,
+                                       store=lambda o, s: db.add_candles("BTC/USD", "5m", o, source=s, at=NOW))
+                    since = re.search(r"--since (\d{4}-\d\d-\d\d)", evs[0].reasons[-1])  # the date the row named
+                    assert since is not None
+                    await job.run(datetime.fromisoformat(since[1]).replace(tzinfo=UTC), held.first)
+                    continue
+                pilot = _pilot(PaperExchange(feed, db, clock), db, clock)
+                evs.append((await pilot.tick()).evaluations[0])
+            finally:
+                await feed.close()
+    assert evs[0].skip_reason is SkipReason.WARMUP
+    assert evs[1].candle_time == LAST and evs[1].skip_reason is not SkipReason.WARMUP and evs[1].regime == "trending_up", evs[1].reasons
