@@ -106,7 +106,7 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
         risk={k: str(v) for k, v in cfg.risk.model_dump().items()}, checked=tuple(sorted({e.symbol for e in evs})),
-        warming_up=tuple(f"{e.symbol}: {e.reasons[-1]}" for e in evs
+        warming_up=tuple(f"{e.symbol}: {e.reasons[-1]}" for e in sorted(evs, key=lambda e: e.symbol)
                          if e.skip_reason is SkipReason.WARMUP and e.reasons),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
         entry=(f"maker (post-only at the bid, cancelled after {cfg.maker_timeout_bars} candles unfilled)"

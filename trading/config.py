@@ -182,7 +182,9 @@ class TradingConfig(_Section):
     universe: tuple[str, ...] = Field(("BTC/USD", "ETH/USD", "SOL/USD"), min_length=1, max_length=100)
     timeframe: str = Field("5m", pattern=r"^5m$", description="the autopilot trades closed 5-minute candles")
     history: int = Field(719, ge=50, le=5000, description="closed candles fetched per symbol per tick (Kraken "
-                                                       "serves at most 720, the forming one included)")
+                                                       "serves at most 720, the forming one included); a longer "
+                                                       "warm-up is read from the candle store, where the autopilot "
+                                                       "keeps the candles it sees")
     tick_delay_seconds: float = Field(5.0, ge=0, le=120, description="seconds after candle close to evaluate")
     entry: Literal["taker", "maker"] = Field("taker", description="taker: a market entry; maker: a post-only limit "
                                              "buy at the bid (rounded down to the price step), filled only when "
