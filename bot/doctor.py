@@ -58,6 +58,7 @@ async def diagnose(settings_loader: Any = None) -> list[Check]:
                                                                       "or run `zyn config-setup`"))
         return checks
     checks.append(_database(settings))
+    checks.append(_warmup(settings, cfg))
     if settings.mode.value == "live":
         checks.append(_evidence(settings))
     checks.extend(await _kraken(settings))
@@ -76,6 +77,38 @@ def _database(settings: Any) -> Check:
         return Check("database", True, f"{where} opens, stamped {db.mode.value.upper()}")
     finally:
         db.close()
+
+
+def _warmup(settings: Any, cfg: Any) -> Check:
+    """Whether a tick can warm the stack up now: Kraken's 720-candle OHLC window plus what the candle store holds
+    behind it (the autopilot keeps the candles it sees; `zyn data fetch` fills more)."""
+    from datetime import timedelta
+
+    from memory import open_database
+    from trading.autopilot.history import FEED_WINDOW, coverage, needed
+
+    need, what = needed(cfg)
+    if need <= FEED_WINDOW - 1:
+        return Check("warm-up", True, f"the {what} need {need} five-minute candles ({need * 5 / 1440:.1f} days): "
+                                      f"Kraken's OHLC window ({FEED_WINDOW - 1} closed) holds them")
+    now = datetime.now(UTC)
+    try:
+        db = open_database(settings.mode, settings.data_dir, _url(settings))
+    except Exception as exc:  # noqa: BLE001
+        return Check("warm-up", False, f"the candle store cannot be read: {_first_line(exc)}", "fix the database first")
+    try:
+        start = now - timedelta(minutes=5 * (need + 24))
+        gaps = [coverage(cfg, pair, db.load_candles(pair, "5m", start=start, end=now), now) for pair in cfg.universe]
+    finally:
+        db.close()
+    short = [g for g in gaps if g.short]
+    if not short:
+        return Check("warm-up", True, f"the {what} needs {need * 5 / 1440:.1f} days of 5-minute candles: the candle "
+                                      f"store and Kraken's window hold them for {', '.join(cfg.universe)}")
+    return Check("warm-up", False, "on Kraken's feed (the offline replay serves its whole history): "
+                 + "; ".join(f"{g.symbol}: {g.text()}" for g in short),
+                 "; ".join(f"zyn data fetch {g.symbol} --since {g.fetch_since:%Y-%m-%d}" for g in short)
+                 + " (or let the autopilot run: it keeps the candles it sees)")
 
 
 def _evidence(settings: Any) -> Check:

@@ -13,6 +13,7 @@ from tools.results import amount_str
 from tools.settings import effective_config
 from tools.universe import profit_target_line, universe_choice, universe_line
 from trading.clock import next_tick_after
+from trading.decision.evaluation import Evaluation, SkipReason
 from trading.exchange.base import PositionBook
 
 
@@ -49,6 +50,9 @@ class AutopilotStatusResult:
     entry: str = ""  # how it enters: "taker", or "maker (post-only, N candles)" (TradingConfig.entry)
     universe_text: str = ""  # the pairs in force and how they were chosen (configured, Kraken's most liquid, replay)
     profit_target: str = ""  # the daily profit target in both forms and whether it was reached today
+    # pairs still warming up on the last tick's candle, each with its evaluation's reason (what the warm-up needs,
+    # what is held, when trading starts: trading/autopilot/history.py)
+    warming_up: tuple[str, ...] = ()
 
     @property
     def ticking(self) -> bool:
@@ -67,8 +71,9 @@ class AutopilotStatusResult:
         tail += f" · entries: {self.entry}" if self.entry else ""
         tail += f"\nUniverse: {self.universe_text}" if self.universe_text else ""
         tail += f"\nDaily profit target: {self.profit_target}" if self.profit_target else ""
-        return head + tail + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
-                              and not self.ticking else "")
+        warm = "".join(f"\nWarming up, standing aside: {line}" for line in self.warming_up)
+        return head + tail + warm + (f"\n{self.service_text[:1].upper()}{self.service_text[1:]}." if self.service_text
+                                     and not self.ticking else "")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
     day = store.get_day(now.date())
     kill = store.get_kill_switch()
     tripped = bool(kill.tripped and kill.day is not None and kill.day >= now.date())
+    evs = _last_evaluations(store, state.last_candle_time)
     positions: dict[str, str] = {}
     if isinstance(ctx.exchange, PositionBook):
         positions = {s: amount_str(p.amount) for s, p in (await ctx.exchange.positions()).items() if p.amount > 0}
@@ -104,7 +110,9 @@ async def autopilot_status(ctx: ToolContext, args: AutopilotArgs) -> AutopilotSt
         max_per_symbol=cfg.risk.max_trades_per_symbol, max_total=cfg.risk.max_trades_total,
         day_start_equity=day.start_equity if day else None, kill_switch_tripped=tripped,
         kill_switch_reason=kill.reason if tripped else None, kill_switch_at=kill.tripped_at if tripped else None,
-        risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()}, checked=_checked(store, state.last_candle_time),
+        risk={k: "none" if v is None else str(v) for k, v in cfg.risk.model_dump().items()}, checked=tuple(sorted({e.symbol for e in evs})),
+        warming_up=tuple(f"{e.symbol}: {e.reasons[-1]}" for e in sorted(evs, key=lambda e: e.symbol)
+                         if e.skip_reason is SkipReason.WARMUP and e.reasons),
         loss_limit=cfg.risk.daily_loss_limit.describe(day.start_equity if day else None, ctx.quote_currency),
         entry=(f"maker (post-only at the bid, cancelled after {cfg.maker_timeout_bars} candles unfilled)"
                if cfg.entry == "maker" else "taker (market)"),
@@ -117,12 +125,11 @@ def _pairs(ctx: ToolContext, cfg) -> list[str]:  # noqa: ANN001 - TradingConfig
     return list(choice.pairs) if choice is not None else list(cfg.universe)
 
 
-def _checked(store: ToolStore, candle: datetime | None) -> tuple[str, ...]:
-    """The pairs the autopilot evaluated on that candle (its last tick), as the evaluation log recorded them."""
+def _last_evaluations(store: ToolStore, candle: datetime | None) -> list[Evaluation]:
+    """What the autopilot evaluated on that candle (its last tick), as the evaluation log recorded it."""
     if candle is None:
-        return ()
-    evs = store.list_evaluations(start=candle, end=candle + timedelta(seconds=1), limit=500)
-    return tuple(sorted({e.symbol for e in evs}))
+        return []
+    return store.list_evaluations(start=candle, end=candle + timedelta(seconds=1), limit=500)
 
 
 def _service(ctx: ToolContext, now: datetime) -> dict[str, str]:

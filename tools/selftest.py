@@ -37,6 +37,7 @@ async def autopilot_self_test(ctx: ToolContext, args: SelfTestArgs) -> SelfTestR
     """One pass of the whole tick for one pair now: what each step found and what the tick would do."""
     from tools.settings import effective_config
     from tools.universe import universe_choice
+    from trading.autopilot.history import CandleArchive
     from trading.autopilot.selftest import self_test  # numpy and pandas: only when the test runs
     from trading.risk.daily_target import DailyProfitTarget
     from trading.risk.limits import DailyLimits, KillSwitch
@@ -49,5 +50,6 @@ async def autopilot_self_test(ctx: ToolContext, args: SelfTestArgs) -> SelfTestR
                              KillSwitch(store, cfg.risk, ctx.clock), symbol,
                              enabled=store.get_autopilot_state().enabled,
                              place=args.place and ctx.mode is Mode.PAPER, quote=ctx.quote_currency,
-                             target=DailyProfitTarget(store, effective_config(ctx).risk, ctx.clock))
+                             target=DailyProfitTarget(store, effective_config(ctx).risk, ctx.clock),
+                             archive=store if isinstance(store, CandleArchive) else None)
     return SelfTestResult(report)

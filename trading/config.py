@@ -55,8 +55,9 @@ class HigherTimeframeSettings(_Section):
         None, description="the closed bars the trend (the higher regime, the uptrend the htf_* strategies need) is "
                           "read on, with sma_fast/sma_slow bars of it; default: the higher timeframe itself. 4h "
                           "bars start at 00, 04, 08 ... UTC; with SMA 50 they need about 8.5 days of 5-minute "
-                          "candles, more than a live tick fetches (history), so the autopilot stands aside "
-                          "warming up until its history is that long")
+                          "candles, more than Kraken's OHLC serves (2.5 days): the autopilot keeps the candles it "
+                          "sees in the candle store and reads the rest from there (or from `zyn data fetch`), and "
+                          "stands aside, saying until when, while its history is shorter")
 
     @field_validator("minutes")
     @classmethod
@@ -198,7 +199,9 @@ class TradingConfig(_Section):
                                               "never chosen (stablecoins and fiat by default)")
     timeframe: str = Field("5m", pattern=r"^5m$", description="the autopilot trades closed 5-minute candles")
     history: int = Field(719, ge=50, le=5000, description="closed candles fetched per symbol per tick (Kraken "
-                                                       "serves at most 720, the forming one included)")
+                                                       "serves at most 720, the forming one included); a longer "
+                                                       "warm-up is read from the candle store, where the autopilot "
+                                                       "keeps the candles it sees")
     tick_delay_seconds: float = Field(5.0, ge=0, le=120, description="seconds after candle close to evaluate")
     entry: Literal["taker", "maker"] = Field("taker", description="taker: a market entry; maker: a post-only limit "
                                              "buy at the bid (rounded down to the price step), filled only when "

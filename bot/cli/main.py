@@ -257,11 +257,15 @@ def auto_config(state: CliState, config_file: str | None, as_json: bool) -> None
     if as_json:
         import json
 
+        from trading.autopilot.history import feed_note
+
+        note = feed_note(eff.cfg)  # the live feed cannot supply the warm-up (a 4h trend): said, not hidden
         quote = state.settings.quote_currency
         click.echo(json.dumps({**eff.cfg.model_dump(mode="json"), "overrides": overrides_json(eff),
                                "daily_loss": eff.loss_limit(quote),
                                "daily_profit": eff.profit_target(quote, eff.target_reached),
-                               "universe_in_force": _universe_json(eff, quote)}, indent=2))
+                               "universe_in_force": _universe_json(eff, quote),
+                               "warnings": [note] if note else []}, indent=2))
         return
     from bot.cli.render import render_trading_config
 

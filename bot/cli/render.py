@@ -187,6 +187,11 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
     console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {universe} · "
                   f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
     console.print(f"Entries: {entry_mode(cfg)}")
+    from trading.autopilot.history import feed_note
+
+    note = feed_note(cfg)
+    if note:
+        console.print(f"[bold yellow]Warning:[/] {escape(note)}")
     s = Table(title="Strategies by regime", box=box.SIMPLE_HEAD)
     s.add_column("Regime")
     s.add_column("Strategy")
@@ -233,4 +238,6 @@ def _autopilot_status(r: Any) -> None:
         t.add_row("Daily loss limit", r.loss_limit)
     if getattr(r, "profit_target", ""):
         t.add_row("Daily profit target", r.profit_target)
+    for line in getattr(r, "warming_up", ()):  # never a silent stand-aside: what the warm-up needs, and until when
+        t.add_row("Warming up", f"[yellow]{escape(line)}[/]")
     console.print(t)

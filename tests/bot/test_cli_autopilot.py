@@ -43,6 +43,19 @@ def test_auto_start_stop_and_status(capsys) -> None:
     assert code == 0 and "Kill switch" in out and "armed" in out
 
 
+def test_auto_config_warns_when_the_live_feed_cannot_warm_a_4h_trend_up(capsys, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "auto-config")
+    assert code == 0 and "Warning" not in out  # the 1h default fits Kraken's window
+    four = tmp_path / "4h.toml"
+    four.write_text('[trading.indicators.higher]\ntrend_timeframe = "4h"\n')
+    code, out, _ = run(capsys, "auto-config", "--file", str(four))
+    flat = " ".join(out.split())
+    assert code == 0 and "Warning: the 4h trend needs 8.5 days of 5-minute candles (2448)" in flat
+    assert "Kraken's OHLC serves only 2.5 days" in flat and "zyn data fetch PAIR --since DATE" in flat
+    cfg = json.loads(run(capsys, "auto-config", "--file", str(four), "--json")[1])
+    assert len(cfg["warnings"]) == 1 and "8.5 days" in cfg["warnings"][0]
+
+
 def test_auto_config_shows_and_validates(capsys, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "auto-config")
     assert code == 0 and "risk_per_trade" in out and "htf_breakout" in out and "daily_loss_limit" in out

@@ -38,11 +38,21 @@ def _doctor(capsys) -> tuple[int, dict[str, str], str]:
 def test_paper_all_ok(kraken: KrakenStandin, capsys) -> None:
     code, lines, out = _doctor(capsys)
     assert code == 0, out
-    assert set(lines) == {"dependencies", "configuration", "database", "kraken reach", "clock skew", "kraken keys",
-                          "rate limit"}
+    assert set(lines) == {"dependencies", "configuration", "database", "warm-up", "kraken reach", "clock skew",
+                          "kraken keys", "rate limit"}
     assert all(v.startswith("ok") for v in lines.values()), out
     assert "stamped PAPER" in lines["database"] and "no private Kraken call" in lines["kraken keys"]
     assert kraken.calls("BalanceEx") == []  # PAPER never signs a call
+
+
+def test_a_4h_trend_without_stored_history_fails_the_warm_up_with_its_fix(kraken: KrakenStandin, capsys,
+                                                                         tmp_path) -> None:
+    (tmp_path / "zyn.toml").write_text('[trading]\nuniverse = ["BTC/USD"]\n'
+                                       '[trading.indicators.higher]\ntrend_timeframe = "4h"\n')
+    code, lines, out = _doctor(capsys)
+    assert code == 1 and lines["warm-up"].startswith("FAILED"), out
+    assert "BTC/USD: 4h trend needs 8.5 days of 5m candles (2448); have 2.5 days (719)" in lines["warm-up"]
+    assert "fix: zyn data fetch BTC/USD --since " in out
 
 
 def test_live_keys_are_checked_with_a_private_call(kraken: KrakenStandin, capsys, monkeypatch) -> None:

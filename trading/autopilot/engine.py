@@ -13,6 +13,7 @@ from loguru import logger
 
 from trading.attribution import AUTOPILOT
 from trading.autopilot.flatten import flatten_all
+from trading.autopilot.history import CandleArchive, LiveHistory
 from trading.autopilot.intents import IntentKind, IntentStatus, IntentStore, OrderIntent
 from trading.autopilot.killswitch import KillSwitchOutboxRunner
 from trading.autopilot.learning import AutopilotLearning
@@ -135,6 +136,9 @@ class Autopilot:
         self._recovery = Recovery(exchange, store, clock, lock=self._exit_lock,
                                   release=self.brackets.release if self.brackets else None)
         self._maker = MakerEntries(exchange, store, clock)  # resting maker entries (trading/autopilot/maker.py)
+        # The closed candles each tick decides on: Kraken's latest, plus the longer warm-up kept in the candle store
+        # (trading/autopilot/history.py).
+        self.history = LiveHistory(exchange, store if isinstance(store, CandleArchive) else None)
 
     async def tick(self) -> TickReport:
         """One evaluation round; never raises (errors become events and evaluation rows)."""
@@ -212,7 +216,7 @@ class Autopilot:
     # --- one symbol ---------------------------------------------------------------------------
 
     async def _candles(self, symbol: str) -> list:
-        return await self.exchange.fetch_ohlcv(symbol, "5m", limit=self.cfg.history + 1)
+        return await self.history.candles(symbol, self.cfg, self.clock.now())
 
     async def _evaluate_symbol(self, symbol: str, candles: list, now: datetime, equity: Decimal,
                                enabled: bool) -> Evaluation | None:
@@ -235,6 +239,8 @@ class Autopilot:
             ev = Evaluation(symbol=symbol, candle_time=candle_time, evaluated_at=now, decision=Decision.SKIP,
                             regime=None, strategy=self.cfg.strategy, signal=0, mode=str(self.mode),
                             reasons=(f"error, no decision: {error_text(exc)}",), skip_reason=SkipReason.ERROR)
+        if ev.skip_reason is SkipReason.WARMUP:  # never a silent stand-aside: what is missing, and until when
+            ev = self.history.explain(ev, self.cfg)
         self.store.record_evaluation(ev)
         return ev
 

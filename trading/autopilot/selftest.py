@@ -15,9 +15,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from trading.attribution import SELF_TEST
+from trading.autopilot.history import CandleArchive, LiveHistory
 from trading.autopilot.maker import MAKER, maker_price
 from trading.clock import Clock
 from trading.config import TradingConfig
+from trading.decision.evaluation import SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
 from trading.domain import ZERO, BracketRequest, Mode, OrderRequest, OrderStatus, OrderType, Side
@@ -56,11 +58,15 @@ class SelfTestReport:
 
 async def self_test(exchange: Exchange, cfg: TradingConfig, clock: Clock, limits: DailyLimits, kill: KillSwitch,
                     symbol: str, *, enabled: bool, place: bool = False, quote: str = "USD",
-                    target: DailyProfitTarget | None = None) -> SelfTestReport:
-    """Run the tick's steps for one symbol now; never raises (a failing step says why and ends the test)."""
+                    target: DailyProfitTarget | None = None,
+                    archive: CandleArchive | None = None) -> SelfTestReport:
+    """Run the tick's steps for one symbol now; never raises (a failing step says why and ends the test).
+
+    archive: the candle store the tick reads a long warm-up from (trading/autopilot/history.py); read only here."""
     report = SelfTestReport(symbol, str(exchange.mode))
+    history = LiveHistory(exchange, archive, save=False)
     try:
-        await _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote, target)
+        await _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote, history, target)
     except ZynError as exc:
         report.add("error", False, exc.message)
     except Exception as exc:  # noqa: BLE001 - the test reports, it does not crash
@@ -69,10 +75,9 @@ async def self_test(exchange: Exchange, cfg: TradingConfig, clock: Clock, limits
 
 
 async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, place, quote,  # noqa: ANN001, PLR0913
-               target=None) -> None:
+               history, target=None) -> None:
     now = clock.now()
-    candles = await exchange.fetch_ohlcv(symbol, "5m", limit=cfg.history + 1)
-    closed = [c for c in candles if c.closed and c.timestamp + CANDLE <= now]
+    closed = await history.candles(symbol, cfg, now)  # closed only, the stored warm-up included
     if not report.add("market data", bool(closed), f"{len(closed)} closed 5m candles from {exchange.source}" +
                       (f", newest {closed[-1].timestamp:%H:%M} UTC "
                        f"({int((now - closed[-1].timestamp - CANDLE).total_seconds() // 60)} min old)" if closed
@@ -92,8 +97,9 @@ async def _run(report, exchange, cfg, clock, limits, kill, symbol, enabled, plac
         return
     d = decide_entry(ind, i, cfg)
     regime = d.regime.regime.value if d.regime.regime else "none"
+    why = (*d.reasons, history.shortfall(symbol, cfg).text()) if d.skip is SkipReason.WARMUP else d.reasons
     report.add("decision", True, f"regime {regime}, strategy {d.strategy or 'none'}, signal {d.signal}: "
-                                 + "; ".join(d.reasons))
+                                 + "; ".join(why))
     if not d.enter:
         report.verdict = f"would SKIP ({d.skip.value if d.skip else 'no signal'})"
         return
