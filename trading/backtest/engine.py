@@ -177,7 +177,8 @@ class _Run:
     def __init__(self, ohlcv: OHLCV, ind: Indicators, plan: Plan, market: Market, cfg: TradingConfig,
                  settings: BacktestSettings, progress: Progress | None, trade_from: int = 0,
                  allowed: frozenset[tuple[str, ...]] | None = None, steady: bool = False,
-                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None) -> None:
+                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None,
+                 risk_factors: Mapping[tuple[str, ...], float] | None = None) -> None:
         self.o, self.h, self.l, self.c = ohlcv.open, ohlcv.high, ohlcv.low, ohlcv.close
         self.t = ohlcv.timestamps
         self.n = len(self.c)
@@ -201,6 +202,7 @@ class _Run:
         # The learner labels an entry by its steady regime (hysteresis, trading/learning/outcomes.py).
         self.regimes = steady_regimes(plan.regimes, cfg.learning.regime_hold_bars) if steady else plan.regimes
         self.realised = realised or {}
+        self.risk_factors = risk_factors or {}  # the learner's share (<= 1) of the risk per trade, per arm
         if allowed is not None:  # the learner's (strategy, regime) arms switched on; none: stand aside
             keep = [j for j in self.entry_bars
                     if plan.strategy[j] >= 0 and self.regimes[j] >= 0
@@ -260,7 +262,8 @@ class _Run:
             cash = self.cash  # flat, so equity is the cash
             sized = size_long(equity=cash, free_quote=cash, entry=touch, atr=_dec(atr), market=self.market,
                               cfg=risk, open_risk=ZERO, taker_fee=self.terms.taker_fee,
-                              realised=self.realised.get(self._arm(j)), slippage=self.s.slippage_bps / 10_000)
+                              realised=self.realised.get(self._arm(j)), slippage=self.s.slippage_bps / 10_000,
+                              risk_factor=self.risk_factors.get(self._arm(j)))
             if not isinstance(sized, Sizing):
                 return sized[0]
             return sized.amount, (sized.stop if self.s.brackets else None), \
@@ -415,13 +418,16 @@ def _quiet(module: str) -> Iterator[None]:
 def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: BacktestSettings | None = None, *,
                  progress: Progress | None = None, bars_per_year: int | None = None,
                  trade_from: int = 0, allowed: frozenset[tuple[str, ...]] | None = None, steady: bool = False,
-                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None) -> BacktestResult:
+                 realised: Mapping[tuple[str, ...], RealisedEdge] | None = None,
+                 risk_factors: Mapping[tuple[str, ...], float] | None = None) -> BacktestResult:
     """Backtest one market's candles with the live decision code (plan_all), size_long and paper fills.
 
     trade_from: the first bar an entry may fill at (earlier candles only warm the indicators up).
     allowed: only entries of these (strategy, regime) arms (the learner's selection); None: every entry.
     steady: label entries (and `allowed`) by the learner's steady regime rather than the bar's raw one.
     realised: per arm, what it realised to its exit: the cost gate uses it instead of the ATR target.
+    risk_factors: per arm, the learner's risk factor (<= 1) passed to size_long (sizing="risk"); an arm not in it
+    trades the full risk per trade.
     """
     settings = settings or BacktestSettings()
     if bars_per_year is None:  # annualise by the candles' own spacing (5 minutes: 105,120 a year)
@@ -436,7 +442,8 @@ def run_backtest(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
     ind = compute_all(ohlcv, cfg.indicators)
     plan = plan_all(ind, cfg, use_filters=settings.use_filters)
     with localcontext(EXACT), _quiet("trading.risk"):
-        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress, trade_from, allowed, steady, realised)
+        run = _Run(ohlcv, ind, plan, market, cfg, settings, progress, trade_from, allowed, steady, realised,
+                   risk_factors)
         run.run()
         fees = sum((f.fee for f in run.book.new_fills), ZERO)
         final = run.cash

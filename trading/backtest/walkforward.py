@@ -16,7 +16,11 @@ decides on and nothing later:
   stack would not take included), net of fees and slippage; the selector switches (strategy, regime)
   arms on only where the lower confidence bound of that net return is above zero (on/off state carried
   from the previous window: hysteresis); the test window then trades only those arms, and stands aside
-  when none is on. Training never sees a candle of its test window or later.
+  when none is on. Each arm on trades the learner's risk factor in [risk_min_factor, 1] (trading/learning/
+  risk.py arm_factors, the same function and [trading.learning] rule the running autopilot sizes with),
+  computed from that same train part's outcomes (oldest exit first) and passed per entry to size_long, as
+  the autopilot does; static trades the full risk (factor 1). Training never sees a candle of its test
+  window or later, so neither the arms nor their factors do.
 
 Totals: return_pct is the SUM of the windows' returns (each window starts from the same balance);
 max_drawdown_pct is the deepest fall of the windows chained one after another; profit factor and fees
@@ -42,6 +46,7 @@ from trading.domain import Market
 from trading.errors import InputError
 from trading.learning.learner import RealisedEdge
 from trading.learning.outcomes import TradeOutcome, outcome_of_trade
+from trading.learning.risk import RiskRule, arm_factors
 from trading.learning.selector import Change, Key, Outcome, SelectorSettings, allowed, label, select
 
 
@@ -89,6 +94,7 @@ class WindowResult:
     policies: dict[str, PolicyFigures]
     changes: tuple[str, ...] = ()  # the selector's switches before this window, with their evidence
     arms_on: tuple[Key, ...] = ()  # what the adaptive policy traded in this window
+    risk: tuple[tuple[Key, float], ...] = ()  # each arm on with the learner's risk factor (<= 1) it traded with
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,8 @@ class WalkForward:
         return {"policies": {k: v.as_dict() for k, v in self.totals.items()}, "skipped_windows": self.skipped,
                 "windows": [{"start": w.start.isoformat(), "end": w.end.isoformat(),
                              **{k: v.as_dict() for k, v in w.policies.items()},
-                             "arms_on": [list(a) for a in w.arms_on], "changes": list(w.changes)}
+                             "arms_on": [list(a) for a in w.arms_on], "changes": list(w.changes),
+                             "risk_factors": [[*k, f] for k, f in w.risk]}
                             for w in self.windows]}
 
 
@@ -260,23 +267,31 @@ def realised_edges(records: list[TradeOutcome], min_net_edge: float = 0.0) -> di
 
 
 def adaptive_policy(ohlcv: OHLCV, w: Window, market: Market, cfg: TradingConfig, settings: BacktestSettings,
-                    state: dict[Key, bool], selector: SelectorSettings) -> tuple[PolicyFigures, list[Change]]:
-    """Learn on the train part, then trade only the arms switched on (or stand aside) on the test window."""
+                    state: dict[Key, bool], selector: SelectorSettings
+                    ) -> tuple[PolicyFigures, list[Change], dict[Key, float]]:
+    """Learn on the train part, then trade only the arms switched on (or stand aside) on the test window, each
+    at its risk factor from the same train outcomes. Returns the figures, the switches and the factors used."""
     records = train_records(ohlcv, w, market, cfg, settings)
-    arms, changes = select([o.for_selector() for o in records], state, selector)
+    outcomes = [o.for_selector() for o in records]
+    arms, changes = select(outcomes, state, selector)
     state.clear()
     state.update({k: a.on for k, a in arms.items()})
     chosen = allowed(arms)
     if not chosen:
-        return cash_policy(), changes
+        return cash_policy(), changes, {}
+    # Oldest exit first, as the outcome store hands them to the running learner (an arm's recent drawdown).
+    by_exit = [o for _, o in sorted(enumerate(records), key=lambda p: (p[1].exit_time, p[0]))]
+    factors = arm_factors({k: arms[k] for k in chosen}, [o.for_selector() for o in by_exit],
+                          RiskRule.of(cfg.learning))
+    used = {k: min(1.0, f.factor) for k, f in factors.items()}
     warm = cfg.warmup + 1
     lo = max(w.test_start - warm, 0)
     first = w.test_start - lo
     result = run_backtest(_slice(ohlcv, lo, w.test_end), market, cfg, replace(settings, use_filters=False),
                           trade_from=first, allowed=chosen, steady=True,
-                          realised=realised_edges(records, cfg.learning.min_net_edge))
+                          realised=realised_edges(records, cfg.learning.min_net_edge), risk_factors=used)
     eq = np.concatenate(([1.0], result.equity[first:] / float(settings.starting_balance)))
-    return _figures(eq, [t.pnl for t in result.trades], result.fees), changes
+    return _figures(eq, [t.pnl for t in result.trades], result.fees), changes, used
 
 
 def buy_hold_policy(ohlcv: OHLCV, w: Window, settings: BacktestSettings) -> PolicyFigures:
@@ -330,14 +345,17 @@ def walk_forward(ohlcv: OHLCV, market: Market, cfg: TradingConfig, settings: Bac
     skipped, windows = len(windows) - len(ready), ready
     results = []
     state: dict[Key, bool] = {}
+    # The running learner's selector (trading/learning/learner.py): the config's min_trades and z.
+    learn = selector or SelectorSettings(min_trades=cfg.learning.min_trades, z=cfg.learning.z)
     for k, w in enumerate(windows):
-        adaptive, changes = adaptive_policy(ohlcv, w, market, cfg, settings, state, selector or SelectorSettings())
+        adaptive, changes, factors = adaptive_policy(ohlcv, w, market, cfg, settings, state, learn)
         figs = {"static": static_policy(ohlcv, w, market, cfg, settings), "adaptive": adaptive,
                 "cash": cash_policy(), "buy_hold": buy_hold_policy(ohlcv, w, settings)}
         step = _step(ohlcv.timestamps)
         results.append(WindowResult(from_ms(int(ohlcv.timestamps[w.test_start])),
                                     from_ms(int(ohlcv.timestamps[w.test_end - 1]) + step), figs,
-                                    tuple(c.why for c in changes), tuple(sorted(allowed_keys(state)))))
+                                    tuple(c.why for c in changes), tuple(sorted(allowed_keys(state))),
+                                    tuple(sorted(factors.items()))))
         if progress is not None:
             progress(k + 1, len(windows))
     totals = {name: _total([r.policies[name] for r in results]) for name in results[0].policies}

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from trading.config import LearningSettings
 from trading.learning.records import LearningChange, LearningStore, OutcomeEvidence
-from trading.learning.risk import FULL, RiskFactor, RiskRule, risk_factor
+from trading.learning.risk import FULL, RiskFactor, RiskRule, arm_factors
 from trading.learning.selector import Arm, Key, Outcome, SelectorSettings, label, select
 
 
@@ -51,9 +51,7 @@ class Learner:
 
     @property
     def risk_rule(self) -> RiskRule:
-        s = self.settings
-        return RiskRule(min_factor=s.risk_min_factor, full_at_lcb=s.risk_full_lcb, max_drawdown=s.risk_max_drawdown,
-                        recent=s.risk_recent)
+        return RiskRule.of(self.settings)
 
     def evaluate(self) -> tuple[dict[Key, Arm], list[LearningChange]]:
         """The arms from the evidence now, and the changes from the stored states (nothing written)."""
@@ -81,12 +79,7 @@ class Learner:
 
     def risk(self, arms: dict[Key, Arm], outcomes: list[Outcome]) -> dict[Key, RiskFactor]:
         """Every arm's risk factor from its net returns (oldest exit first) and its lower bound."""
-        by_key: dict[Key, list[float]] = {}
-        for o in outcomes:
-            by_key.setdefault((o.strategy, o.regime), []).append(o.net_return)
-            by_key.setdefault((o.strategy, o.regime, o.pair), []).append(o.net_return)
-        rule = self.risk_rule
-        return {k: risk_factor(k, by_key.get(k, []), a.lcb, rule) for k, a in arms.items()}
+        return arm_factors(arms, outcomes, self.risk_rule)
 
     def risk_changes(self, arms: dict[Key, Arm], factors: dict[Key, RiskFactor], stored_arms: dict[Key, Arm],
                      stored: dict[Key, RiskFactor]) -> list[LearningChange]:

@@ -9,14 +9,22 @@ trade smaller but never larger, and it loosens no gate (the stop, the caps, the 
   drawdown keeps the full risk, a drawdown of max_drawdown or deeper gives min_factor; linear in between.
 The factor is the smaller of the two, rounded DOWN to a step of 0.05 (so a change is a real change, never
 rounded up), and never below min_factor. Pure: no I/O.
+
+arm_factors() is the one computation of every arm's factor from its outcomes: the running learner
+(trading/learning/learner.py) and the walk-forward's adaptive policy (trading/backtest/walkforward.py) both call it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from trading.learning.selector import Key, label
+from trading.learning.selector import Arm, Key, Outcome, label
+
+if TYPE_CHECKING:
+    from trading.config import LearningSettings
 
 STEP = 0.05
 FULL = 1.0
@@ -28,6 +36,12 @@ class RiskRule:
     full_at_lcb: float = 0.002  # a lower bound of +0.2 % per trade (net) earns the full risk
     max_drawdown: float = 0.05  # the arm's recent drawdown (5 %) at which it trades only min_factor
     recent: int = 20  # outcomes of the arm the drawdown is measured over
+
+    @classmethod
+    def of(cls, settings: LearningSettings) -> RiskRule:
+        """The rule the config's [trading.learning] section sets."""
+        return cls(min_factor=settings.risk_min_factor, full_at_lcb=settings.risk_full_lcb,
+                   max_drawdown=settings.risk_max_drawdown, recent=settings.risk_recent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +108,15 @@ def risk_factor(key: Key, returns: list[float], lcb: float, rule: RiskRule) -> R
         parts.append(f"recent drawdown {dd * 100:.2f}% over its last {len(recent)} outcomes")
     why = "; ".join(parts) if parts else f"lower bound {bound}, recent drawdown {dd * 100:.2f}%: full risk"
     return RiskFactor(key, factor, why)
+
+
+def arm_factors(arms: Mapping[Key, Arm], outcomes: Iterable[Outcome], rule: RiskRule) -> dict[Key, RiskFactor]:
+    """Every arm's factor from its net returns, in the order given (oldest exit first), and its lower bound.
+
+    An arm (strategy, regime) reads every pair's outcomes of it; an arm (strategy, regime, pair) its pair's.
+    """
+    by_key: dict[Key, list[float]] = {}
+    for o in outcomes:
+        by_key.setdefault((o.strategy, o.regime), []).append(o.net_return)
+        by_key.setdefault((o.strategy, o.regime, o.pair), []).append(o.net_return)
+    return {k: risk_factor(k, by_key.get(k, []), a.lcb, rule) for k, a in arms.items()}

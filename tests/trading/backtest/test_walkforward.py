@@ -103,7 +103,8 @@ def test_cli_walkforward_json_table_and_chart(capsys: pytest.CaptureFixture[str]
     for figures in doc["policies"].values():
         assert set(figures) == {"return_pct", "trades", "profit_factor", "fees", "max_drawdown_pct"}
     assert len(doc["windows"]) == 7  # 10.4 days: 3 to train (the default stack's 1h warm-up needs over 2)
-    assert {"start", "end", "static", "adaptive", "cash", "buy_hold", "arms_on", "changes"} == set(doc["windows"][0])
+    assert {"start", "end", "static", "adaptive", "cash", "buy_hold", "arms_on", "changes", "risk_factors"} == set(
+        doc["windows"][0])
     assert doc["taker_fee"] == "0.0026" and Path(doc["chart"]).read_bytes()[:4] == b"\x89PNG"
     assert main(["walkforward", "ETH/BTC", "--candles", str(CANDLES), "--train", "3d", "--entry", "maker",
                  "--maker-fee", "0.25%", "--json"]) == 0
@@ -256,3 +257,96 @@ def test_a_4h_trend_leaves_out_the_windows_without_warm_up_and_refuses_when_none
     with pytest.raises(InputError, match=r"shorter than the indicators' warm-up \(2449 candles, about 204 h\)"):
         walk_forward(slice_range(ohlcv, None, from_ms(int(ohlcv.timestamps[2400]))), market, cfg, settings,
                      train=4 * DAY, test=DAY)
+
+
+def _risk_bound_setup() -> tuple:
+    """The 5-minute stack with a risk per trade small enough that the risk sizing, not the 25 % position cap,
+    sets every size: a risk factor then shows in the amount (with the cap binding it would not)."""
+    from trading.config import RiskSettings
+    from trading.learning.selector import SelectorSettings
+
+    ohlcv, market, cfg, settings = _setup()
+    cfg = cfg.model_copy(update={"risk": RiskSettings(risk_per_trade=D("0.002"))})
+    return ohlcv, market, cfg, settings, SelectorSettings(min_trades=1, z=-10.0)  # every arm seen turns on
+
+
+def test_the_adaptive_policy_sizes_with_the_learners_risk_factors_from_the_past_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each window's factors come from its train part alone (poisoned later candles change none of them), and
+    an arm's factor below 1 shrinks its entries' size against the static run's on the same signal bar."""
+    from trading.backtest import walkforward as wfm
+    from trading.learning.risk import RiskRule, arm_factors
+    from trading.learning.selector import select
+
+    ohlcv, market, cfg, settings, eager = _risk_bound_setup()
+    runs: list[tuple[dict, object]] = []
+    real = wfm.run_backtest
+
+    def spy(*a, **k):  # noqa: ANN002, ANN003, ANN202 - the real backtest, its arguments and result kept
+        result = real(*a, **k)
+        runs.append((k, result))
+        return result
+
+    monkeypatch.setattr(wfm, "run_backtest", spy)
+    clean = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY, selector=eager)
+    monkeypatch.setattr(wfm, "run_backtest", real)
+    windows = split(ohlcv.timestamps, 2 * DAY, DAY)
+    assert any(f < 1 for w in clean.windows for _, f in w.risk)  # the learner does shrink here
+    assert all(0 < f <= 1 for w in clean.windows for _, f in w.risk)
+    assert all({k for k, _ in w.risk} == set(w.arms_on) for w in clean.windows)
+
+    # The factors are the running learner's function of exactly the train part's outcomes (oldest exit first).
+    state: dict = {}
+    for w, res in zip(windows, clean.windows, strict=True):
+        records = wfm.train_records(ohlcv, w, market, cfg, settings)
+        arms, _ = select([o.for_selector() for o in records], state, eager)
+        state = {k: a.on for k, a in arms.items()}
+        on = {k: a for k, a in arms.items() if a.on}
+        expect = arm_factors(on, [o.for_selector() for o in sorted(records, key=lambda o: o.exit_time)],
+                             RiskRule.of(cfg.learning))
+        assert dict(res.risk) == {k: f.factor for k, f in expect.items()}
+    assert RiskRule.of(cfg.learning) == RiskRule(  # the config's [trading.learning] rule, as the Learner's
+        cfg.learning.risk_min_factor, cfg.learning.risk_full_lcb, cfg.learning.risk_max_drawdown,
+        cfg.learning.risk_recent)
+
+    # Shrinking: the adaptive run's entries against the static run's on the same signal bar of a window.
+    adaptive = [r for k, r in runs if k.get("allowed") is not None]
+    static = [r for k, r in runs if not k.get("steady")]
+    assert len(adaptive) == len(static) == len(windows) and all(k.get("risk_factors") is None
+                                                                for k, _ in runs if not k.get("steady"))
+    shrunk = 0
+    for w, a, s in zip(clean.windows, adaptive, static, strict=True):
+        factors, by_bar = dict(w.risk), {t.signal_bar: t for t in s.trades}
+        for k, t in enumerate(a.trades):
+            u = by_bar.get(t.signal_bar)
+            f = factors[(t.strategy, t.regime)]
+            if u is None or f >= 1:
+                continue
+            assert t.amount < u.amount
+            if k == 0 and s.trades[0] is u:  # both the window's first trade: the same equity to size from
+                assert float(t.amount / u.amount) == pytest.approx(f, abs=0.01)
+            shrunk += 1
+    assert shrunk >= 3
+
+    # No look-ahead: candles after the fourth test window poisoned, the factors of windows 1-4 stay.
+    cut = windows[3].test_end
+    dirty = walk_forward(_poison(ohlcv, cut, len(ohlcv), seed=7), market, cfg, settings, train=2 * DAY, test=DAY,
+                         selector=eager)
+    assert [w.risk for w in dirty.windows[:4]] == [w.risk for w in clean.windows[:4]]
+    assert [w.policies["adaptive"].as_dict() for w in dirty.windows[:4]] == [
+        w.policies["adaptive"].as_dict() for w in clean.windows[:4]]
+    assert [w.risk for w in dirty.windows[5:]] != [w.risk for w in clean.windows[5:]]  # it reaches the later ones
+
+
+def test_a_risk_factor_of_one_everywhere_is_the_full_risk() -> None:
+    """risk_min_factor = 1: the learner never shrinks, every factor is 1 and the sizes are the static run's."""
+    from trading.config import LearningSettings
+
+    ohlcv, market, cfg, settings, eager = _risk_bound_setup()
+    full = cfg.model_copy(update={"learning": LearningSettings(risk_min_factor=1)})
+    wf = walk_forward(ohlcv, market, full, settings, train=2 * DAY, test=DAY, selector=eager)
+    assert wf.windows and all(f == 1 for w in wf.windows for _, f in w.risk) and any(w.risk for w in wf.windows)
+    shrinking = walk_forward(ohlcv, market, cfg, settings, train=2 * DAY, test=DAY, selector=eager)
+    assert [w.policies["static"].as_dict() for w in wf.windows] == [
+        w.policies["static"].as_dict() for w in shrinking.windows]  # static trades the full risk either way
+    assert wf.totals["adaptive"].as_dict() != shrinking.totals["adaptive"].as_dict()
