@@ -172,7 +172,7 @@ class LearningSettings(_Section):
     shadow_max_hold_bars: int = Field(288, ge=1, le=4000, description="a signal not taken is simulated to its exit "
                                                                       "or at most this many of its strategy's bars "
                                                                       "(1h bars for the 1h strategies), within the "
-                                                                      "candles a tick fetches")
+                                                                      "candles a tick holds")
     min_net_edge: float = Field(0.0, ge=0, le=0.1, description="realised-cost gate: an arm's mean move to its exit, "
                                                                "less today's round trip, must be above this")
     # Risk shrinking (trading/learning/risk.py): an arm's risk per trade x a factor in [risk_min_factor, 1].

@@ -113,7 +113,7 @@ def test_the_realised_gate_asks_for_more_than_its_margin(edge: float) -> None:
 
 def test_a_1h_strategys_shadow_exits_as_its_backtest_trade_with_its_own_rule_stop_atr_and_hold() -> None:
     """A shadow of htf_breakout (exits on closed 1h bars, stop and target from the 1h ATR) is simulated exactly as
-    the backtester trades the same signal; its timeout counts 1h bars, capped by the candles a tick fetches."""
+    the backtester trades the same signal; its timeout counts 1h bars, capped by the candles a tick holds."""
     from trading.autopilot.learning import shadow_hold_bars
     from trading.decision.orchestrator import plan_all
 
@@ -139,3 +139,20 @@ def test_a_1h_strategys_shadow_exits_as_its_backtest_trade_with_its_own_rule_sto
         assert abs(x.exit_touch - float(t.exit_price)) <= float(market.price_step)
     assert shadow_hold_bars(strategy, cfg) == cfg.history - 2  # 288 1h bars, capped by the ~60 h fetched
     assert shadow_hold_bars(STRATEGIES["ma_crossover"], cfg) == cfg.learning.shadow_max_hold_bars  # 5-minute bars
+
+
+def test_with_a_4h_trend_a_1h_shadow_holds_for_as_long_as_the_ticks_longer_history_keeps_its_candle() -> None:
+    """A 4h trend makes the tick hold 2,496 closed candles (trading/autopilot/history.window), not the 719
+    fetched: a 1h strategy's shadow may then run 2,494 five-minute bars (~8.7 days), not the ~60 h it had."""
+    from trading.autopilot.history import window
+    from trading.autopilot.learning import shadow_hold_bars
+    from trading.config import HigherTimeframeSettings, IndicatorSettings
+
+    cfg = TradingConfig(indicators=IndicatorSettings(higher=HigherTimeframeSettings(trend_timeframe="4h")))
+    held = window(cfg)
+    assert held == 2448 + 48 > cfg.history  # the warm-up and one 4h bar more
+    assert shadow_hold_bars(STRATEGIES["htf_breakout"], cfg) == held - 2 > cfg.history - 2
+    assert shadow_hold_bars(STRATEGIES["htf_trend"], cfg) == held - 2  # 288 of its 1h bars would be 12 days
+    assert shadow_hold_bars(STRATEGIES["ma_crossover"], cfg) == 288  # a 5-minute strategy: its own 288 bars
+    short = cfg.model_copy(update={"learning": cfg.learning.model_copy(update={"shadow_max_hold_bars": 100})})
+    assert shadow_hold_bars(STRATEGIES["htf_breakout"], short) == 100 * 12  # 100 of its 1h bars fit: not capped

@@ -19,6 +19,7 @@ from decimal import Decimal
 import numpy as np
 from loguru import logger
 
+from trading.autopilot.history import window
 from trading.clock import Clock, to_ms
 from trading.config import TradingConfig
 from trading.decision.evaluation import Decision
@@ -40,9 +41,11 @@ CANDLE = timedelta(minutes=5)
 def shadow_hold_bars(strategy: Strategy, cfg: TradingConfig) -> int:
     """A shadow's timeout in 5-minute bars: shadow_max_hold_bars of the strategy's OWN bars (a 1h strategy holds
     for hours, as its backtest and its real trades do), capped so it settles before its signal candle leaves
-    the candles a tick fetches (cfg.history), where it would be dropped unsettled."""
+    the closed candles a tick holds (trading/autopilot/history.window: cfg.history, or the long warm-up of a 4h
+    trend and a trend bar more, ~8.7 days), where it would be dropped unsettled. The window drops its oldest
+    candle only once full, one a tick, so a signal on its newest candle stays in it for window - 1 more ticks."""
     own = cfg.learning.shadow_max_hold_bars * max(1, strategy.bar_minutes(cfg) // 5)
-    return max(1, min(own, cfg.history - 2))
+    return max(1, min(own, window(cfg) - 2))
 
 
 class AutopilotLearning:
