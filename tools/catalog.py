@@ -22,6 +22,7 @@ from tools import (
     selftest,
     settings,
     universe,
+    unknown,
     views,
 )
 from tools.backtest import BacktestArgs, run_backtest
@@ -96,6 +97,8 @@ CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (
          views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
     Tool("reconcile_journal", "LIVE: compare Kraken's trades and orders since a day with the journal, import what "
          "is missing, report every difference", journal.ReconcileArgs, P.ADMIN, C.NEVER, journal.reconcile_journal),
+    Tool("settle_unknown_orders", "LIVE: look the orders of unknown outcome up on Kraken by client id and say "
+         "whether each was placed", unknown.SettleArgs, P.ADMIN, C.NEVER, unknown.settle_unknown_orders),
     Tool("learning_status", "What the autopilot has learned from its outcomes: every strategy x regime on or "
          "off with its evidence, the freeze, the last changes", learning.LearnArgs, P.READ, C.NEVER,
          learning.learning_status),
