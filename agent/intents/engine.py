@@ -630,7 +630,7 @@ def _self_test(m: W.Message) -> Parsed | None:
 
 _EVENTS = {"trades": "fill", "fill": "fill", "exits": "bracket_exit", "exit": "bracket_exit",
            "killswitch": "kill_switch", "errors": "autopilot_error", "error": "autopilot_error",
-           "report": "daily_report", "reports": "daily_report"}
+           "report": "daily_report", "reports": "daily_report", "target": "profit_target"}
 _CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
 
 
