@@ -51,6 +51,9 @@ CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (
          insight.WhyNotArgs, P.READ, C.NEVER, insight.why_not_trade),
     Tool("set_risk", "Change risk settings within safe bounds", settings.SetRiskArgs, P.ADMIN, C.LIVE,
          settings.set_risk),
+    Tool("set_universe", "Choose the pairs the autopilot trades: the N most liquid (1 to 20) or the configured "
+         "pairs", settings.SetUniverseArgs, P.ADMIN, C.LIVE, settings.set_universe,
+         describe=settings.describe_universe),
     Tool("trade_history", "Our fills, newest first", account.TradesArgs, P.READ, C.NEVER, account.trade_history),
     Tool("place_order", "Place a market, limit, stop-loss or take-profit order, or a bracket",
          orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order, **ORDER),

@@ -255,6 +255,22 @@ def auto_stop(state: CliState) -> None:
     state.show(state.call("autopilot_stop", {}), False)
 
 
+@cli.command("auto-universe")
+@click.argument("size", metavar="N|configured")
+@click.option("--yes", "-y", is_flag=True, help="LIVE: do not ask for confirmation")
+@click.pass_obj
+def auto_universe(state: CliState, size: str, yes: bool) -> None:
+    """Trade the N most liquid pairs (1 to 20), or 'configured' for the configured pairs; from the next tick."""
+    word = size.strip().lower()
+    if word in ("configured", "config", "none", "off"):
+        args: dict[str, Any] = {"configured": True}
+    elif word.isdigit():
+        args = {"size": int(word)}
+    else:
+        fail_usage(f"'{size[:20]}' is neither a number of pairs (1 to 20) nor 'configured'")
+    state.show(state.call("set_universe", args, yes=yes), False)
+
+
 @cli.command("auto-status")
 @json_option
 @click.pass_obj
