@@ -133,8 +133,8 @@ class UniverseSettingResult:
 
         if self.size == self.before:
             return f"Universe unchanged: the autopilot already trades {say(self.size)}."
-        return (f"Universe updated: the autopilot trades {say(self.size)} (was {say(self.before)}); it chooses them "
-                "at its next tick.")
+        when = "it chooses them at its next tick" if self.size else "from its next tick"
+        return f"Universe updated: the autopilot trades {say(self.size)} (was {say(self.before)}); {when}."
 
 
 def describe_universe(args: SetUniverseArgs, symbol: str | None = None) -> str:
