@@ -19,10 +19,12 @@ from typing import Any
 SCHEMA_VERSION = 5
 
 ALERT_KINDS = ("fill", "bracket_exit", "kill_switch", "autopilot_error", "daily_report", "watchdog",
-               "protection")
+               "protection", "profit_target")
 ALERT_CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
 DELIVERIES = ("on", "silent", "off")
-DEFAULT_OFF = frozenset({("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms")})
+# SMS is for urgent things: a reached profit target (good news, nothing to do) stays off there too.
+DEFAULT_OFF = frozenset({("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms"),
+                         ("profit_target", "sms")})
 
 
 def default_delivery(kind: str, channel: str) -> str:

@@ -14,7 +14,8 @@ from trading.errors import InputError
 _KIND_ALIASES = {"fills": "fill", "exit": "bracket_exit", "exits": "bracket_exit", "bracket": "bracket_exit",
                  "killswitch": "kill_switch", "kill": "kill_switch", "error": "autopilot_error",
                  "errors": "autopilot_error", "report": "daily_report", "reports": "daily_report",
-                 "stop": "protection", "stops": "protection"}
+                 "stop": "protection", "stops": "protection", "target": "profit_target",
+                 "profit": "profit_target", "profittarget": "profit_target", "goal": "profit_target"}
 _CHANNEL_ALIASES = {"mail": "email", "e-mail": "email", "text": "sms", "tg": "telegram"}
 _DELIVERY_ALIASES = {"quiet": "silent", "mute": "silent", "muted": "silent", "yes": "on", "no": "off"}
 
@@ -24,8 +25,8 @@ class AlertSettingsArgs(Args):
 
 
 class SetAlertArgs(Args):
-    event: str = Field(max_length=40, description="fill, bracket_exit, kill_switch, autopilot_error, daily_report, "
-                                                  "protection or all")
+    event: str = Field(max_length=40, description="fill, bracket_exit, kill_switch, profit_target, autopilot_error, "
+                                                  "daily_report, watchdog, protection or all")
     channel: str = Field(max_length=40, description="telegram, discord, webhook, email, sms or all")
     delivery: str = Field(max_length=10, description="on (with sound), silent (no sound) or off")
 

@@ -22,6 +22,7 @@ from tools import (
     selftest,
     settings,
     universe,
+    unknown,
     views,
 )
 from tools.backtest import BacktestArgs, run_backtest
@@ -50,6 +51,9 @@ CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (
          insight.WhyNotArgs, P.READ, C.NEVER, insight.why_not_trade),
     Tool("set_risk", "Change risk settings within safe bounds", settings.SetRiskArgs, P.ADMIN, C.LIVE,
          settings.set_risk),
+    Tool("set_universe", "Choose the pairs the autopilot trades: the N most liquid (1 to 20) or the configured "
+         "pairs", settings.SetUniverseArgs, P.ADMIN, C.LIVE, settings.set_universe,
+         describe=settings.describe_universe),
     Tool("trade_history", "Our fills, newest first", account.TradesArgs, P.READ, C.NEVER, account.trade_history),
     Tool("place_order", "Place a market, limit, stop-loss or take-profit order, or a bracket",
          orders.PlaceOrderArgs, P.TRADE, C.LIVE, orders.place_order, **ORDER),
@@ -96,6 +100,8 @@ CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (
          views.DecisionsArgs, P.READ, C.NEVER, views.list_decisions),
     Tool("reconcile_journal", "LIVE: compare Kraken's trades and orders since a day with the journal, import what "
          "is missing, report every difference", journal.ReconcileArgs, P.ADMIN, C.NEVER, journal.reconcile_journal),
+    Tool("settle_unknown_orders", "LIVE: look the orders of unknown outcome up on Kraken by client id and say "
+         "whether each was placed", unknown.SettleArgs, P.ADMIN, C.NEVER, unknown.settle_unknown_orders),
     Tool("learning_status", "What the autopilot has learned from its outcomes: every strategy x regime on or "
          "off with its evidence, the freeze, the last changes", learning.LearnArgs, P.READ, C.NEVER,
          learning.learning_status),

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from tools.base import Args
 from tools.context import ToolContext
-from trading.config import TradingConfig, with_risk_overrides
+from trading.config import UNIVERSE_SIZE_MAX, TradingConfig, with_overrides, with_risk_overrides
 from trading.errors import InputError
 from trading.risk.loss_limit import LossLimit
 from trading.risk.profit_target import ProfitTarget
@@ -103,6 +103,51 @@ async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:
 
 
 def effective_config(ctx: ToolContext) -> TradingConfig:
-    """The trading config with the stored risk overrides applied: what the autopilot's next tick uses."""
+    """The trading config with the stored overrides applied (risk, universe_size): what the next tick uses."""
     cfg = ctx.trading_config or TradingConfig()
-    return with_risk_overrides(cfg, ctx.store.get_overrides("risk")) if ctx.store is not None else cfg
+    return with_overrides(cfg, ctx.store.get_overrides) if ctx.store is not None else cfg
+
+
+class SetUniverseArgs(Args):
+    size: int | None = Field(None, ge=1, le=UNIVERSE_SIZE_MAX, description="trade the N most liquid pairs of "
+                             f"Kraken's markets in the quote currency (1 to {UNIVERSE_SIZE_MAX})")
+    configured: bool = Field(False, description="true: trade the configured pairs again (no chosen universe)")
+
+    @model_validator(mode="after")
+    def _one(self) -> SetUniverseArgs:
+        if (self.size is None) == (not self.configured):
+            raise ValueError(f"say either how many pairs (size 1 to {UNIVERSE_SIZE_MAX}) or configured, not both")
+        return self
+
+
+@dataclass(frozen=True)
+class UniverseSettingResult:
+    size: int | None  # None: the configured pairs
+    before: int | None
+    pairs: tuple[str, ...]  # the configured pairs (what "configured" trades; a chosen universe starts from them)
+    quote: str
+
+    def text(self) -> str:
+        def say(size: int | None) -> str:
+            return f"the {size} most liquid {self.quote} pairs" if size else f"the configured pairs ({', '.join(self.pairs)})"
+
+        if self.size == self.before:
+            return f"Universe unchanged: the autopilot already trades {say(self.size)}."
+        when = "it chooses them at its next tick" if self.size else "from its next tick"
+        return f"Universe updated: the autopilot trades {say(self.size)} (was {say(self.before)}); {when}."
+
+
+def describe_universe(args: SetUniverseArgs, symbol: str | None = None) -> str:
+    """The confirmation's words."""
+    return (f"trade the {args.size} most liquid pairs" if args.size is not None
+            else "trade the configured pairs (no chosen universe)")
+
+
+async def set_universe(ctx: ToolContext, args: SetUniverseArgs) -> UniverseSettingResult:
+    """Choose how many pairs the autopilot trades (the N most liquid) or the configured pairs (persisted as a
+    runtime override; takes effect at the next tick, whose universe keeper re-chooses under the new size)."""
+    store, base = ctx.stores("the universe")
+    before = with_overrides(base, store.get_overrides).universe_size
+    store.set_overrides("trading", {"universe_size": str(args.size) if args.size is not None else "none"},
+                        by=ctx.actor, at=ctx.clock.now())
+    return UniverseSettingResult(args.size, before, tuple(base.universe), ctx.quote_currency)

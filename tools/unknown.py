@@ -13,12 +13,15 @@ where they asked, how it ended.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from loguru import logger
+from pydantic import Field
 
+from tools.base import Args
 from tools.context import ToolContext
 from trading.domain import Mode
-from trading.errors import ExchangeError, OrderOutcomeUnknownError
+from trading.errors import ExchangeError, InputError, OrderOutcomeUnknownError
 from trading.exchange.kraken.unresolved import GIVE_UP_AFTER, OrderIntentRecord
 
 _log = logger.bind(component="orders")
@@ -91,3 +94,56 @@ def keep_unknown(ctx: ToolContext, exc: OrderOutcomeUnknownError, *, bracket: bo
     _log.warning("order {} asked by {}: outcome unknown, {}", exc.client_id, ctx.actor,
                  "journaled for reconciliation" if journaled else "NOT journaled")
     return OrderUnknownResult(intent, journaled)
+
+
+class SettleArgs(Args):
+    client_id: str | None = Field(None, max_length=100,
+                                  description="only this order's client id (default: every unsettled one)")
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    """What settle_unknown_orders found: each settled intent with its line, and those still open."""
+
+    resolved: list[tuple[OrderIntentRecord, str]]
+    waiting: list[OrderIntentRecord]
+    now: datetime
+
+    def text(self) -> str:
+        lines = [line for _, line in self.resolved]
+        minutes = int(GIVE_UP_AFTER.total_seconds() // 60)
+        for intent in self.waiting:
+            age = max(0, int((self.now - intent.asked_at).total_seconds() // 60))
+            lines.append(f"Still unresolved: your {intent.what()} (client id {intent.client_id}, asked {age} min "
+                         f"ago) is not on Kraken yet; it counts as not placed {minutes} minutes after it was asked. "
+                         "Run `zyn reconcile` again, or let the running service settle it.")
+        return "\n".join(lines) if lines else "No LIVE order of unknown outcome to settle."
+
+
+async def settle_unknown_orders(ctx: ToolContext, args: SettleArgs) -> SettleResult:
+    """LIVE: look every order of unknown outcome (and every stale "sending" one) up on Kraken by its client id and
+    settle it, as the service's one-minute job does. A resolution asked from the caller's own chat (or from no
+    chat) is marked told: the caller reads it here and the service never tells it again; one asked in another
+    chat stays for the service to tell there."""
+    from trading.exchange.kraken.unresolved import SEND_WINDOW, UnresolvedOrders
+
+    if ctx.mode is not Mode.LIVE:
+        raise InputError("orders of unknown outcome exist only in LIVE mode")
+    store = ctx.journal
+    if not callable(getattr(store, "unsettled_orders", None)) or not callable(getattr(ctx.exchange, "fetch_order",
+                                                                                       None)):
+        raise InputError("this LIVE setup keeps no order intents")
+    settled = await UnresolvedOrders(ctx.exchange, store, ctx.clock).settle(args.client_id)
+    now = ctx.clock.now()
+    for intent, _ in settled:
+        if intent.reply_to in ("", ctx.reply_to):
+            try:
+                store.mark_told(intent.client_id, now)
+            except Exception as exc:  # noqa: BLE001 - told twice at worst
+                _log.warning("order {} not marked told: {}", intent.client_id, type(exc).__name__)
+    if args.client_id is not None:
+        one = store.unresolved_order(args.client_id)
+        waiting = [one] if one is not None and one.status in ("sending", "unknown") else []
+    else:
+        waiting = store.unsettled_orders(now - SEND_WINDOW)
+    return SettleResult(settled, waiting, now)

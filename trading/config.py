@@ -276,6 +276,40 @@ def with_risk_overrides(cfg: TradingConfig, overrides: dict[str, str]) -> Tradin
     return cfg.model_copy(update={"risk": risk})
 
 
+# Top-level [trading] settings the owner may change at run time (chat, the CLI): stored as overrides of the
+# section "trading" (memory's setting overrides), applied like the risk ones at the next tick.
+TRADING_OVERRIDES = ("universe_size",)
+UNIVERSE_SIZE_MAX = 20  # the most pairs a chat or CLI request may choose (the file allows up to 50)
+
+
+def universe_size_of(value: str) -> int | None:
+    """A stored universe_size override: "5" -> 5 (1..UNIVERSE_SIZE_MAX); "none" -> None (the configured pairs).
+    Raises ValueError for anything else."""
+    word = value.strip().lower()
+    if word in ("none", "off", "configured", ""):
+        return None
+    size = int(word)
+    if not 1 <= size <= UNIVERSE_SIZE_MAX:
+        raise ValueError(f"universe_size must be between 1 and {UNIVERSE_SIZE_MAX}")
+    return size
+
+
+def with_trading_overrides(cfg: TradingConfig, overrides: dict[str, str]) -> TradingConfig:
+    """cfg with the top-level settings changed at run time (universe_size); a bad stored value is ignored."""
+    if "universe_size" not in overrides:
+        return cfg
+    try:
+        size = universe_size_of(overrides["universe_size"])
+    except ValueError:
+        return cfg
+    return cfg.model_copy(update={"universe_size": size})
+
+
+def with_overrides(cfg: TradingConfig, get_overrides: Any) -> TradingConfig:
+    """cfg with every stored override (risk, then the top-level ones) from get_overrides(section)."""
+    return with_trading_overrides(with_risk_overrides(cfg, get_overrides("risk")), get_overrides("trading"))
+
+
 def load_trading_config(path: Path | None, env: dict[str, str] | None = None) -> TradingConfig:
     """TradingConfig from the [trading] table of a TOML file (defaults if absent), with risk settings from the
     environment on top (env: setting -> value, e.g. daily_loss_limit from ZYN_DAILY_LOSS_LIMIT), or ConfigError."""

@@ -350,6 +350,31 @@ _UNIVERSE_ASK = frozenset({"which", "what", "why", "trade", "trading", "trades",
                            "pick", "picked", "these", "those", "universe"})
 
 
+_PAIR_WORDS = frozenset({"pairs", "pair", "coins", "markets", "universe"})
+_RANKED = frozenset({"liquid", "top", "most", "biggest", "largest", "busiest"})
+_CONFIGURED = frozenset({"configured", "config", "configuration", "usual", "default", "defaults", "original"})
+
+
+def _set_universe(m: W.Message) -> Parsed | None:
+    """'trade the 5 most liquid pairs', 'universe size 10', 'use the configured pairs', 'back to the default pairs'."""
+    if not m.wset & _PAIR_WORDS or m.wset & (W.BUY | W.SELL) or m.symbols or m.question:
+        return None
+    acting = m.wset & {"trade", "trades", "trading", "use", "set", "switch", "universe", "only", "pick", "choose",
+                        "make"}
+    if m.nums and acting and (m.wset & _RANKED or {"universe", "size"} <= m.wset):
+        num = m.toks[m.nums[0]]
+        if num.negative or num.pct or num.dollar or num.value is None or num.value != num.value.to_integral_value() \
+                or not 1 <= num.value <= 20:
+            raise W.Reject("Say how many pairs to trade as a whole number, 1 to 20: e.g. 'trade the 5 most liquid "
+                           "pairs', or 'use the configured pairs'.")
+        size = int(num.value)
+        return _ok(f"Setting the universe to the {size} most liquid pairs.", _call("set_universe", size=size))
+    if m.wset & _CONFIGURED and not m.nums and m.wset & {"use", "trade", "trades", "back", "go", "switch", "set",
+                                                         "only"}:
+        return _ok("Setting the universe to the configured pairs.", _call("set_universe", configured=True))
+    return None
+
+
 def _universe(m: W.Message) -> Parsed | None:
     """'which pairs do you trade?', 'why these pairs?', 'universe', 'what coins are you trading?'."""
     if m.nums or m.wset & (W.BUY | W.SELL):
@@ -630,7 +655,7 @@ def _self_test(m: W.Message) -> Parsed | None:
 
 _EVENTS = {"trades": "fill", "fill": "fill", "exits": "bracket_exit", "exit": "bracket_exit",
            "killswitch": "kill_switch", "errors": "autopilot_error", "error": "autopilot_error",
-           "report": "daily_report", "reports": "daily_report"}
+           "report": "daily_report", "reports": "daily_report", "target": "profit_target"}
 _CHANNELS = ("telegram", "discord", "webhook", "email", "sms")
 
 
@@ -683,5 +708,5 @@ def _zyn(m: W.Message) -> Parsed | None:
 
 
 _RULES: tuple[Callable[[W.Message], Parsed | None], ...] = (
-    _pending_no, _help, _followup, _profit_target, _universe, _learning, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
+    _pending_no, _help, _followup, _profit_target, _set_universe, _universe, _learning, _why, _alerts, _backtest, _chart, _report, _killswitch, _risk, _cancel, _flatten,
     _self_test, _order, _zyn, _autopilot, _reads)

@@ -83,7 +83,8 @@ def risk_alerts(ctx: click.Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")
 @click.pass_obj
 def set_alert(state: CliState, event: str, channel: str, delivery: str, as_json: bool) -> None:
-    """Set EVENT (fill, bracket_exit, kill_switch, autopilot_error, daily_report, watchdog, all) on CHANNEL
+    """Set EVENT (fill, bracket_exit, kill_switch, profit_target, autopilot_error, daily_report, watchdog,
+    protection, all) on CHANNEL
     (telegram, discord, webhook, email, sms, all) to on, silent or off."""
     result = _call(state, "set_alert", {"event": event, "channel": channel, "delivery": delivery})
     if as_json:

@@ -46,25 +46,31 @@ def effective_config(settings: Any, today: datetime | None = None) -> Effective:
     """The config file with the overrides stored in the mode's database applied (risk, for now)."""
     from memory import open_database
     from trading.clock import SystemClock
-    from trading.config import load_trading_config, with_risk_overrides
+    from trading.config import load_trading_config, with_risk_overrides, with_trading_overrides
 
     file_cfg = load_trading_config(settings.config_file, settings.trading_env)
     url = settings.database_url.get_secret_value() if settings.database_url else None
     db = open_database(settings.mode, settings.data_dir, url)
     try:
-        overrides = db.list_overrides("risk")
+        overrides = db.list_overrides("risk") + db.list_overrides("trading")
         date = (today or SystemClock().now()).astimezone(UTC).date()
         day = db.get_day(date)
         reached = db.get_target_reached(date)
         choice = db.latest_universe_choice()
     finally:
         db.close()
-    applied = with_risk_overrides(file_cfg, {o.key: o.value for o in overrides})
-    known = [o for o in overrides if _same(getattr(applied.risk, o.key, None), o.value)]
+    applied = with_risk_overrides(file_cfg, {o.key: o.value for o in overrides if o.section == "risk"})
+    applied = with_trading_overrides(applied, {o.key: o.value for o in overrides if o.section == "trading"})
+    known = [o for o in overrides if _same(getattr(section_of(applied, o.section), o.key, None), o.value)]
     if reached is not None and applied.risk.daily_profit_target is not None and \
             reached.target != str(applied.risk.daily_profit_target):
         reached = None  # reached under another target: the one in force is judged afresh
     return Effective(applied, file_cfg, known, day.start_equity if day is not None else None, reached, choice)
+
+
+def section_of(cfg: Any, section: str) -> Any:
+    """The part of the config an override's section names ("trading": the top-level settings)."""
+    return cfg if section == "trading" else getattr(cfg, section)
 
 
 def _same(value: Any, stored: str) -> bool:
@@ -75,5 +81,5 @@ def _same(value: Any, stored: str) -> bool:
 def overrides_json(eff: Effective) -> list[dict[str, str]]:
     """The overrides as plain JSON: setting, value, the file's value, by, at."""
     return [{"setting": f"{o.section}.{o.key}", "value": o.value,
-             "file_value": str(getattr(getattr(eff.file_cfg, o.section), o.key)), "by": o.by,
+             "file_value": str(getattr(section_of(eff.file_cfg, o.section), o.key)), "by": o.by,
              "at": o.at.isoformat()} for o in eff.overrides]

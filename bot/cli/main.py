@@ -71,11 +71,13 @@ def portfolio(state: CliState, as_json: bool) -> None:
 @click.option("--auto-adjust", is_flag=True, help="PAPER: round amount and prices to the market's precision")
 @click.option("--yes", "-y", is_flag=True, help="LIVE: place the order for real (otherwise it is only validated); "
               "answers yes to a confirmation")
+@click.option("--check-for", "check_for", type=click.FloatRange(0, 120), default=20.0, show_default=True,
+              metavar="SECONDS", help="LIVE: when Kraken's answer is lost, keep checking by client id this long")
 @json_option
 @click.pass_obj
 def order(state: CliState, side: str, pair: str, amount: str, price: str | None, stop: str | None,
           take_profit: str | None, otype: str | None, trigger: str | None, auto_adjust: bool, yes: bool,
-          as_json: bool) -> None:
+          check_for: float, as_json: bool) -> int | None:
     """Place an order: zyn order buy BTC/USD 0.01 [--price P] [--stop P --take-profit P]."""
     args: dict[str, Any] = {"symbol": pair, "side": side.lower(), "amount": amount,
                             "type": otype or ("limit" if price is not None else "market"),
@@ -85,9 +87,17 @@ def order(state: CliState, side: str, pair: str, amount: str, price: str | None,
             args[key] = value
     if state.is_live and not yes:
         args["validate_only"] = True
-    state.show(state.call("place_order", args, yes=yes), as_json)
+    result = state.call("place_order", args, yes=yes)
+    state.show(result, as_json)
     if state.is_live and not yes and not as_json:
         click.echo("LIVE: validated only, nothing placed. Add --yes to place it.")
+    if type(result).__name__ == "OrderUnknownResult":
+        from bot.cli.unknown import EXIT_UNKNOWN, check_unknown
+
+        if not result.journaled:  # nothing to look up by: the answer above says to look on Kraken
+            return EXIT_UNKNOWN
+        return check_unknown(state, result.intent.client_id, check_for, quiet=as_json)
+    return None
 
 
 @cli.command()
@@ -191,7 +201,22 @@ def export_report(state: CliState, report: str, confirmed: bool, as_json: bool) 
 def reconcile(state: CliState, since: str | None, as_json: bool) -> None:
     """LIVE: compare Kraken's trades and orders with the journal; import what is missing, report differences."""
     state.require_live("reconcile")
-    state.show(state.call("reconcile_journal", {"since": since} if since else {}), as_json)
+    settled = state.call("settle_unknown_orders", {})  # first: an order found here is journaled before the compare
+    result = state.call("reconcile_journal", {"since": since} if since else {})
+    if as_json:
+        import json
+
+        from tools.results import jsonable
+
+        data = jsonable(result)
+        data["resolutions"] = [{"client_id": i.client_id, "placed": line.split(" was ", 1)[-1].startswith("placed"),
+                                "text": line} for i, line in settled.resolved]
+        data["unresolved"] = [jsonable(i) for i in settled.waiting]
+        click.echo(json.dumps(data, indent=2))
+        return
+    if settled.resolved or settled.waiting:
+        click.echo(settled.text())
+    state.show(result, False)
 
 
 @cli.command()
@@ -228,6 +253,22 @@ def auto_start(state: CliState, yes: bool) -> None:
 def auto_stop(state: CliState) -> None:
     """Stop new autopilot trades from the next tick (open positions keep their stops and targets)."""
     state.show(state.call("autopilot_stop", {}), False)
+
+
+@cli.command("auto-universe")
+@click.argument("size", metavar="N|configured")
+@click.option("--yes", "-y", is_flag=True, help="LIVE: do not ask for confirmation")
+@click.pass_obj
+def auto_universe(state: CliState, size: str, yes: bool) -> None:
+    """Trade the N most liquid pairs (1 to 20), or 'configured' for the configured pairs; from the next tick."""
+    word = size.strip().lower()
+    if word in ("configured", "config", "none", "off"):
+        args: dict[str, Any] = {"configured": True}
+    elif word.isdigit():
+        args = {"size": int(word)}
+    else:
+        fail_usage(f"'{size[:20]}' is neither a number of pairs (1 to 20) nor 'configured'")
+    state.show(state.call("set_universe", args, yes=yes), False)
 
 
 @cli.command("auto-status")

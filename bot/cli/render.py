@@ -184,6 +184,10 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
         source += f"; {len(changed)} value(s) overridden at run time (marked *)"
     universe = (f"auto, the {cfg.universe_size} most liquid pairs by 24h volume (until the first choice "
                 f"{', '.join(cfg.universe)})" if cfg.universe_size else ", ".join(cfg.universe))
+    size = changed.get(("trading", "universe_size"))
+    if size is not None:  # set from chat or the CLI: who and when, like the risk values
+        universe = (f"[bold yellow]{universe}*[/] [yellow](* universe_size set to {escape(size.value)} by {escape(size.by)} at "
+                    f"{size.at:%Y-%m-%d %H:%M} UTC)[/]")
     console.print(f"[bold]Autopilot configuration[/] ({source}) · universe: {universe} · "
                   f"timeframe {cfg.timeframe} · forced strategy: {cfg.strategy or 'none (regime decides)'}")
     console.print(f"Entries: {entry_mode(cfg)}")

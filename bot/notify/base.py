@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     DAILY_REPORT = "daily_report"  # the scheduled daily report (with an equity PNG)
     WATCHDOG = "watchdog"  # the service found itself unwell: a late tick, a stale feed, a dead job
     PROTECTION = "protection"  # a LIVE position's stop was refused, cancelled outside Zyn, replaced or is missing
+    PROFIT_TARGET = "profit_target"  # the daily profit target was reached: no new entries until tomorrow
 
 
 class Delivery(StrEnum):

@@ -54,10 +54,10 @@ def alert_for(event: Event) -> Alert | None:
         return _protection(event)
     if isinstance(event, OrderResolved):
         return _resolved(event)
-    if isinstance(event, ProfitTargetReached):  # the other daily stop of new entries: the kill switch's settings
+    if isinstance(event, ProfitTargetReached):  # the other daily stop of new entries, with its own settings
         gain = event.equity - event.start_equity
         pct = (gain / event.start_equity * 100).quantize(Decimal("0.01")) if event.start_equity else Decimal(0)
-        return Alert(AlertKind.KILL_SWITCH, f"Daily profit target reached: up {pct}% today{_mode(event)}", event.text,
+        return Alert(AlertKind.PROFIT_TARGET, f"Daily profit target reached: up {pct}% today{_mode(event)}", event.text,
                      event.at, key=f"profit_target:{event.at:%Y-%m-%d}")
     if isinstance(event, StartupReport):
         title = (f"{'UNPROTECTED at start-up' if event.urgent else 'Start-up check'}: {event.open_orders} open "

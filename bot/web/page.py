@@ -111,7 +111,8 @@ def dashboard_page(ctx: Any, who: Visitor, gate: Gate) -> str:
   <section class="card wide"><h2>Alerts</h2><div id="alerts" class="tbl"></div>
     <form id="alertform" class="row gap wrap">
       <select name="event" aria-label="event"><option>all</option><option>fill</option><option>bracket_exit</option>
-        <option>kill_switch</option><option>autopilot_error</option><option>daily_report</option></select>
+        <option>kill_switch</option><option>profit_target</option><option>autopilot_error</option><option>daily_report</option>
+        <option>watchdog</option><option>protection</option></select>
       <select name="channel" aria-label="channel"><option>all</option><option>telegram</option><option>discord</option>
         <option>webhook</option><option>email</option><option>sms</option></select>
       <select name="delivery" aria-label="delivery"><option>on</option><option>silent</option><option>off</option></select>

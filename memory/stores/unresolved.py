@@ -60,6 +60,12 @@ class UnresolvedOrderStoreMixin:
             rows = s.exec(query.order_by(UnresolvedOrderRow.asked_at)).all()
         return [_record(r) for r in rows]
 
+    def unresolved_order(self, client_id: str) -> OrderIntentRecord | None:
+        """The intent with this client id, whatever its status (None: there is none)."""
+        with self.session() as s:
+            row = s.get(UnresolvedOrderRow, client_id)
+        return None if row is None else _record(row)
+
     def unsettled_orders(self, sending_before: datetime) -> list[OrderIntentRecord]:
         """The unknown intents, and the written-ahead ones still "sending" since before `sending_before` (their
         process stopped between the send and the journal), oldest first."""

@@ -23,7 +23,7 @@ from trading.autopilot.recovery import Recovery
 from trading.autopilot.state import AutopilotState
 from trading.autopilot.universe import UniverseKeeper
 from trading.clock import Clock, next_tick_after
-from trading.config import TradingConfig, with_risk_overrides
+from trading.config import TradingConfig, with_overrides
 from trading.decision.evaluation import Decision, Evaluation, SkipReason
 from trading.decision.indicators import OHLCV, compute_all
 from trading.decision.orchestrator import decide_entry, decide_exit, stop_atr
@@ -202,10 +202,11 @@ class Autopilot:
             _log.warning("equity snapshot not recorded: {}", exc)
 
     def _apply_overrides(self) -> None:
-        """Risk settings changed with set_risk take effect at the next tick, no restart needed."""
+        """Settings changed at run time (set_risk, set_universe) take effect at the next tick, no restart needed:
+        a changed universe_size changes the universe keeper's key, so this tick chooses afresh."""
         if self._overrides is None:
             return
-        self.cfg = with_risk_overrides(self.base_cfg, self._overrides.get_overrides("risk"))
+        self.cfg = with_overrides(self.base_cfg, self._overrides.get_overrides)
         self.limits.cfg = self.kill.cfg = self.target.cfg = self.cfg.risk
         self._configure_protection()
 

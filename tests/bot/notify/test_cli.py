@@ -47,7 +47,8 @@ def stored(tmp_path: Path) -> dict[tuple[str, str], str]:
 
 def test_kinds_match_the_notifier() -> None:
     assert ALERT_KINDS == tuple(k.value for k in AlertKind)
-    assert DEFAULT_OFF == {("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms")}
+    assert DEFAULT_OFF == {("autopilot_error", "sms"), ("daily_report", "sms"), ("watchdog", "sms"),
+                           ("profit_target", "sms")}
 
 
 def test_show_lists_every_event_and_channel_with_its_setup(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from trading.domain import Mode
 ARGS: dict[str, dict[str, Any]] = {
     "get_price": {"symbol": "BTC/USD"},
     "set_risk": {"risk_per_trade": "0.01"},
+    "set_universe": {"size": 5},
     "place_order": {"symbol": "BTC/USD", "side": "buy", "amount": "0.001"},
     "place_bracket_order": {"symbol": "BTC/USD", "side": "buy", "amount": "0.001", "stop": "60000",
                             "take_profit": "70000"},

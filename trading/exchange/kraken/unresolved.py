@@ -84,6 +84,8 @@ class UnresolvedStore(Protocol):
 
     def unresolved_orders(self, status: str | None = "unknown") -> list[OrderIntentRecord]: ...
 
+    def unresolved_order(self, client_id: str) -> OrderIntentRecord | None: ...
+
     def unsettled_orders(self, sending_before: datetime) -> list[OrderIntentRecord]:
         """The unknown intents and those still "sending" since before `sending_before`, oldest first."""
         ...
@@ -109,12 +111,21 @@ class UnresolvedOrders:
 
     async def reconcile(self) -> list[str]:
         """Look every unsettled intent up once; the lines announced (placed / not placed)."""
-        told: list[str] = []
+        return [line for _, line in await self.settle()]
+
+    async def settle(self, client_id: str | None = None) -> list[tuple[OrderIntentRecord, str]]:
+        """Look every unsettled intent (or only the one with this client id, even while it is young and still
+        "sending") up once; each settled intent with its resolution line. Never raises."""
+        settled: list[tuple[OrderIntentRecord, str]] = []
         try:
-            intents = self.store.unsettled_orders(self.clock.now() - SEND_WINDOW)
+            if client_id is None:
+                intents = self.store.unsettled_orders(self.clock.now() - SEND_WINDOW)
+            else:
+                one = self.store.unresolved_order(client_id)
+                intents = [one] if one is not None and one.status in ("sending", "unknown") else []
         except Exception as exc:  # noqa: BLE001 - a scheduler job must keep running
             _log.warning("unresolved orders not read: {}", exc)
-            return told
+            return settled
         for intent in intents:
             try:
                 line = await self._settle(intent)
@@ -123,8 +134,8 @@ class UnresolvedOrders:
                 _log.warning("order {} still unresolved: {}", intent.client_id, message)
                 continue
             if line:
-                told.append(line)
-        return told
+                settled.append((intent, line))
+        return settled
 
     async def _settle(self, intent: OrderIntentRecord) -> str | None:
         now = self.clock.now()
