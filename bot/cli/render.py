@@ -209,7 +209,7 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
     s.add_column("Strategy")
     s.add_column("What it does")
     for regime, name in cfg.regime_strategies.items():
-        s.add_row(regime, name, STRATEGIES[name].description if name in STRATEGIES else "stay out")
+        s.add_row(regime, name, STRATEGIES[name].describe(cfg) if name in STRATEGIES else "stay out")
     console.print(s)
     for section in ("risk", "learning", "filters", "regimes", "strategies", "indicators"):
         model = getattr(cfg, section)
