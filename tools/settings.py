@@ -83,10 +83,17 @@ class RiskSettingsResult:
     target_text: str = ""  # the daily profit target in both forms (or "none"), when it changed
 
     def text(self) -> str:
-        changed = ", ".join(f"{k} {v}" for k, v in self.changed.items())
+        changed = ", ".join(f"{k} {_as_percent(k, v)}" for k, v in self.changed.items())
         limit = f"\nDaily loss limit: {self.limit_text}." if self.limit_text else ""
         target = f"\nDaily profit target: {self.target_text}." if self.target_text else ""
-        return f"Risk updated ({changed}); the autopilot uses it from its next tick.{limit}{target}"
+        return f"Risk updated: {changed}; the autopilot uses it from its next tick.{limit}{target}"
+
+
+def _as_percent(key: str, value: str) -> str:
+    """'0.005' of equity as the user said it: '0.5% (0.005)'; other settings as they are."""
+    if key not in ("risk_per_trade", "max_portfolio_risk"):
+        return value
+    return f"{(Decimal(value) * 100).normalize():f}% ({value})"
 
 
 async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:

@@ -46,7 +46,14 @@ def _status(r: StatusResult) -> None:
     t.add_column()
     mode = "[bold red]LIVE[/]" if r.mode.value == "live" else "[bold green]PAPER[/] (simulated money)"
     t.add_row("Mode", mode)
-    t.add_row("Data source", r.data_source + _source_note(r.data_source))
+    from trading.exchange.feeds.replay import REPLAY_SOURCE
+
+    if r.data_source == REPLAY_SOURCE:  # the bundled replay: its note says what it is, once
+        from trading.exchange.feeds.provenance import replay_note
+
+        t.add_row("Data source", f"[bold yellow]{escape(replay_note())}[/]")
+    else:
+        t.add_row("Data source", r.data_source + _source_note(r.data_source))
     t.add_row("Connectivity", r.connectivity)
     t.add_row("Kraken credentials", "present" if r.credentials_present else "not set")
     t.add_row("Log level", r.log_level)

@@ -113,3 +113,18 @@ def test_one_outcome_is_one_and_its_bound_says_why_it_is_missing() -> None:
     assert one.evidence() == "1 outcome, mean -1.25%, lower bound n/a (needs 2 outcomes)"
     many = Arm(key=("htf_breakout", "range"), n=12, mean=0.0021, lcb=-0.0005, on=False)
     assert many.evidence() == "12 outcomes, mean +0.21%, lower bound -0.05%"
+
+
+def test_a_risk_change_is_confirmed_in_percent_as_the_user_said_it(tmp_path: Path) -> None:
+    proc = zyn(tmp_path, "chat", "-m", "set risk to 0.5%", "-m", "set max portfolio risk to 10%")
+    assert proc.returncode == 0, proc.stderr
+    assert "Risk updated: risk_per_trade 0.5% (0.005);" in proc.stdout
+    assert "Risk updated: max_portfolio_risk 10% (0.1);" in proc.stdout
+
+
+def test_status_names_the_bundled_replay_once(tmp_path: Path) -> None:
+    proc = zyn(tmp_path, "status")
+    assert proc.returncode == 0, proc.stderr
+    flat = " ".join(line.strip("│ ") for line in proc.stdout.splitlines())
+    assert "offline replay, NOT real prices of these pairs: BTC/USD = ETH/BTC ×976140" in " ".join(flat.split())
+    assert "not real prices) (offline replay" not in " ".join(flat.split())
