@@ -88,8 +88,13 @@ def finish_call(call: ToolCall, outcomes: Sequence[ToolOutcome]) -> ToolCall | s
         if balances is None:
             return "I could not read your balance, so I sold nothing."
         base = args["symbol"].split("/")[0]
-        held = next((b.free for b in balances.balances if b.asset == base), Decimal(0))
+        row = next((b for b in balances.balances if b.asset == base), None)
+        held = row.free if row is not None else Decimal(0)
         amount = (held * Decimal(args.pop("portion"))).quantize(_STEP, rounding=ROUND_DOWN)
+        if amount <= 0 and row is not None and row.used > 0:
+            return (f"Your {format(row.total.normalize(), 'f')} {base} is all held by open orders (a bracket's stop "
+                    f"and target, or a resting sell), so I sold nothing. Cancel those orders first ('orders' lists "
+                    f"them), or 'flatten' to cancel everything and sell at market.")
         if amount <= 0:
             return f"You hold no {base} that is free to sell, so I sold nothing."
         args["amount"] = format(amount.normalize(), "f")

@@ -86,7 +86,9 @@ class WhyNotResult:
     def text(self) -> str:
         who = self.symbol or "all symbols"
         if not self.evaluations:
-            return f"No autopilot evaluations for {who} between {self.start:%H:%M} and {self.end:%H:%M} UTC."
+            return (f"No autopilot evaluations for {who} between {self.start:%H:%M} and {self.end:%H:%M} UTC, so "
+                    f"nothing was decided: the autopilot evaluates only while the service runs (`make run`), on its "
+                    f"universe's pairs; ask 'status' to see whether it is running.")
         out = [f"{who}, {self.start:%m-%d %H:%M} to {self.end:%m-%d %H:%M} UTC: {self.evaluations} evaluations, "
                f"{self.entries} entries."]
         if self.blockers:

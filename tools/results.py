@@ -155,6 +155,8 @@ class OrderResult:
             price = f" at {money(o.stop_price)}"
         fee = f", fee {money(o.fee)} {o.fee_currency or ''}".rstrip() if o.fee else ""
         line = f"Order {o.id} {o.side.value} {amount_str(o.amount)} {o.symbol} {o.type.value}{price}: {o.status.value}{fee}"
+        if "offline replay" in self.source and price:  # a replay price is never taken for the pair's real price
+            line += f" [{self.source}]"
         b = self.bracket
         if b is not None:
             stop = f"stop {money(b.stop_price)}" if b.stop_price else "no stop"

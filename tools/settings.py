@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from tools.base import Args
 from tools.context import ToolContext
@@ -27,6 +27,21 @@ class SetRiskArgs(Args):
     max_trades_per_symbol: int | None = Field(None, ge=0, le=100, description="entries per UTC day per pair")
     max_portfolio_risk: Decimal | None = Field(None, gt=0, le=Decimal("0.25"), allow_inf_nan=False,
                                                description="cap on total open risk (max 25%)")
+
+    @field_validator("risk_per_trade", "max_portfolio_risk", mode="before")
+    @classmethod
+    def _fraction(cls, value: object, info: ValidationInfo) -> object:
+        """Out of bounds says so in percent, as the user spoke ("500%"), never "less than or equal to 0.05"."""
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            return value  # not a number: pydantic's own message
+        top, what = ((Decimal("0.05"), "risk per trade") if info.field_name == "risk_per_trade"
+                     else (Decimal("0.25"), "the max portfolio risk"))
+        if number.is_finite() and not Decimal(0) < number <= top:
+            raise ValueError(f"{what} must be above 0% and at most {top * 100:.0f}% of equity (you asked "
+                             f"{(number * 100).normalize():f}%); nothing changed")
+        return value
 
     @field_validator("daily_loss_limit", mode="before")
     @classmethod
@@ -68,10 +83,17 @@ class RiskSettingsResult:
     target_text: str = ""  # the daily profit target in both forms (or "none"), when it changed
 
     def text(self) -> str:
-        changed = ", ".join(f"{k} {v}" for k, v in self.changed.items())
+        changed = ", ".join(f"{k} {_as_percent(k, v)}" for k, v in self.changed.items())
         limit = f"\nDaily loss limit: {self.limit_text}." if self.limit_text else ""
         target = f"\nDaily profit target: {self.target_text}." if self.target_text else ""
-        return f"Risk updated ({changed}); the autopilot uses it from its next tick.{limit}{target}"
+        return f"Risk updated: {changed}; the autopilot uses it from its next tick.{limit}{target}"
+
+
+def _as_percent(key: str, value: str) -> str:
+    """'0.005' of equity as the user said it: '0.5% (0.005)'; other settings as they are."""
+    if key not in ("risk_per_trade", "max_portfolio_risk"):
+        return value
+    return f"{(Decimal(value) * 100).normalize():f}% ({value})"
 
 
 async def set_risk(ctx: ToolContext, args: SetRiskArgs) -> RiskSettingsResult:

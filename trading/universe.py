@@ -74,7 +74,7 @@ class UniverseChoice:
         """How the pairs were chosen, in words."""
         when = f", chosen {self.at:%Y-%m-%d %H:%M} UTC" if self.at is not None else ""
         if self.how == CONFIGURED:
-            return "the configured pairs (universe in the config file)"
+            return "the configured pairs: the universe setting or its default, not ranked by volume"
         if self.how == KRAKEN:
             return (f"the {self.size} most liquid {self.quote} pairs on Kraken by 24h volume, with at least "
                     f"{self.warmup} 5m candles of history{when}")

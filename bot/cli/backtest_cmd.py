@@ -150,7 +150,7 @@ def _render(result: BacktestResult, source: str, strategy: str | None, chart: Pa
 
     t = Table(title=f"Backtest {result.symbol}", show_header=False, box=box.SIMPLE_HEAVY)
     t.add_column(style="bold")
-    t.add_column()
+    t.add_column(overflow="fold")  # the chart's path is folded whole at 80 columns, never cut to "…"
     color = "green" if m.total_return >= 0 else "red"
     rows = [
         ("Period (UTC)", f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M}"),
@@ -179,7 +179,8 @@ def _render(result: BacktestResult, source: str, strategy: str | None, chart: Pa
         t.add_row(label, value)
     console.print(t)
     if result.trades:
-        tt = Table(title=f"Last {min(10, len(result.trades))} of {len(result.trades)} trades", box=box.SIMPLE)
+        n = len(result.trades)
+        tt = Table(title="The trade" if n == 1 else f"Last {min(10, n)} of {n} trades", box=box.SIMPLE)
         for col in ("Entry (UTC)", "Exit (UTC)", "Why", "Entry", "Exit", f"P&L {q}"):
             tt.add_column(col, justify="left" if col in ("Entry (UTC)", "Exit (UTC)", "Why") else "right")
         for tr in result.trades[-10:]:

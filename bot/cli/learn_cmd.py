@@ -106,7 +106,7 @@ def seed(state: CliState, pair: str, candles_file: str | None, train_text: str, 
     click.echo(f"{len(seeds)} out-of-sample outcomes in {len(windows)} test windows of {market.symbol} "
                f"(train {train_text} / test {test_text}, taker {settings.taker_fee * 100:.2f}%), from {where}:")
     for (strategy, regime), nets in sorted(arms.items()):
-        click.echo(f"  {strategy} in {regime}: {len(nets)} outcomes, mean {sum(nets) / len(nets) * 100:+.2f}% net")
+        click.echo(f"  {strategy} in {regime}: {len(nets)} outcome{'' if len(nets) == 1 else 's'}, mean {sum(nets) / len(nets) * 100:+.2f}% net")
     if not seeds:
         click.echo("Nothing to seed: the stack gave no signal in any test window; nothing changed.")
         return

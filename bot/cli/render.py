@@ -46,7 +46,14 @@ def _status(r: StatusResult) -> None:
     t.add_column()
     mode = "[bold red]LIVE[/]" if r.mode.value == "live" else "[bold green]PAPER[/] (simulated money)"
     t.add_row("Mode", mode)
-    t.add_row("Data source", r.data_source + _source_note(r.data_source))
+    from trading.exchange.feeds.replay import REPLAY_SOURCE
+
+    if r.data_source == REPLAY_SOURCE:  # the bundled replay: its note says what it is, once
+        from trading.exchange.feeds.provenance import replay_note
+
+        t.add_row("Data source", f"[bold yellow]{escape(replay_note())}[/]")
+    else:
+        t.add_row("Data source", r.data_source + _source_note(r.data_source))
     t.add_row("Connectivity", r.connectivity)
     t.add_row("Kraken credentials", "present" if r.credentials_present else "not set")
     t.add_row("Log level", r.log_level)
@@ -58,16 +65,24 @@ def _status(r: StatusResult) -> None:
 
 
 def _prices(rs: list[PriceResult]) -> None:
+    from trading.exchange.feeds.replay import REPLAY_SOURCE
+
     t = Table(title="Ticker")
     for col in ("Pair", "Bid", "Ask", "Last", "24h low", "24h high", "Source"):
-        t.add_column(col, justify="left" if col in ("Pair", "Source") else "right")
+        # Prices are never cut to "87,925.…" on a narrow terminal: the source column wraps instead.
+        t.add_column(col, justify="left" if col in ("Pair", "Source") else "right", no_wrap=col != "Source",
+                     overflow="fold", min_width=7 if col == "Source" else len(col))
     for r in rs:
         k = r.ticker
-        t.add_row(k.symbol, money(k.bid), money(k.ask), money(k.last), money(k.low_24h), money(k.high_24h), k.source)
+        # The bundled replay's long label is said once below the table (what its prices really are).
+        source = "replay*" if REPLAY_SOURCE in k.source else k.source
+        t.add_row(k.symbol, money(k.bid), money(k.ask), money(k.last), money(k.low_24h), money(k.high_24h), source)
     console.print(t)
     notes = [n for n in (_source_note(r.ticker.source) for r in rs) if n]
     if notes:
-        console.print(notes[0].strip())
+        from trading.exchange.feeds.provenance import replay_note
+
+        console.print(f"[bold yellow]* {escape(replay_note())}[/]")
 
 
 def _portfolio(r: PortfolioResult) -> None:
@@ -97,16 +112,20 @@ def _portfolio(r: PortfolioResult) -> None:
 
 
 def _orders_table(orders: list[Order], title: str) -> Table:
-    """Orders, with ids never truncated (`zyn cancel` needs them); narrow terminals drop fee and time."""
-    wide = console.width >= 110
+    """Orders, with ids never truncated (`zyn cancel` needs them); narrow terminals drop fee and time, and under
+    100 columns one price column shows the fill (else the order's price), so the status is never cut to "clos…"."""
+    wide, split = console.width >= 110, console.width >= 100
     t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    cols = ["ID", "Pair", "Order", "Amount", "Price", "Avg fill", "Status"] + (["Fee", "Time (UTC)"] if wide else [])
+    cols = (["ID", "Pair", "Order", "Amount"] + (["Price", "Avg fill"] if split else ["Price/fill"]) + ["Status"]
+            + (["Fee", "Time (UTC)"] if wide else []))
     for col in cols:
-        t.add_column(col, justify="right" if col in ("Amount", "Price", "Avg fill", "Fee") else "left", no_wrap=True)
+        # Only "sell take-profit" may wrap (to two lines): ids, pairs, amounts, prices and statuses stay whole.
+        t.add_column(col, justify="right" if col in ("Amount", "Price", "Avg fill", "Price/fill", "Fee") else "left",
+                     no_wrap=col != "Order")
     for o in orders:
         price = money(o.price) if o.price is not None else (f"@{money(o.stop_price)}" if o.stop_price else "-")
-        row = [o.id, o.symbol, f"{o.side.value} {o.type.value}", amount_str(o.amount), price, money(o.average),
-               o.status.value]
+        prices = [price, money(o.average)] if split else [money(o.average) if o.average else price]
+        row = [o.id, o.symbol, f"{o.side.value} {o.type.value}", amount_str(o.amount), *prices, o.status.value]
         if wide:
             row += [money(o.fee, 4) if o.fee else "-", f"{o.created_at:%m-%d %H:%M}"]
         t.add_row(*row)
@@ -201,7 +220,7 @@ def render_trading_config(cfg: Any, path: Any, overrides: list[Any] | None = Non
     s.add_column("Strategy")
     s.add_column("What it does")
     for regime, name in cfg.regime_strategies.items():
-        s.add_row(regime, name, STRATEGIES[name].description if name in STRATEGIES else "stay out")
+        s.add_row(regime, name, STRATEGIES[name].describe(cfg) if name in STRATEGIES else "stay out")
     console.print(s)
     for section in ("risk", "learning", "filters", "regimes", "strategies", "indicators"):
         model = getattr(cfg, section)

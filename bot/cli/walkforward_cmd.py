@@ -125,12 +125,15 @@ def _render(wf: Any, source: str, chart: Path, taker: Decimal) -> None:
     console = Console(highlight=False, soft_wrap=True)
     names = list(wf.totals)
     t = Table(title=f"Walk-forward {wf.symbol}: out-of-sample return per test window (taker {taker * 100:.2f}%)",
-              box=box.SIMPLE)
-    t.add_column("Test window (UTC)")
+              box=box.SIMPLE, pad_edge=False)
+    # One line per window at 80 columns: the year goes to the header when every window shares it.
+    years = {w.start.year for w in wf.windows} | {w.end.year for w in wf.windows}
+    start_fmt = "%m-%d %H:%M" if len(years) == 1 else "%Y-%m-%d %H:%M"
+    t.add_column(f"Test window ({years.pop()}, UTC)" if len(years) == 1 else "Test window (UTC)", no_wrap=True)
     for n in names:
-        t.add_column(n, justify="right")
+        t.add_column(n, justify="right", no_wrap=True)
     for w in wf.windows:
-        t.add_row(f"{w.start:%Y-%m-%d %H:%M} → {w.end:%m-%d %H:%M}",
+        t.add_row(f"{w.start.strftime(start_fmt)} → {w.end:%m-%d %H:%M}",
                   *(f"{w.policies[n].return_pct:+.2f}% ({w.policies[n].trades})" for n in names))
     console.print(t)
     tot = Table(title="Totals (return: sum of the windows; drawdown: the windows chained)", box=box.SIMPLE_HEAVY)

@@ -40,7 +40,7 @@ def render_equity_chart(result: BacktestResult, path: Path, title: str, source: 
     # Title and figures above the plot, never over the curve (which often starts at the top left).
     sharpe = "n/a" if m.sharpe is None else f"{m.sharpe:.2f}"
     fig.text(0.11, 0.965, title, fontsize=19, fontweight="bold", color=_P.text, va="top", ha="left")
-    fig.text(0.11, 0.915, f"{m.trades} trades · win {_pct(m.win_rate)} · Sharpe {sharpe} · "
+    fig.text(0.11, 0.915, f"{m.trades} trade{'' if m.trades == 1 else 's'} · win {_pct(m.win_rate)} · Sharpe {sharpe} · "
                           f"max drawdown {m.max_drawdown * 100:.1f}% · fees {float(m.fees):,.2f} "
                           f"{result.market.quote}", fontsize=14, color=_P.dim, va="top", ha="left")
     if source:  # under the plot, across its width: a long provenance never runs into the title

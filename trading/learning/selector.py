@@ -49,7 +49,8 @@ class Arm:
     def evidence(self) -> str:
         """'12 outcomes (trades and shadows), mean +0.21%, lower bound -0.05%'."""
         bound = "n/a" if not math.isfinite(self.lcb) else f"{self.lcb * 100:+.2f}%"
-        return f"{self.n} outcomes, mean {self.mean * 100:+.2f}%, lower bound {bound}"
+        return (f"{self.n} outcome{'' if self.n == 1 else 's'}, mean {self.mean * 100:+.2f}%, lower bound "
+                f"{'n/a (needs 2 outcomes)' if self.n < 2 else bound}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,10 @@ class Strategy(ABC):
     def explain(self, ind: Indicators, i: int, cfg: TradingConfig) -> list[str]:
         """The values behind the signal at bar i, as short sentences."""
 
+    def describe(self, cfg: TradingConfig) -> str:
+        """What it does, in words, under this config (the htf_* strategies name the trend's timeframe)."""
+        return self.description
+
     def stop_atr(self, ind: Indicators) -> np.ndarray:
         """The ATR its stop and target are multiples of (the 5-minute ATR unless the strategy says otherwise)."""
         return ind.atr

@@ -48,6 +48,9 @@ class HigherTrend(Strategy):
                    "back above the 5-minute slow EMA; sell when a 1h close falls below the trailing stop or the "
                    "trend ends")
 
+    def describe(self, cfg: TradingConfig) -> str:
+        return _on_trend_bars(self.description, cfg)
+
     def signals(self, ind: Indicators, cfg: TradingConfig) -> np.ndarray:
         h, trend, trail, up = ind.higher, ind.trend, trail_level(ind, cfg), _uptrend(ind)
         with np.errstate(invalid="ignore"):
@@ -71,10 +74,24 @@ class HigherTrend(Strategy):
                 f"no {tf} uptrend: no trade"]
 
 
+def _on_trend_bars(text: str, cfg: TradingConfig) -> str:
+    """The description with the trend read on 4h bars when trend_timeframe says so (channels, ATR stay 1h)."""
+    tf = cfg.indicators.higher.trend_timeframe
+    if not tf or tf == "1h":
+        return text
+    return (text.replace("the closed 1h bars trend up", f"the closed {tf} bars trend up")
+            .replace("the 1h close is above its slow SMA", f"the {tf} close is above its slow SMA")
+            .replace("while the 1h close is", f"while the {tf} close is")
+            .replace("\n", ""))
+
+
 class HigherBreakout(Strategy):
     name = "htf_breakout"
     description = ("buy a 5-minute close above the highest high of the last closed 1h bars (the channel) while the "
                    "1h close is above its slow SMA; sell below the 1h exit channel's low or the trailing stop")
+
+    def describe(self, cfg: TradingConfig) -> str:
+        return _on_trend_bars(self.description, cfg)
 
     def signals(self, ind: Indicators, cfg: TradingConfig) -> np.ndarray:
         h, trail = ind.higher, trail_level(ind, cfg)
