@@ -82,7 +82,7 @@
   function table(head, rows, empty) {
     if (!rows.length) return el("p", {class: "dim"}, empty);
     return el("table", {}, el("thead", {}, el("tr", {}, head.map(h => el("th", {}, h)))),
-      el("tbody", {}, rows.map(r => el("tr", r.attrs || {}, r.cells.map(c => el("td", c && c.cls ? {class: c.cls} : {}, c && c.node !== undefined ? c.node : c))))));
+      el("tbody", {}, rows.map(r => el("tr", r.attrs || {}, r.cells.map((c, i) => el("td", {"data-label": head[i] || "", ...(c && c.cls ? {class: c.cls} : {})}, c && c.node !== undefined ? c.node : c))))));
   }
   const signed = s => ({node: money(s), cls: s && String(s).startsWith("-") ? "neg" : (s && /[1-9]/.test(s) ? "pos" : "")});
   function unavailable(box, section) { box.replaceChildren(el("p", {class: "bad"}, `unavailable: ${section.error}`)); }
@@ -233,7 +233,7 @@
   }
   function gateCard(r) { // the gate's own question, with its words and code; Confirm runs it once
     const note = r.note ? `${r.note}. ` : "";
-    card(`${note}Confirm: ${r.pending.summary} (code ${r.pending.code}, expires ${when(r.pending.expires_at)})`, r.buttons.flat(), async (b, c) => {
+    card(`${note}Confirm: ${r.pending.summary} (code ${r.pending.code}, expires ${when(r.pending.expires_at)})`, r.buttons.flat().map(b => ({...b, label: b.label.replace("✅", "✓")})), async (b, c) => {
       const yes = b.data.startsWith("cf:");
       const out = await api(`/api/${yes ? "confirm" : "cancel"}/${r.pending.code}`, {method: "POST"});
       if (out.status === 202) { c.remove(); gateCard(out); return; } // the price moved: asked again
@@ -249,7 +249,7 @@
   function act(tool, args, what) {
     if (!boot.may_act) { toast("Read-only session: only the owner acts.", true); return; }
     if (boot.gated[tool]) { send(tool, args); return; } // the gate asks: its own card, with its words
-    card(`Confirm: ${what}?`, [{label: "✅ Confirm", style: "primary"}, {label: "✖ Cancel", style: "danger"}], (b, c) => {
+    card(`Confirm: ${what}?`, [{label: "✓ Confirm", style: "primary"}, {label: "✖ Cancel", style: "danger"}], (b, c) => {
       c.remove(); if (b.style === "primary") send(tool, args);
     });
   }

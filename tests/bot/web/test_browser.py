@@ -166,6 +166,14 @@ async def test_screenshots_at_phone_and_desktop_size_fit_the_screen(tmp_path: Pa
             [bracket] = h.db.list_brackets(active_only=True)
             await expect(page.locator("#positions")).to_contain_text(money(bracket.stop_price))
             await expect(page.locator("#positions")).to_contain_text(money(bracket.take_profit_price))
+            # Every open order's Cancel button is on the screen, not past its right edge behind a sideways scroll
+            # (a phone shows each row of a wide table as a small card of label-value lines).
+            cancels = page.locator("#orders button", has_text="Cancel")
+            assert await cancels.count() == 2
+            for k in range(2):
+                box = await cancels.nth(k).bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= w, (name, box)
+            await expect(page.locator("#fills")).to_contain_text("fee")  # the last column's label is shown too
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= w, f"{name}: the page is {wide} px wide on a {w} px screen"
             assert page.errors == []  # type: ignore[attr-defined]
