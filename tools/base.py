@@ -68,6 +68,9 @@ class Tool(Generic[A]):
     # Why this call needs the person's explicit yes now, whatever the rule (an order that fills at once, a buy
     # while the kill switch is tripped): a short text, or None.
     caution: Callable[[ToolContext, A], Awaitable[str | None]] | None = None
+    # Why this call cannot be done now (the funds are not there): refused at once, before any question, and
+    # nothing changes. None when it can, or when that cannot be checked now (the call then decides).
+    precheck: Callable[[ToolContext, A], Awaitable[str | None]] | None = None
 
     def __post_init__(self) -> None:
         if self.permission is Permission.READ and self.confirm is not ConfirmPolicy.NEVER:

@@ -33,7 +33,7 @@ from trading.errors import InputError
 
 P, C = Permission, ConfirmPolicy
 ORDER = {"flags": frozenset({ToolFlag.RECHECK_PRICE}), "describe": orders.describe_order,
-         "dry_run": orders.validates_only, "caution": orders.order_caution}
+         "dry_run": orders.validates_only, "caution": orders.order_caution, "precheck": orders.order_funds}
 
 # get_status and get_price come first, from tools.catalog_light (the gate reads them without this module).
 CATALOG: dict[str, Tool] = {**LIGHT, **{t.name: t for t in (

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from tools.base import Args
 from tools.context import ToolContext
 from tools.market import resolve_symbol
-from tools.results import CancelResult, OrderResult, OrdersResult, amount_str
+from tools.results import CancelResult, OrderResult, OrdersResult, amount_str, money
 from tools.unknown import OrderUnknownResult, keep_unknown, settle_sent, write_ahead
 from trading.domain import (
     BracketRequest,
@@ -229,6 +229,46 @@ async def order_caution(ctx: ToolContext, args: PlaceOrderArgs) -> str | None:
         return "; ".join(notes) or None
     notes.extend(_fills_now(args, ticker.bid, ticker.ask))
     return "; ".join(notes) or None
+
+
+FIAT_LIKE = frozenset({"USD", "EUR", "GBP", "CAD", "CHF", "JPY", "AUD", "USDT", "USDC", "DAI"})
+
+
+def _show(asset: str, value: Decimal) -> str:
+    """Money in a fiat-like currency with separators and cents; any other asset as its exact amount."""
+    return money(value) if asset in FIAT_LIKE else amount_str(value.normalize())
+
+
+async def order_funds(ctx: ToolContext, args: PlaceOrderArgs) -> str | None:
+    """Why the account cannot do this order now, before anyone is asked to confirm it: the coins to sell, or the
+    money to buy with, are not free. None when they are, or when it cannot be checked now (the exchange decides
+    then). An amount held by open orders is named: closing it means cancelling those orders first."""
+    if args.validate_only:
+        return None
+    try:
+        symbol = await resolve_symbol(ctx, args.symbol)
+        market = (await ctx.exchange.load_markets())[symbol]
+        balances = await ctx.exchange.fetch_balances()
+        ticker = await ctx.exchange.fetch_ticker(symbol)
+    except (ZynError, KeyError):
+        return None
+    if args.side is Side.SELL:
+        asset = market.base
+        need = args.amount if args.amount is not None else (
+            args.quote_amount / ticker.bid if args.quote_amount is not None and ticker.bid else None)
+    else:
+        asset = market.quote
+        price = {"limit": args.price, "stop-loss": args.trigger, "take-profit": args.trigger}.get(args.type) or ticker.ask
+        need = args.quote_amount if args.quote_amount is not None else (
+            args.amount * price if args.amount is not None and price else None)
+    balance = balances.get(asset)
+    free = balance.free if balance is not None else Decimal(0)
+    if need is None or need <= free:
+        return None
+    held = balance.total - balance.free if balance is not None else Decimal(0)
+    why = f"; {_show(asset, held)} {asset} is held by open orders (see 'orders')" if held > 0 else ""
+    return (f"insufficient {asset} for this {args.side.value}: it needs {_show(asset, need)} {asset}, "
+            f"{_show(asset, free)} {asset} is free{why}. Nothing was placed")
 
 
 def _fills_now(args: PlaceOrderArgs, bid: Decimal, ask: Decimal) -> list[str]:

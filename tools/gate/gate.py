@@ -140,12 +140,25 @@ class Gate:
             args = tool.parse(call.args)
         except InputError as exc:
             return _fail(call, exc.message)
+        refusal = await self._precheck(tool, args)
+        if refusal:
+            return _fail(call, refusal)
         verdict = decide(tool, caller.role, self.mode, kind, args, confirm_in_paper=self.confirm_in_paper,
                          tainted=force_confirm)
         caution = await self._caution(tool, args)
         if verdict is Verdict.CONFIRM or caution:
             return await self._ask(caller, call, tool, args, caution, kind)
         return await self._run(caller, call, tool, args, kind)
+
+    async def _precheck(self, tool: Tool, args: BaseModel) -> str | None:
+        """The tool's reason this call cannot be done now; a failing check is logged and refuses nothing."""
+        if tool.precheck is None:
+            return None
+        try:
+            return await tool.precheck(self.ctx, args)
+        except Exception:  # noqa: BLE001 - the call itself still checks; this only spares a needless question
+            _log.exception("precheck of {} failed", tool.name)
+            return None
 
     async def _caution(self, tool: Tool, args: BaseModel) -> str | None:
         """The tool's reason to ask now (never for a dry run); a failing check is logged and says nothing."""

@@ -47,7 +47,7 @@ async def test_group_member_press_is_refused_and_nothing_is_placed() -> None:
 
 async def test_cancel_button_and_expired_confirmation() -> None:
     async with running(confirm_in_paper=ORDER_CONFIRMS) as h:
-        [ask] = await h.say(TRADER, TRADER, "/sell BTC/USD 0.01 limit 95000")
+        [ask] = await h.say(TRADER, TRADER, "/buy BTC/USD 0.01 limit 50000")  # a sell of BTC not held: refused
         answer = await h.press(ask, TRADER, ask.buttons[1][1])
         assert answer["text"] == "Cancelled." and ask.buttons == [] and "✖ Dropped" in ask.text
         [ask] = await h.say(TRADER, TRADER, "/bracket BTC/USD 0.01 2% 5%")
