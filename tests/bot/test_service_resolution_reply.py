@@ -26,6 +26,9 @@ OWNER, TRADER = 4242, 7777
 RESOLVED = "Resolved: your buy 0.001 BTC/USD at market was placed (Kraken order"
 
 
+# Kraken's pro counter (20, decaying 1/s): these tests time the order's lookups against Kraken booking it late, and
+# the LIVE start-up (reconcile, start-up check) with the order's funds check spends the starter tier's 15 at 0.33/s,
+# so the lookups would wait for the counter past the late booking. The counters have their own tests.
 @pytest.fixture
 async def stands(monkeypatch: pytest.MonkeyPatch):
     async with KrakenStandin(api_key=KRAKEN_KEY, api_secret=KRAKEN_SECRET) as k, TelegramStandin(TOKEN) as tg:
@@ -33,7 +36,7 @@ async def stands(monkeypatch: pytest.MonkeyPatch):
                             "KRAKEN_API_KEY": KRAKEN_KEY, "KRAKEN_API_SECRET": KRAKEN_SECRET,
                             "ZYN_TELEGRAM_TOKEN": TOKEN, "ZYN_TELEGRAM_API_URL": tg.url,
                             "ZYN_TELEGRAM_OWNER_ID": str(OWNER), "ZYN_TELEGRAM_ALLOWED_IDS": str(TRADER),
-                            "ZYN_REQUEST_TIMEOUT": "0.3"}.items():
+                            "ZYN_REQUEST_TIMEOUT": "0.3", "ZYN_KRAKEN_TIER": "pro"}.items():
             monkeypatch.setenv(name, value)
         # Today's daily report as already sent: a catch-up at start (when the wall clock is past the report time)
         # would spend the Kraken rate budget these tests time their lookups against.

@@ -57,7 +57,7 @@ async def test_forged_custom_ids_are_refused() -> None:
 
 async def test_cancel_and_expiry_disable_the_buttons() -> None:
     async with running(confirm_in_paper=ORDER_CONFIRMS) as h:
-        ask = await h.slash(TRADER, "sell", {"pair": "BTC/USD", "amount": "0.01", "limit": "95000"}, channel=None)
+        ask = await h.slash(TRADER, "buy", {"pair": "BTC/USD", "amount": "0.01", "limit": "50000"}, channel=None)
         await h.press(TRADER, ask, button(ask, "Cancel"))
         assert "✖ Dropped" in ask.text() and "Nothing was done" in ask.text() and all(b["disabled"] for b in ask.buttons)
         ask = await h.slash(TRADER, "bracket", {"pair": "BTC/USD", "amount": "0.01", "stop": "2%", "target": "5%"},
